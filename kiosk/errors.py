@@ -1,0 +1,36 @@
+"""Typed errors of the core. Each carries a message for people in Vietnamese and English.
+
+The UI and the CLI show ``str(error)`` (Vietnamese, then English); nothing here may contain a full
+ID number, a name or a diagnosis, because messages end up in logs.
+"""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base of every error the program expects and explains to its user."""
+
+    #: CLI exit code when this error ends a command.
+    exit_code = 2
+
+    def __init__(self, vi: str, en: str | None = None) -> None:
+        self.vi = vi
+        self.en = en or vi
+        super().__init__(f"{vi} / {en}" if en else vi)
+
+    def message(self, language: str = "vi") -> str:
+        return self.en if language == "en" else self.vi
+
+
+class SettingsError(KioskError):
+    """A settings file or value is wrong: the message names the file and the key."""
+
+
+class StoreError(KioskError):
+    """The database cannot be opened, migrated or written."""
+
+
+class NoDisplayError(KioskError):
+    """A station window was asked for on a machine without a screen."""
+
+    exit_code = 3

@@ -1,0 +1,114 @@
+"""Logging: named loggers, a rotating file in the user log folder, masking of personal data,
+and crash reports for uncaught exceptions.
+
+The masking sits in the formatter of every handler this module installs, so it covers the
+message, its arguments and any traceback text alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import logging.handlers
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from kiosk import __version__
+from kiosk.masking import mask_text
+
+LOG_FILE_NAME = "clinic-kiosk.log"
+_FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(name)s: %(message)s"
+
+log = logging.getLogger("kiosk")
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats a record, then masks ID numbers, card codes, phones and known names in all of it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+class MaskingFilter(logging.Filter):
+    """For handlers we do not own (pytest's caplog, a syslog handler): masks the message in place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_text(record.getMessage())
+        record.args = None
+        return True
+
+
+def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = False) -> Path:
+    """Install the rotating, masked log file (idempotent). Returns the log file's path."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_FILE_NAME
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_clinic_kiosk", False):
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
+    )
+    file_handler.setFormatter(MaskingFormatter(_FORMAT))
+    file_handler._clinic_kiosk = True  # type: ignore[attr-defined]
+    root.addHandler(file_handler)
+    if console:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(MaskingFormatter("%(levelname)s %(name)s: %(message)s"))
+        stream.setLevel(logging.WARNING)
+        stream._clinic_kiosk = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    return path
+
+
+def write_crash_report(
+    crash_dir: Path, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> Path:
+    """Write a masked crash report and return its path."""
+    crash_dir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now()
+    path = crash_dir / f"crash-{now:%Y%m%d-%H%M%S}-{threading.get_ident() % 10000:04d}.txt"
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    path.write_text(
+        mask_text(
+            f"clinic-kiosk {__version__} crash report\n"
+            f"time: {now.isoformat(timespec='seconds')}\n"
+            f"python: {sys.version.split()[0]}  platform: {sys.platform}\n\n{text}"
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+CrashCallback = Callable[[Path, BaseException], None]
+
+
+def install_excepthook(crash_dir: Path, on_crash: CrashCallback | None = None) -> None:
+    """Route uncaught exceptions (main and other threads) to the log and a crash report."""
+
+    def handle(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.critical("uncaught exception", exc_info=(exc_type, exc, tb))
+        try:
+            report = write_crash_report(crash_dir, exc_type, exc, tb)
+        except OSError:
+            log.exception("could not write the crash report")
+            return
+        if on_crash is not None:
+            on_crash(report, exc)
+
+    def handle_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            handle(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = handle
+    threading.excepthook = handle_thread

@@ -1,0 +1,283 @@
+"""Settings, declared once as typed data with defaults and help text.
+
+Two TOML files are read: the site file (written by the clinic's IT admin, shared by every user of
+the PC) and the user file; a key in the user file wins. Keys are dotted (``facility.code``) and map
+to TOML tables (``[facility] code = "01013"``). Unknown keys and wrong types raise
+``SettingsError`` naming the file and the key. Secrets (the gateway password) never live here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import stat
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from kiosk.errors import SettingsError
+from kiosk.paths import AppPaths, app_paths
+
+
+def _check_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _check_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_float(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _check_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check_departments(value: Any) -> bool:
+    if not isinstance(value, list):
+        return False
+    for dep in value:
+        if not isinstance(dep, dict) or set(dep) - {"code", "name", "name_en", "rooms"}:
+            return False
+        if not (isinstance(dep.get("code"), str) and isinstance(dep.get("name"), str)):
+            return False
+        if not _check_str_list(dep.get("rooms", [])):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # shown in messages: "text", "whole number", …
+    check: Callable[[Any], bool]
+    parse: Callable[[str], Any]  # from the command line (`config set`)
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"true", "yes", "1", "on", "có"}:
+        return True
+    if lowered in {"false", "no", "0", "off", "không"}:
+        return False
+    raise ValueError(text)
+
+
+STR = Kind("text", _check_str, str)
+INT = Kind("whole number", _check_int, int)
+FLOAT = Kind("number", _check_float, float)
+BOOL = Kind("true/false", _check_bool, _parse_bool)
+STR_LIST = Kind("list of texts", _check_str_list, json.loads)
+DEPARTMENTS = Kind("list of departments {code, name, rooms}", _check_departments, json.loads)
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    kind: Kind
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+
+    def validate(self, value: Any, where: str) -> Any:
+        if self.kind is FLOAT and _check_int(value):
+            value = float(value)
+        if not self.kind.check(value):
+            raise SettingsError(
+                f"{where}: khoá '{self.key}' phải là {self.kind.name}, nhưng là {value!r}",
+                f"{where}: key '{self.key}' must be a {self.kind.name}, got {value!r}",
+            )
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(map(str, self.choices))
+            raise SettingsError(
+                f"{where}: khoá '{self.key}' chỉ nhận: {allowed} (nhận được {value!r})",
+                f"{where}: key '{self.key}' accepts only: {allowed} (got {value!r})",
+            )
+        if self.minimum is not None and value < self.minimum:
+            raise SettingsError(
+                f"{where}: khoá '{self.key}' phải ≥ {self.minimum} (nhận được {value!r})",
+                f"{where}: key '{self.key}' must be ≥ {self.minimum} (got {value!r})",
+            )
+        return value
+
+
+DEFAULT_DEPARTMENTS = [
+    {"code": "K01", "name": "Khám bệnh", "name_en": "General examination", "rooms": ["101", "102"]},
+    {"code": "K02", "name": "Nội tổng hợp", "name_en": "Internal medicine", "rooms": ["201"]},
+    {"code": "K10", "name": "Nhi", "name_en": "Paediatrics", "rooms": ["105"]},
+]
+
+DEFAULT_PRIORITIES = [
+    "elderly",  # người cao tuổi (≥ 75 under the 2025 rules, configurable)
+    "young_child",  # trẻ em dưới 6 tuổi
+    "pregnant",  # phụ nữ có thai
+    "disabled",  # người khuyết tật nặng
+    "merit",  # người có công với cách mạng
+]
+
+OPTIONS: tuple[Option, ...] = (
+    Option("facility.code", STR, "01013", "MA_CSKCB: the clinic's 5-character facility code"),
+    Option("facility.name", STR, "Phòng khám Đa khoa An Bình", "Facility name on screens and paper"),
+    Option("facility.address", STR, "Số 12 Trần Hưng Đạo, Hà Nội", "Facility address on paper"),
+    Option("facility.phone", STR, "024 3825 0000", "Facility phone on paper (required on prescriptions)"),
+    Option("facility.departments", DEPARTMENTS, DEFAULT_DEPARTMENTS,
+           "Departments (MA_KHOA code, Vietnamese and English name, rooms)"),
+    Option("queue.priorities", STR_LIST, DEFAULT_PRIORITIES, "Priority categories offered at check-in"),
+    Option("queue.elderly_age", INT, 75, "Age from which a patient is offered the elderly priority",
+           minimum=60),
+    Option("gateway.url", STR, "",
+           "BHXH gateway base URL; empty = start the built-in sandbox with demo data"),
+    Option("gateway.username", STR, "", "Facility gateway account, usually <MA_CSKCB>_BV"),
+    Option("gateway.ca_bundle", STR, "", "Custom CA bundle file for the gateway (verification stays on)"),
+    Option("gateway.connect_timeout", FLOAT, 3.05, "Seconds to wait for a connection", minimum=0.1),
+    Option("gateway.read_timeout", FLOAT, 10.0, "Seconds to wait for an answer", minimum=0.1),
+    Option("camera.source", STR, "0", "Camera: device index, video/image path, or MJPEG/RTSP URL"),
+    Option("camera.mirror", BOOL, True, "Mirror the preview like a mirror (the decode is unaffected)"),
+    Option("scanner.engines", STR_LIST, ["zxing"], "Decoder engines in order: zxing, zbar, opencv"),
+    Option("scanner.confirm_frames", INT, 2, "Frames that must show the same code before it counts",
+           minimum=1),
+    Option("scanner.quiet_seconds", FLOAT, 10.0,
+           "Seconds during which the same code is not accepted again", minimum=0),
+    Option("printing.ticket_printer", STR, "", "Printer for queue tickets; empty = save PDF"),
+    Option("printing.document_printer", STR, "", "Printer for A4/A5 documents; empty = save PDF"),
+    Option("printing.output_dir", STR, "", "Folder for saved PDFs; empty = the data folder"),
+    Option("ui.language", STR, "vi", "Language of the windows", choices=("vi", "en")),
+    Option("security.idle_lock_minutes", INT, 5, "Lock a staff station after this many idle minutes",
+           minimum=1),
+    Option("kiosk.idle_seconds", INT, 30, "Wipe the self-service kiosk after this many idle seconds",
+           minimum=5),
+    Option("store.path", STR, "", "Database file; empty = clinic.db in the user data folder"),
+)
+
+OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict) and key not in OPTIONS_BY_KEY:
+            yield from _flatten(value, key + ".")
+        else:
+            yield key, value
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Read and validate one settings file; a missing file is empty."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise SettingsError(
+            f"Không đọc được tệp cài đặt {path}: {exc.strerror}",
+            f"Cannot read settings file {path}: {exc.strerror}",
+        ) from exc
+    try:
+        table = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(
+            f"Tệp cài đặt {path} sai cú pháp TOML: {exc}", f"Settings file {path} is not valid TOML: {exc}"
+        ) from exc
+    values: dict[str, Any] = {}
+    for key, value in _flatten(table):
+        option = OPTIONS_BY_KEY.get(key)
+        if option is None:
+            raise SettingsError(
+                f"{path}: không có khoá cài đặt '{key}'", f"{path}: unknown settings key '{key}'"
+            )
+        values[key] = option.validate(value, str(path))
+    return values
+
+
+def _unflatten(values: dict[str, Any]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for key, value in sorted(values.items()):
+        *parents, leaf = key.split(".")
+        node = table
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return table
+
+
+def world_readable(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return os.name == "posix" and bool(mode & stat.S_IROTH)
+
+
+class Settings:
+    """Effective settings: defaults < site file < user file."""
+
+    def __init__(self, paths: AppPaths | None = None) -> None:
+        self.paths = paths or app_paths()
+        self._site = read_file(self.paths.site_config_file)
+        self._user = read_file(self.paths.user_config_file)
+
+    def __getitem__(self, key: str) -> Any:
+        option = OPTIONS_BY_KEY[key]
+        for layer in (self._user, self._site):
+            if key in layer:
+                return copy.deepcopy(layer[key])
+        return copy.deepcopy(option.default)
+
+    def origin(self, key: str) -> str:
+        if key in self._user:
+            return "user"
+        if key in self._site:
+            return "site"
+        return "default"
+
+    def items(self) -> Iterator[tuple[Option, Any, str]]:
+        for option in OPTIONS:
+            yield option, self[option.key], self.origin(option.key)
+
+    def set_user(self, key: str, text: str) -> Any:
+        """Parse ``text`` for ``key``, validate it and write it to the user file."""
+        option = OPTIONS_BY_KEY.get(key)
+        if option is None:
+            raise SettingsError(f"Không có khoá cài đặt '{key}'", f"Unknown settings key '{key}'")
+        try:
+            value = option.kind.parse(text)
+        except ValueError as exc:
+            raise SettingsError(
+                f"Giá trị {text!r} không hợp lệ cho '{key}' (cần {option.kind.name})",
+                f"Value {text!r} is not valid for '{key}' (needs a {option.kind.name})",
+            ) from exc
+        value = option.validate(value, "config set")
+        self._user[key] = value
+        path = self.paths.user_config_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(tomli_w.dumps(_unflatten(self._user)), encoding="utf-8")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        return value
+
+    def warnings(self) -> list[str]:
+        """Problems to show an admin: settings files others can read."""
+        return [
+            f"Tệp cài đặt {p} cho phép người dùng khác đọc / settings file {p} is readable by other users"
+            for p in (self.paths.user_config_file,)
+            if world_readable(p)
+        ]
+
+    def db_path(self) -> Path:
+        configured = self["store.path"]
+        return Path(configured).expanduser() if configured else self.paths.default_db
+
+    def department(self, code: str) -> dict[str, Any] | None:
+        return next((d for d in self["facility.departments"] if d["code"] == code), None)

@@ -1,0 +1,224 @@
+"""The clinic's store: one SQLite file through sqlite-utils, WAL mode, versioned migrations.
+
+Every use case that writes runs inside ``Store.transaction()`` — one ``BEGIN IMMEDIATE`` … ``COMMIT``
+— so a crash leaves either all of it or none of it, and two processes on the same file (a reception
+window and a board) wait for each other (busy timeout) instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from kiosk.errors import StoreError
+
+BUSY_TIMEOUT_S = 10.0
+
+migrations = Migrations("clinic-kiosk")
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE patients (
+            id INTEGER PRIMARY KEY,
+            patient_code TEXT NOT NULL UNIQUE,
+            full_name TEXT NOT NULL,
+            date_of_birth TEXT,
+            dob_precision TEXT NOT NULL DEFAULT 'day',
+            sex TEXT,
+            id_number TEXT UNIQUE,
+            card_number TEXT,
+            address TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX patients_card ON patients(card_number);
+
+        CREATE TABLE card_checks (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER REFERENCES patients(id),
+            card_number TEXT NOT NULL,
+            result_code TEXT,
+            decision TEXT NOT NULL,
+            response_json TEXT NOT NULL DEFAULT '{}',
+            checked_at TEXT NOT NULL,
+            staff_username TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX card_checks_patient ON card_checks(patient_id, checked_at);
+
+        CREATE TABLE queue_counters (
+            day TEXT NOT NULL,
+            department_code TEXT NOT NULL,
+            last_number INTEGER NOT NULL,
+            PRIMARY KEY (day, department_code)
+        );
+
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            day TEXT NOT NULL,
+            department_code TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            room TEXT NOT NULL DEFAULT '',
+            service TEXT NOT NULL DEFAULT '',
+            priority TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'waiting',
+            issued_at TEXT NOT NULL,
+            called_at TEXT,
+            station TEXT NOT NULL DEFAULT '',
+            UNIQUE (day, department_code, number),
+            UNIQUE (day, department_code, patient_id)
+        );
+        CREATE INDEX tickets_queue ON tickets(day, department_code, status);
+
+        CREATE TABLE visits (
+            id INTEGER PRIMARY KEY,
+            ma_lk TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            ticket_id INTEGER REFERENCES tickets(id),
+            status TEXT NOT NULL DEFAULT 'draft',
+            started_at TEXT NOT NULL,
+            finalised_at TEXT,
+            data_json TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (ma_lk, version)
+        );
+        CREATE INDEX visits_patient ON visits(patient_id, started_at);
+
+        CREATE TABLE staff (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            full_name TEXT NOT NULL,
+            cccd TEXT NOT NULL,
+            role TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            password_hash TEXT NOT NULL DEFAULT '',
+            pin_hash TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            patient_ref TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+
+        CREATE TABLE healthbook_cache (
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            source TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            PRIMARY KEY (patient_id, source)
+        );
+        """
+    )
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+
+
+class Store:
+    """An open clinic database."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"Không mở được cơ sở dữ liệu {self.path}: {exc}",
+                f"Cannot open the database {self.path}: {exc}",
+            ) from exc
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema; return the schema version."""
+        try:
+            applied = {m.name for m in migrations.applied(self.db)}
+            if any(name not in {m.name for m in migrations._migrations} for name in applied):
+                raise StoreError(
+                    f"Cơ sở dữ liệu {self.path} do phiên bản mới hơn tạo ra; hãy cập nhật chương trình",
+                    f"The database {self.path} was written by a newer version; update the program",
+                )
+            with self._immediate():
+                migrations.apply(self.db)
+                self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"Không nâng cấp được cơ sở dữ liệu {self.path}: {exc}",
+                f"Cannot upgrade the database {self.path}: {exc}",
+            ) from exc
+        return self.schema_version()
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def journal_mode(self) -> str:
+        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[None]:
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One use case's writes: all or nothing. Nested calls become savepoints."""
+        try:
+            with self._immediate():
+                yield self.db
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(
+                    "Cơ sở dữ liệu đang bận (máy khác đang ghi); hãy thử lại",
+                    "The database is busy (another station is writing); try again",
+                ) from exc
+            raise
+
+
+def open_store(path: Path | str, *, migrate: bool = True) -> Store:
+    store = Store(path)
+    if migrate:
+        store.migrate()
+    return store

@@ -1,0 +1,1 @@
+"""Paper documents (reportlab PDFs) and printer dispatch. No Qt."""

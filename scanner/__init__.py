@@ -1,0 +1,1 @@
+"""QR scanning, no Qt: frame sources -> decoder cascade -> validator -> payload parsers -> Identity."""

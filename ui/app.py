@@ -1,0 +1,107 @@
+"""Start-up of a station window: display check, QApplication, logging of Qt messages, crash dialog."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from kiosk.errors import NoDisplayError
+from kiosk.facade import Clinic
+from kiosk.logs import install_excepthook
+from kiosk.settings import Settings
+
+log = logging.getLogger("ui.app")
+
+STATIONS = ("reception", "doctor", "kiosk", "board")
+
+
+def check_display() -> None:
+    """Refuse clearly, before Qt aborts, when there is no screen to open a window on."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if not sys.platform.startswith("linux") or platform.startswith(("offscreen", "minimal", "vnc")):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    command = "xvfb-run -a " + " ".join(["clinic-kiosk", *sys.argv[1:]])
+    raise NoDisplayError(
+        f"Không có màn hình (DISPLAY chưa đặt). Chạy trên màn hình ảo: {command}",
+        f"No display found (DISPLAY is not set). Run it on a virtual screen: {command}",
+    )
+
+
+def _qt_message(mode, context, message: str) -> None:  # noqa: ANN001 - Qt callback
+    from ui.qt import QtMsgType
+
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }.get(mode, logging.WARNING)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def _install_crash_dialog(crash_dir: Path) -> None:
+    from ui.i18n import tr
+    from ui.qt import QApplication, QMessageBox, QObject, Signal
+
+    class CrashBridge(QObject):
+        crashed = Signal(str)
+
+    bridge = CrashBridge(QApplication.instance())
+
+    def show(report: str) -> None:
+        QMessageBox.critical(
+            QApplication.activeWindow(),
+            tr("Lỗi chương trình", "Program error"),
+            tr(
+                "Đã xảy ra lỗi không mong muốn. Dữ liệu đã lưu không bị mất.\n"
+                f"Báo cáo lỗi: {report}\nHãy gửi tệp này cho bộ phận CNTT.",
+                "An unexpected error occurred. Saved data is not lost.\n"
+                f"Crash report: {report}\nPlease send this file to IT.",
+            ),
+        )
+
+    bridge.crashed.connect(show)
+
+    def on_crash(report: Path, exc: BaseException) -> None:
+        if threading.current_thread() is threading.main_thread():
+            show(str(report))
+        else:
+            bridge.crashed.emit(str(report))  # queued to the GUI thread
+
+    install_excepthook(crash_dir, on_crash)
+
+
+def create_window(station: str, clinic: Clinic, *, demo: bool = False):  # noqa: ANN201
+    from ui.stations import WINDOWS
+
+    return WINDOWS[station](clinic, demo=demo)
+
+
+def run_station(station: str, settings: Settings, db_path: Path | None, *, demo: bool = False) -> int:
+    check_display()
+    from ui.i18n import set_language
+    from ui.qt import QApplication, qInstallMessageHandler
+
+    qInstallMessageHandler(_qt_message)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("clinic-kiosk")
+    app.setApplicationDisplayName("clinic-kiosk")
+    set_language(settings["ui.language"])
+    _install_crash_dialog(settings.paths.crash_dir)
+    clinic = Clinic.open(settings, db_path)
+    window = create_window(station, clinic, demo=demo)
+    if station in ("kiosk", "board"):
+        window.showFullScreen()
+    else:
+        window.show()
+    log.info("station %s started (db schema %s)", station, clinic.store.schema_version())
+    try:
+        return app.exec()
+    finally:
+        clinic.close()
