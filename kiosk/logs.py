@@ -42,15 +42,21 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = False) -> Path:
-    """Install the rotating, masked log file (idempotent). Returns the log file's path."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / LOG_FILE_NAME
+def remove_handlers() -> None:
+    """Remove the handlers ``setup_logging`` installed (tests, re-configuration)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_clinic_kiosk", False):
             root.removeHandler(handler)
             handler.close()
+
+
+def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = False) -> Path:
+    """Install the rotating, masked log file (idempotent). Returns the log file's path."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_FILE_NAME
+    remove_handlers()
+    root = logging.getLogger()
     file_handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
     )

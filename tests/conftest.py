@@ -1,0 +1,35 @@
+"""Shared fixtures: every test gets its own CLINIC_KIOSK_HOME (settings, database, logs)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk import masking
+from kiosk.logs import remove_handlers
+from kiosk.paths import HOME_ENV
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+ARTIFACTS = REPO / "artifacts"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    masking.forget_all()
+    yield home
+    remove_handlers()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Screenshots and rendered pages to look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
