@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--db", metavar="PATH", help="database file (default: from settings)")
     prepare.set_defaults(handler=cmd_demo_prepare)
 
+    from kiosk.scan_commands import add_commands as add_scan_commands
+
+    add_scan_commands(commands)
+
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")
         station.add_argument("--db", metavar="PATH", help="database file (default: from settings)")

@@ -8,6 +8,7 @@ window and a board) wait for each other (busy timeout) instead of failing.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +128,12 @@ def m001_core(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_installation(db: sqlite_utils.Database) -> None:
+    """Per-installation values shared by every station on this store (e.g. the slip-signing key)."""
+    db.execute("CREATE TABLE installation (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -186,6 +193,15 @@ class Store:
 
     def journal_mode(self) -> str:
         return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def installation_secret(self, name: str) -> bytes:
+        """A random 32-byte secret of this installation, created on first use (e.g. "slip_key")."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO installation(name, value) VALUES (?, ?)", (name, secrets.token_hex(32))
+            )
+            value = db.execute("SELECT value FROM installation WHERE name = ?", (name,)).fetchone()[0]
+        return bytes.fromhex(value)
 
     @contextlib.contextmanager
     def _immediate(self) -> Iterator[None]:
