@@ -56,6 +56,16 @@ def region(gray: np.ndarray, corners: tuple[tuple[float, float], ...], margin: f
     return gray[ya:yb, xa:xb]
 
 
+def _glare_blob(crop: np.ndarray, side_px: float) -> bool:
+    """A washed-out patch several modules wide (white modules alone never survive the opening)."""
+    saturated = (crop >= 250).astype(np.uint8)
+    if float(saturated.mean()) < GLARE_FRACTION:
+        return False
+    k = max(3, int(side_px / 8))
+    opened = cv2.morphologyEx(saturated, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    return float(opened.mean()) > GLARE_FRACTION
+
+
 def advise(small: np.ndarray, located: list[Decoded], decoded: bool) -> Advice:
     """``small``: the grey frame the first pass saw; ``located``: symbols found in it (read or not)."""
     if decoded:
@@ -65,8 +75,8 @@ def advise(small: np.ndarray, located: list[Decoded], decoded: bool) -> Advice:
     unread = [d for d in located if not d.valid and len(d.corners) >= 4]
     if unread:
         symbol = max(unread, key=lambda d: d.side_px)
-        crop = region(small, symbol.corners)
-        if crop.size and float((crop >= 250).mean()) > GLARE_FRACTION:
+        crop = region(small, symbol.corners, margin=0.0)
+        if crop.size and _glare_blob(crop, symbol.side_px):
             return Advice.GLARE
         if symbol.side_px < FAR_FRACTION * min(small.shape[:2]):
             return Advice.TOO_FAR
