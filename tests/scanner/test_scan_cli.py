@@ -87,3 +87,21 @@ def test_parse_a_slip_printed_by_this_installation() -> None:
     slip = make_slip(key, "01013", "visit", "01013-2611220001")
     record = json.loads(run("parse", "--json", slip).stdout)
     assert record["ok"] and record["kind"] == "slip" and record["fields"]["reference"] == "01013-2611220001"
+
+
+def test_scan_camera_url_prints_accepted_scans_live(tmp_path: Path) -> None:
+    """An IP camera (MJPEG over HTTP on loopback): scans are printed as they are accepted."""
+    from tests.scanner.mjpeg_server import MjpegCamera
+
+    frames = [empty_scene(640, 480)] * 3
+    frames += [render_scene(CCCD, Scene(width=640, height=480, code_fraction=0.5, seed=i)) for i in range(6)]
+    with MjpegCamera(frames, fps=15, seconds=30) as camera:
+        with subprocess.Popen([str(BIN), "scan", "--json", "--camera", camera.url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=os.environ.copy()) as proc:
+            try:
+                line = proc.stdout.readline()
+            finally:
+                proc.terminate()
+                proc.communicate(timeout=10)
+    record = json.loads(line)
+    assert record["ok"] and record["text"] == CCCD and record["source"] == camera.url
