@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -74,8 +75,12 @@ def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo_prepare(args: argparse.Namespace, settings: Settings) -> int:
     path = _db_path(args, settings)
+    from kiosk import demo
+
     with open_store(path) as store:
-        print(f"demo: database ready, schema version {store.schema_version()}: {path}")
+        added = demo.prepare(store)
+        print(f"demo: database ready, schema version {store.schema_version()}"
+              f"{', demo staff added' if added else ''}: {path}")
     return 0
 
 
@@ -126,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.scan_commands import add_commands as add_scan_commands
 
     add_scan_commands(commands)
+    from kiosk.gateway_commands import add_commands as add_gateway_commands
+
+    add_gateway_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")
@@ -153,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `clinic-kiosk … | head`: the reader left; not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
     except Exception as exc:  # the last net: a report, one line, no traceback on the console
         log.exception("%s crashed", args.command)
         crash_dir = settings.paths.crash_dir if settings else Path.cwd()

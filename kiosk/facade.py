@@ -7,11 +7,22 @@ windows in ui/ never touch SQL or HTTP themselves.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk import patients
+from kiosk.errors import KioskError
+from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
+from kiosk.healthbook import HealthBookService
+from kiosk.model import HealthBook, Identity, Patient
+from kiosk.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
 from kiosk.store import Store, open_store
+
+log = logging.getLogger("kiosk.facade")
 
 
 @dataclass(frozen=True)
@@ -24,18 +35,121 @@ class DepartmentQueue:
     calling: tuple[tuple[str, int], ...]  # (room, number) being called now
 
 
+@dataclass(frozen=True)
+class Lookup:
+    patient: Patient
+    card_check: CardCheck
+    health_book: HealthBook
+
+
 class Clinic:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, *, gateway_url: str | None = None) -> None:
         self.settings = settings
         self.store = store
+        self._gateway_url = gateway_url
+        self._gateway: GatewayClient | None = None
+        self._sandbox = None
+        self._healthbook: HealthBookService | None = None
+        self._lock = threading.Lock()
+        self.demo_mode = False
 
     @classmethod
-    def open(cls, settings: Settings | None = None, db_path: Path | None = None) -> Clinic:
+    def open(cls, settings: Settings | None = None, db_path: Path | None = None, *,
+             gateway_url: str | None = None) -> Clinic:
         settings = settings or Settings()
-        return cls(settings, open_store(db_path or settings.db_path()))
+        return cls(settings, open_store(db_path or settings.db_path()), gateway_url=gateway_url)
 
     def close(self) -> None:
+        if self._healthbook is not None:
+            self._healthbook.close()
+        if self._gateway is not None:
+            self._gateway.close()
+        if self._sandbox is not None:
+            self._sandbox.stop()
         self.store.close()
+
+    # -- gateway -----------------------------------------------------------------------------
+    def gateway(self) -> GatewayClient:
+        """The BHXH gateway client; with no gateway configured, the built-in sandbox on loopback."""
+        with self._lock:
+            if self._gateway is not None:
+                return self._gateway
+            s = self.settings
+            url = self._gateway_url or s["gateway.url"]
+            username = s["gateway.username"]
+            password_md5 = gateway_password_md5(username) if username else None
+            if not url:
+                from kiosk.sandbox.runner import start_sandbox
+
+                self._sandbox = start_sandbox()
+                url, username = self._sandbox.url, self._sandbox.username
+                password_md5 = md5_upper(self._sandbox.password)
+                self.demo_mode = True
+                log.warning("no BHXH gateway configured: using DEMO DATA from the built-in sandbox at %s", url)
+            elif not username or password_md5 is None:
+                from kiosk.sandbox.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+                if username and username != DEFAULT_USERNAME:
+                    raise GatewayAuthError(
+                        "Chưa có mật khẩu cổng BHXH (biến CLINIC_KIOSK_GATEWAY_PASSWORD hoặc keyring)",
+                        "No BHXH gateway password (CLINIC_KIOSK_GATEWAY_PASSWORD or the OS keyring)")
+                username, password_md5 = DEFAULT_USERNAME, md5_upper(DEFAULT_PASSWORD)
+                log.warning("no gateway account configured: trying the sandbox demo account on %s", url)
+            verify: bool | str = s["gateway.ca_bundle"] or True
+            self._gateway = GatewayClient(url, username, password_md5, connect_timeout=s["gateway.connect_timeout"],
+                                          read_timeout=s["gateway.read_timeout"], verify=verify)
+            return self._gateway
+
+    def healthbook_service(self) -> HealthBookService:
+        if self._healthbook is None:
+            self._healthbook = HealthBookService(self.store, self.gateway(),
+                                                 wait_s=self.settings["gateway.read_timeout"])
+        return self._healthbook
+
+    def lookup_staff(self, username: str | None = None) -> Staff:
+        """The staff member whose name and CCCD go with a gateway lookup (hoTenCb / cccdCb)."""
+        sql = "SELECT full_name, cccd, username FROM staff WHERE active = 1 AND cccd != ''"
+        args: tuple[str, ...] = ()
+        if username:
+            sql += " AND username = ?"
+            args = (username,)
+        row = self.store.conn.execute(sql + " ORDER BY id LIMIT 1", args).fetchone()
+        if row is None:
+            raise KioskError(
+                "Chưa có tài khoản nhân viên (kèm số CCCD đã đăng ký với BHXH) để tra cứu thẻ",
+                "No staff account (with the CCCD registered with BHXH) to look cards up with")
+        return Staff(row[0], row[1], row[2])
+
+    # -- use cases ---------------------------------------------------------------------------
+    def identify(self, identity: Identity) -> Patient:
+        """The patient this scan or typed identity belongs to (registered on first visit)."""
+        return patients.register(self.store, identity)
+
+    def lookup(self, patient: Patient, staff: Staff) -> Lookup:
+        """Card decision and health book, from every source; a failing source never stops the desk."""
+        if patient.date_of_birth is None:
+            raise KioskError("Cần ngày sinh để tra cứu thẻ", "A date of birth is needed to look the card up")
+        key = patient.card_number or patient.id_number
+        request = LookupRequest(key, patient.full_name, patient.date_of_birth, patient.dob_precision)
+        card_check, book = self.healthbook_service().lookup(patient, request, staff)
+        with self.store.transaction() as db:
+            if card_check.card is not None and not patient.card_number:  # found by CCCD: learn the card
+                db.execute("UPDATE patients SET card_number = ? WHERE id = ?",
+                           (card_check.card.card_number, patient.id))
+                patient.card_number = card_check.card.card_number
+            db.execute(
+                "INSERT INTO card_checks(patient_id, card_number, result_code, decision, response_json, checked_at, "
+                "staff_username) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (patient.id, key, card_check.code, card_check.decision.value,
+                 json.dumps(card_check.response, ensure_ascii=False),
+                 card_check.checked_at.isoformat(timespec="seconds"), staff.username),
+            )
+        return Lookup(patient, card_check, book)
+
+    def cached_health_book(self, patient: Patient) -> HealthBook:
+        """The health book as last fetched: no network call, no gateway needed."""
+        service = self._healthbook or HealthBookService(self.store, None)
+        return service.from_cache(patient)
 
     def queue_overview(self, day: dt.date | None = None) -> list[DepartmentQueue]:
         """Per department: how many wait, and which numbers are being called to which room."""

@@ -70,6 +70,8 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = F
         stream._clinic_kiosk = True  # type: ignore[attr-defined]
         root.addHandler(stream)
     root.setLevel(level)
+    # urllib3 logs every request line, query string included, at DEBUG: never below WARNING.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     logging.captureWarnings(True)
     return path
 

@@ -8,6 +8,7 @@ Rules (one place, used by the log formatter, the windows and the printed slips):
 * Phone numbers written with ``+84`` or with spaces/dots/dashes are masked the same way.
 * Hex-encoded UTF-8 text (how a BHYT QR carries names and addresses) is masked whole.
 * QR payloads (pipe-separated fields) have every field masked.
+* Credentials (``token=…``, ``passwordHash: …``, an MD5 digest) are replaced by ``***``.
 * Names and addresses the program has seen (``remember``) are reduced to initials wherever they
   appear, in any letter case.
 """
@@ -30,6 +31,13 @@ _PHONE_RE = re.compile(r"(?<![\w+])(?:\+84|0084|0)(?:[\s.\-]?\d){9,10}(?!\d)")
 _DIGITS_RE = re.compile(r"(?<!\d)\d{9,15}(?!\d)")
 # Hex strings long enough to hold a name.
 _HEX_RE = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,}(?![0-9A-Fa-f])")
+# Credentials in URLs, headers or JSON: token=…, "passwordHash": "…", accessToken: …
+_SECRET_RE = re.compile(
+    r"\b(token|id_token|access_token|accessToken|tokenId|password|passwordHash|APIKey)\b"
+    r"(\s*[\"']?\s*[=:]\s*[\"']?)([^&\s\"',;}]+)"
+)
+# An MD5 digest (how the gateway password travels): 32 hex digits, nothing more around them.
+_MD5_RE = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])")
 # A pipe-separated payload of four fields or more, on one line.
 _PAYLOAD_RE = re.compile(r"[^|\r\n]*(?:\|[^|\r\n]*){3,}")
 
@@ -163,6 +171,8 @@ def mask_text(text: str) -> str:
     """Everything a log line must not show in full, masked."""
     if not text:
         return text
+    text = _SECRET_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    text = _MD5_RE.sub("<md5*>", text)
     text = _remembered.apply(text)
     text = _PAYLOAD_RE.sub(_mask_payload, text)
     return mask_text_ids(text)

@@ -1,0 +1,76 @@
+"""Running the sandbox: in the foreground (``clinic-kiosk sandbox``) or embedded on a free
+loopback port in a background thread (the demo default and the tests)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from waitress.server import create_server
+
+from kiosk.sandbox.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, DroppedConnection, SandboxWorld, create_app
+
+log = logging.getLogger("kiosk.sandbox")
+
+
+class _QuietDrops(logging.Filter):
+    """Injected connection drops are on purpose: keep their tracebacks out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
+logging.getLogger("waitress").addFilter(_QuietDrops())
+
+
+@dataclass
+class RunningSandbox:
+    world: SandboxWorld
+    url: str
+    username: str
+    password: str
+    _server: object
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.close()  # type: ignore[attr-defined]
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _server(world: SandboxWorld, host: str, port: int, threads: int):  # noqa: ANN202
+    return create_server(create_app(world), host=host, port=port, threads=threads,
+                         ident="clinic-kiosk-sandbox", channel_timeout=30, connection_limit=200,
+                         clear_untrusted_proxy_headers=True)
+
+
+def start_sandbox(seed: int = 1, patients: int = 60, *, host: str = "127.0.0.1", port: int = 0,
+                  threads: int = 8, token_ttl: float = 600.0) -> RunningSandbox:
+    """Start a sandbox in a daemon thread; ``port=0`` picks a free port."""
+    world = SandboxWorld(seed, patients, token_ttl=token_ttl)
+    server = _server(world, host, port, threads)
+    url = f"http://{host}:{server.effective_port}"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.run, name="sandbox-gateway", daemon=True)
+    thread.start()
+    log.info("sandbox gateway with demo data on %s (seed %s, %s patients)", url, seed, patients)
+    return RunningSandbox(world, url, DEFAULT_USERNAME, DEFAULT_PASSWORD, server, thread)
+
+
+def serve_forever(seed: int, patients: int, host: str, port: int, threads: int = 8) -> None:
+    world = SandboxWorld(seed, patients)
+    server = _server(world, host, port, threads)
+    print(f"sandbox gateway: http://{host}:{server.effective_port}  "  # type: ignore[attr-defined]
+          f"(account {DEFAULT_USERNAME} / {DEFAULT_PASSWORD}, seed {seed}, {patients} patients)", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
