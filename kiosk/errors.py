@@ -22,6 +22,12 @@ class KioskError(Exception):
         return self.en if language == "en" else self.vi
 
 
+class BadInput(KioskError):
+    """What was typed or scanned cannot be used (exit 1, so 2 and 3 keep their own meanings)."""
+
+    exit_code = 1
+
+
 class SettingsError(KioskError):
     """A settings file or value is wrong: the message names the file and the key."""
 

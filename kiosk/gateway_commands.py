@@ -9,12 +9,13 @@ import sys
 from typing import Any
 
 from kiosk.card_codes import Decision, usable
-from kiosk.errors import KioskError
+from kiosk.errors import BadInput
 from kiosk.facade import Clinic, Lookup
 from kiosk.gateway import CardCheck
 from kiosk.identify import identity_from_payload
 from kiosk.model import DatePrecision, HealthBook, Identity, IdentitySource, InsuranceCard
 from kiosk.settings import Settings
+from scanner.errors import PayloadError
 from scanner.payloads import parse_date, parse_payload
 
 EXIT_USABLE, EXIT_NOT_USABLE, EXIT_NO_ANSWER, EXIT_BAD_INPUT = 0, 2, 3, 1
@@ -36,14 +37,14 @@ def _identity(args: argparse.Namespace) -> Identity:
     if args.qr is not None:
         payload = parse_payload(args.qr)
         if not payload.ok or payload.kind not in ("cccd", "bhyt"):
-            raise KioskError(f"Mã QR không dùng được: {payload.error}", f"Unusable QR code: {payload.error}")
+            raise BadInput(f"Mã QR không dùng được: {payload.error}", f"Unusable QR code: {payload.error}")
         return identity_from_payload(payload)
     birth, precision = (None, "day")
     if args.dob:
         try:
             birth, precision = parse_date(args.dob, "dob")
-        except Exception as exc:  # PayloadError: one readable line
-            raise KioskError("Ngày sinh không hợp lệ (dd/mm/yyyy)", "Invalid date of birth (dd/mm/yyyy)") from exc
+        except PayloadError as exc:
+            raise BadInput("Ngày sinh không hợp lệ (dd/mm/yyyy)", "Invalid date of birth (dd/mm/yyyy)") from exc
     return Identity(IdentitySource.MANUAL, id_number=args.cccd or "", card_number=(args.card or "").upper(),
                     full_name=args.name or "", date_of_birth=birth, dob_precision=DatePrecision(precision))
 
