@@ -77,10 +77,11 @@ def cmd_demo_prepare(args: argparse.Namespace, settings: Settings) -> int:
     path = _db_path(args, settings)
     from kiosk import demo
 
+    video = demo.demo_camera_video(settings.paths.data_dir / demo.DEMO_VIDEO_NAME)
     with open_store(path) as store:
         added = demo.prepare(store)
         print(f"demo: database ready, schema version {store.schema_version()}"
-              f"{', demo staff added' if added else ''}: {path}")
+              f"{', demo staff added' if added else ''}: {path}; demo camera: {video}")
     return 0
 
 

@@ -13,7 +13,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import patients
+from kiosk import checkin, patients
+from kiosk.card_codes import Decision
+from kiosk.checkin import CheckIn
+from kiosk.masking import mask_name
+from kiosk.model import Ticket
+from printing.dispatch import PrintOutcome, dispatch
+from printing.ticket import TicketDoc, write_ticket
+from scanner.payloads import make_slip
 from kiosk.errors import KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
@@ -145,6 +152,77 @@ class Clinic:
                  card_check.checked_at.isoformat(timespec="seconds"), staff.username),
             )
         return Lookup(patient, card_check, book)
+
+    # -- check-in and queues ------------------------------------------------------------------
+    def department(self, code: str) -> dict:
+        dep = self.settings.department(code)
+        if dep is None:
+            raise KioskError(f"Không có khoa {code} trong cài đặt", f"No department {code} in the settings")
+        return dep
+
+    def check_in(self, patient: Patient, department_code: str, *, service: str = "", priority: str = "",
+                 station: str = "", card_check: CardCheck | None = None) -> CheckIn:
+        """A queue number for today; the same ticket again if the patient already has one here.
+
+        When the card could not be checked (gateway down or slow), check-in goes on and the card
+        check is marked pending, to be retried in the background (NĐ 188 Art. 38).
+        """
+        assert patient.id is not None
+        pending = card_check is None or card_check.decision is Decision.RETRY
+        return checkin.check_in(self.store, patient.id, self.department(department_code), service=service,
+                                priority=priority, station=station,
+                                card_decision=card_check.decision.value if card_check else "",
+                                card_pending=pending)
+
+    def output_dir(self) -> Path:
+        configured = self.settings["printing.output_dir"]
+        return Path(configured).expanduser() if configured else self.settings.paths.data_dir / "printed"
+
+    def print_ticket(self, ticket: Ticket, *, width_mm: int = 80) -> PrintOutcome:
+        """Write the ticket PDF, send it to the ticket printer (or keep it), and log the job."""
+        patient = patients.get(self.store, ticket.patient_id)
+        dep = self.department(ticket.department_code)
+        key = self.store.installation_secret("slip_key")
+        facility = self.settings["facility.code"]
+        doc = TicketDoc(
+            facility_name=self.settings["facility.name"], facility_code=facility, number=ticket.number,
+            label=ticket.label, department=dep["name"], room=ticket.room, service=ticket.service,
+            issued_at=dt.datetime.now(), masked_name=mask_name(patient.full_name) if patient else "",
+            priority=ticket.priority,
+            slip_code=make_slip(key, facility, "ticket", f"{ticket.day:%Y%m%d}-{ticket.department_code}-{ticket.number}"),
+        )
+        stamp = dt.datetime.now().strftime("%H%M%S%f")
+        pdf = write_ticket(doc, self.output_dir() / f"{ticket.day:%Y-%m-%d}" /
+                           f"ticket-{ticket.label}-{stamp}.pdf", width_mm)
+        outcome = dispatch(pdf, self.settings["printing.ticket_printer"])
+        with self.store.transaction() as db:
+            db.execute("INSERT INTO print_jobs(document, ticket_id, pdf_path, printer, status, message, created_at) "
+                       "VALUES ('ticket', ?, ?, ?, ?, ?, ?)",
+                       (ticket.id, str(pdf), outcome.printer, "printed" if outcome.printed else "saved",
+                        outcome.message_en, dt.datetime.now().isoformat(timespec="seconds")))
+        if not outcome.printed:
+            log.warning("ticket %s not printed: %s", ticket.label, outcome.message_en)
+        return outcome
+
+    def call_next(self, department_code: str, room: str) -> Ticket:
+        return checkin.call_next(self.store, department_code, room)
+
+    def tickets_today(self, patient: Patient) -> list[Ticket]:
+        assert patient.id is not None
+        return checkin.tickets_of(self.store, patient.id, dt.date.today())
+
+    def retry_pending_card_checks(self, staff: Staff) -> int:
+        """Re-check the cards of today's check-ins that were made while the gateway was down."""
+        done = 0
+        for ticket_id, patient_id in checkin.pending_card_checks(self.store):
+            patient = patients.get(self.store, patient_id)
+            if patient is None or patient.date_of_birth is None:
+                continue
+            result = self.lookup(patient, staff)
+            if result.card_check.decision is not Decision.RETRY:
+                checkin.set_card_result(self.store, ticket_id, result.card_check.decision.value, False)
+                done += 1
+        return done
 
     def cached_health_book(self, patient: Patient) -> HealthBook:
         """The health book as last fetched: no network call, no gateway needed."""

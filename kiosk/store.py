@@ -134,6 +134,30 @@ def m002_installation(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE installation (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+@migrations()
+def m003_ticket_card_status(db: sqlite_utils.Database) -> None:
+    """Check-in works while the gateway is down: the card check is then pending and retried."""
+    db.executescript(
+        """
+        ALTER TABLE tickets ADD COLUMN card_decision TEXT NOT NULL DEFAULT '';
+        ALTER TABLE tickets ADD COLUMN card_pending INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE tickets ADD COLUMN recalled_at TEXT;
+        CREATE INDEX tickets_pending ON tickets(card_pending) WHERE card_pending = 1;
+        CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            document TEXT NOT NULL,
+            ticket_id INTEGER REFERENCES tickets(id),
+            visit_id INTEGER REFERENCES visits(id),
+            pdf_path TEXT NOT NULL,
+            printer TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

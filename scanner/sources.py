@@ -96,9 +96,10 @@ class ImageSource(FrameSource):
 class CaptureSource(FrameSource):
     """A cv2.VideoCapture: camera index, video file or stream URL."""
 
-    def __init__(self, target: int | str, *, live: bool, backend: int = cv2.CAP_ANY) -> None:
+    def __init__(self, target: int | str, *, live: bool, backend: int = cv2.CAP_ANY, loop: bool = False) -> None:
         self.target = target
         self.live = live
+        self.loop = loop  # a video file that starts again at its end (the demo camera)
         self.backend = backend
         self.name = f"camera {target}" if isinstance(target, int) else str(target)
         self._cap: cv2.VideoCapture | None = None
@@ -134,6 +135,9 @@ class CaptureSource(FrameSource):
         if self._cap is None:
             raise CameraError("Nguồn hình chưa mở", "The frame source is not open")
         ok, image = self._cap.read()
+        if (not ok or image is None) and self.loop:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, image = self._cap.read()
         if not ok or image is None:
             if self.live:
                 raise CameraNotFound(

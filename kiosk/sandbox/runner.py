@@ -33,8 +33,10 @@ class RunningSandbox:
     password: str
     _server: object
     _thread: threading.Thread
+    _stopping: threading.Event
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.close()  # type: ignore[attr-defined]
         self._thread.join(timeout=5)
 
@@ -57,10 +59,19 @@ def start_sandbox(seed: int = 1, patients: int = 60, *, host: str = "127.0.0.1",
     world = SandboxWorld(seed, patients, token_ttl=token_ttl)
     server = _server(world, host, port, threads)
     url = f"http://{host}:{server.effective_port}"  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.run, name="sandbox-gateway", daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()  # type: ignore[attr-defined]
+        except (OSError, ValueError):
+            if not stopping.is_set():  # closing the socket under select() is how waitress stops
+                raise
+
+    thread = threading.Thread(target=serve, name="sandbox-gateway", daemon=True)
     thread.start()
     log.info("sandbox gateway with demo data on %s (seed %s, %s patients)", url, seed, patients)
-    return RunningSandbox(world, url, DEFAULT_USERNAME, DEFAULT_PASSWORD, server, thread)
+    return RunningSandbox(world, url, DEFAULT_USERNAME, DEFAULT_PASSWORD, server, thread, stopping)
 
 
 def serve_forever(seed: int, patients: int, host: str, port: int, threads: int = 8) -> None:

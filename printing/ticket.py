@@ -1,0 +1,100 @@
+"""The queue ticket: a thermal-paper PDF (80 mm or 58 mm wide) with a big number, department and
+room, time, masked name, priority mark and the back-link QR of the slip."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from printing.fonts import register
+
+PRIORITY_LABELS = {
+    "elderly": ("Ưu tiên: người cao tuổi", "Priority: elderly"),
+    "young_child": ("Ưu tiên: trẻ em dưới 6 tuổi", "Priority: young child"),
+    "pregnant": ("Ưu tiên: phụ nữ có thai", "Priority: pregnant"),
+    "disabled": ("Ưu tiên: người khuyết tật", "Priority: disabled"),
+    "merit": ("Ưu tiên: người có công", "Priority: merit"),
+}
+
+
+@dataclass(frozen=True)
+class TicketDoc:
+    facility_name: str
+    facility_code: str
+    number: int
+    label: str  # K01-023
+    department: str
+    room: str
+    service: str
+    issued_at: dt.datetime
+    masked_name: str
+    priority: str
+    slip_code: str  # back-link QR text
+
+
+def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
+    code = segno.make_qr(text, error="m")
+    matrix = code.matrix
+    n = len(matrix)
+    cell = size / n
+    canvas.setFillColorRGB(0, 0, 0)
+    for row, line in enumerate(matrix):
+        for col, dark in enumerate(line):
+            if dark:
+                canvas.rect(x + col * cell, y + size - (row + 1) * cell, cell, cell, stroke=0, fill=1)
+
+
+def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
+    regular, bold = register()
+    width = width_mm * mm
+    height = 120 * mm
+    margin = 4 * mm
+    path.parent.mkdir(parents=True, exist_ok=True)
+    c = Canvas(str(path), pagesize=(width, height), pageCompression=1)
+    c.setTitle(f"Phiếu số thứ tự {doc.label}")
+    c.setAuthor(doc.facility_name)
+    centre = width / 2
+    y = height - margin - 4 * mm
+    c.setFont(bold, 10 if width_mm >= 80 else 8)
+    c.drawCentredString(centre, y, doc.facility_name)
+    y -= 5 * mm
+    c.setFont(regular, 8)
+    c.drawCentredString(centre, y, "PHIẾU SỐ THỨ TỰ / QUEUE TICKET")
+    y -= 22 * mm
+    c.setFont(bold, 54 if width_mm >= 80 else 42)
+    c.drawCentredString(centre, y, f"{doc.number:03d}")
+    y -= 8 * mm
+    c.setFont(bold, 11 if width_mm >= 80 else 9)
+    c.drawCentredString(centre, y, doc.department)
+    y -= 5.5 * mm
+    c.setFont(regular, 10 if width_mm >= 80 else 8)
+    if doc.room:
+        c.drawCentredString(centre, y, f"Phòng / Room {doc.room}")
+        y -= 5 * mm
+    if doc.service:
+        c.drawCentredString(centre, y, doc.service)
+        y -= 5 * mm
+    c.setFont(regular, 9 if width_mm >= 80 else 7.5)
+    c.drawCentredString(centre, y, doc.masked_name)
+    y -= 4.5 * mm
+    c.drawCentredString(centre, y, doc.issued_at.strftime("%H:%M  %d/%m/%Y"))
+    if doc.priority:
+        y -= 6 * mm
+        vi, en = PRIORITY_LABELS.get(doc.priority, (f"Ưu tiên: {doc.priority}", f"Priority: {doc.priority}"))
+        c.setFont(bold, 9 if width_mm >= 80 else 7.5)
+        c.drawCentredString(centre, y, f"★ {vi} ★")
+        y -= 4 * mm
+        c.setFont(regular, 7)
+        c.drawCentredString(centre, y, en)
+    qr_size = 24 * mm
+    _draw_qr(c, doc.slip_code, centre - qr_size / 2, margin + 6 * mm, qr_size)
+    c.setFont(regular, 6.5)
+    c.drawCentredString(centre, margin + 2 * mm, f"{doc.label} · {doc.facility_code}")
+    c.showPage()
+    c.save()
+    return path
