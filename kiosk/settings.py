@@ -134,6 +134,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("facility.departments", DEPARTMENTS, DEFAULT_DEPARTMENTS,
            "Departments (MA_KHOA code, Vietnamese and English name, rooms)"),
     Option("queue.priorities", STR_LIST, DEFAULT_PRIORITIES, "Priority categories offered at check-in"),
+    Option("queue.services", STR_LIST, ["Khám BHYT", "Khám dịch vụ", "Tái khám theo hẹn"],
+           "Services offered at check-in and on the kiosk"),
     Option("queue.elderly_age", INT, 75, "Age from which a patient is offered the elderly priority",
            minimum=60),
     Option("gateway.url", STR, "",

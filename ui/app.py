@@ -78,9 +78,9 @@ def _install_crash_dialog(crash_dir: Path) -> None:
 
 
 def create_window(station: str, clinic: Clinic, *, demo: bool = False):  # noqa: ANN201
-    from ui.stations import WINDOWS
+    from ui.stations import window_class
 
-    return WINDOWS[station](clinic, demo=demo)
+    return window_class(station)(clinic, demo=demo)
 
 
 def run_station(station: str, settings: Settings, db_path: Path | None, *, demo: bool = False) -> int:

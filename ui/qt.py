@@ -1,7 +1,10 @@
 """The one module that imports Qt. Every other module in ui/ imports Qt names from here."""
 
 from PySide6.QtCore import (  # noqa: F401
+    QDate,
     QDateTime,
+    QElapsedTimer,
+    QUrl,
     QEvent,
     QLocale,
     QMessageLogContext,
@@ -16,9 +19,33 @@ from PySide6.QtCore import (  # noqa: F401
     Slot,
     qInstallMessageHandler,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QGuiApplication, QKeySequence  # noqa: F401
+from PySide6.QtGui import (  # noqa: F401
+    QAction,
+    QCloseEvent,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtMultimedia import QMediaDevices, QSoundEffect  # noqa: F401
 from PySide6.QtWidgets import (  # noqa: F401
     QApplication,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QInputDialog,
+    QLineEdit,
+    QStackedWidget,
+    QTabWidget,
     QFrame,
     QGridLayout,
     QHBoxLayout,

@@ -138,13 +138,6 @@ class QueueStationWindow(StationWindow):
         self.statusBar().showMessage(tr("Không đọc được hàng đợi: ", "Cannot read the queue: ") + str(exc))
 
 
-class ReceptionWindow(QueueStationWindow):
-    station = "reception"
-    title_vi, title_en = "Quầy tiếp đón", "Reception desk"
-    intro_vi = "Quét mã QR trên thẻ căn cước, ứng dụng VNeID hoặc thẻ BHYT để tiếp đón người bệnh."
-    intro_en = "Scan the QR code on the ID card, the VNeID app or the BHYT card to receive a patient."
-
-
 class DoctorWindow(QueueStationWindow):
     station = "doctor"
     title_vi, title_en = "Phòng khám", "Exam room"
@@ -168,9 +161,9 @@ class BoardWindow(QueueStationWindow):
     table_point_size = 28
 
 
-WINDOWS: dict[str, type[StationWindow]] = {
-    "reception": ReceptionWindow,
-    "doctor": DoctorWindow,
-    "kiosk": KioskWindow,
-    "board": BoardWindow,
-}
+def window_class(station: str) -> type[StationWindow]:
+    if station == "reception":
+        from ui.reception import ReceptionWindow
+
+        return ReceptionWindow
+    return {"doctor": DoctorWindow, "kiosk": KioskWindow, "board": BoardWindow}[station]
