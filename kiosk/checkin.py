@@ -113,3 +113,36 @@ def pending_card_checks(store: Store) -> list[tuple[int, int]]:
     """(ticket id, patient id) of today's check-ins whose card check could not be made yet."""
     return [tuple(r) for r in store.conn.execute(
         "SELECT id, patient_id FROM tickets WHERE card_pending = 1 AND day = ?", (dt.date.today().isoformat(),))]
+
+
+@dataclass(frozen=True)
+class Call:
+    number: int
+    department_code: str
+    room: str
+    called_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BoardState:
+    calls: list[Call]  # newest first
+    next_numbers: dict[tuple[str, str], list[int]]  # (department, room) -> next few numbers
+    waiting: dict[str, int]  # department -> how many wait
+
+
+def board_state(store: Store, day: dt.date, next_count: int = 3) -> BoardState:
+    """What the waiting-hall board shows: numbers only, never names."""
+    rows = store.conn.execute(
+        "SELECT number, department_code, room, status, called_at, priority FROM tickets WHERE day = ? "
+        "ORDER BY (priority = ''), number", (day.isoformat(),)).fetchall()
+    calls = sorted((Call(n, d, r, dt.datetime.fromisoformat(c)) for n, d, r, st, c, _ in rows
+                    if st in ("called", "in_room", "done") and c), key=lambda c: c.called_at, reverse=True)
+    next_numbers: dict[tuple[str, str], list[int]] = {}
+    waiting: dict[str, int] = {}
+    for n, d, r, st, _, _ in rows:
+        if st == "waiting":
+            waiting[d] = waiting.get(d, 0) + 1
+            queue = next_numbers.setdefault((d, r), [])
+            if len(queue) < next_count:
+                queue.append(n)
+    return BoardState(calls, next_numbers, waiting)

@@ -66,6 +66,15 @@ def cmd_config_set(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_config_kiosk_pin(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk import kiosk_pin
+
+    with open_store(settings.db_path()) as store:
+        kiosk_pin.set_pin(store, args.pin)
+    print("kiosk PIN set")
+    return 0
+
+
 def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
     path = _db_path(args, settings)
     with open_store(path) as store:
@@ -116,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     setter.add_argument("key", metavar="KEY")
     setter.add_argument("value", metavar="VALUE", help="lists and departments as JSON")
     setter.set_defaults(handler=cmd_config_set)
+
+    pin = config_commands.add_parser("kiosk-pin", help="set the PIN that leaves kiosk mode (stored hashed)")
+    pin.add_argument("pin", metavar="PIN", help="4 to 12 digits")
+    pin.set_defaults(handler=cmd_config_kiosk_pin)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

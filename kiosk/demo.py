@@ -23,6 +23,10 @@ def prepare(store: Store) -> bool:
             "INSERT OR IGNORE INTO staff(username, full_name, cccd, role, created_at) VALUES (?, ?, ?, ?, ?)",
             (DEMO_STAFF_USERNAME, name, cccd, "receptionist", dt.datetime.now().isoformat(timespec="seconds")),
         )
+    from kiosk import kiosk_pin
+
+    if not kiosk_pin.has_pin(store):
+        kiosk_pin.set_pin(store, kiosk_pin.DEMO_PIN)
     return cursor.rowcount > 0
 
 

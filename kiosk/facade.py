@@ -204,6 +204,9 @@ class Clinic:
             log.warning("ticket %s not printed: %s", ticket.label, outcome.message_en)
         return outcome
 
+    def board_state(self) -> checkin.BoardState:
+        return checkin.board_state(self.store, dt.date.today())
+
     def call_next(self, department_code: str, room: str) -> Ticket:
         return checkin.call_next(self.store, department_code, room)
 

@@ -159,6 +159,11 @@ OPTIONS: tuple[Option, ...] = (
            minimum=1),
     Option("kiosk.idle_seconds", INT, 30, "Wipe the self-service kiosk after this many idle seconds",
            minimum=5),
+    Option("kiosk.voice", BOOL, False, "Spoken prompts on the kiosk (where the system has a voice)"),
+    Option("board.voice", BOOL, True, "Call numbers aloud on the board (where the system has a voice)"),
+    Option("board.chime", BOOL, True, "Chime before each call on the board"),
+    Option("board.notices", STR_LIST, [],
+           "Notices the board shows between calls; empty = the VNeID health-book guide"),
     Option("store.path", STR, "", "Database file; empty = clinic.db in the user data folder"),
 )
 

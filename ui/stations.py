@@ -145,25 +145,17 @@ class DoctorWindow(QueueStationWindow):
     intro_en = "Today's queues of the exam rooms."
 
 
-class KioskWindow(QueueStationWindow):
-    station = "kiosk"
-    title_vi, title_en = "Ki-ốt tự phục vụ", "Self-service kiosk"
-    intro_vi = "Xin mời đưa mã QR trên thẻ căn cước, VNeID hoặc thẻ BHYT vào trước camera để lấy số."
-    intro_en = "Please hold the QR code of your ID card, VNeID or BHYT card up to the camera to get a number."
-    table_point_size = 24
-
-
-class BoardWindow(QueueStationWindow):
-    station = "board"
-    title_vi, title_en = "Màn hình gọi số", "Waiting-hall board"
-    intro_vi = "Mời người bệnh theo số thứ tự."
-    intro_en = "Patients are called by number."
-    table_point_size = 28
-
-
 def window_class(station: str) -> type[StationWindow]:
     if station == "reception":
         from ui.reception import ReceptionWindow
 
         return ReceptionWindow
-    return {"doctor": DoctorWindow, "kiosk": KioskWindow, "board": BoardWindow}[station]
+    if station == "kiosk":
+        from ui.kiosk_window import KioskWindow
+
+        return KioskWindow
+    if station == "board":
+        from ui.board import BoardWindow
+
+        return BoardWindow
+    return {"doctor": DoctorWindow}[station]

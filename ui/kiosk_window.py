@@ -1,0 +1,342 @@
+"""The self-service kiosk in the waiting hall: scan (or type the ID on a keypad) → "is this you?" →
+choose a service → ticket printed → back to the start. Large type, big touch targets, Vietnamese
+with an English button; no history, no diagnosis, no address; everything wiped after each patient
+and after ``kiosk.idle_seconds`` without a touch. Leaving kiosk mode takes the admin PIN."""
+
+from __future__ import annotations
+
+import logging
+
+from kiosk import kiosk_pin
+from kiosk.checkin import CheckIn
+from kiosk.errors import KioskError
+from kiosk.facade import Clinic
+from kiosk.identify import identity_from_payload
+from kiosk.masking import mask_id, mask_name
+from kiosk.model import Identity, IdentitySource, Patient
+from kiosk.texts import vneid_guide
+from printing.dispatch import PrintOutcome
+from scanner.live import Scan
+from scanner.payloads import Payload, parse_payload
+from scanner.sources import CaptureSource
+from ui import i18n
+from ui.background import run_in_background
+from ui.camera import CameraController
+from ui.i18n import tr
+from ui.qt import (
+    QApplication,
+    QEvent,
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QObject,
+    QPixmap,
+    QPushButton,
+    QSize,
+    QStackedWidget,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
+from ui.voice import Voice
+from ui.wedge import WedgeFilter
+
+log = logging.getLogger("ui.kiosk")
+
+STYLE = """
+QWidget { background: #0b2545; color: #ffffff; font-size: 26px; }
+QPushButton { background: #ffd166; color: #0b2545; border-radius: 12px; min-height: 72px; padding: 8px 24px;
+              font-size: 30px; font-weight: bold; }
+QPushButton#secondary { background: #8da9c4; }
+QLabel#title { font-size: 44px; font-weight: bold; }
+QLabel#big { font-size: 120px; font-weight: bold; color: #ffd166; }
+QLineEdit { background: #ffffff; color: #0b2545; font-size: 44px; min-height: 80px; }
+"""
+START, KEYPAD, CONFIRM, SERVICE, TICKET, GUIDE = range(6)
+
+
+class KioskWindow(QMainWindow):
+    station = "kiosk"
+
+    def __init__(self, clinic: Clinic, *, demo: bool = False, camera: str | None = None) -> None:
+        super().__init__()
+        self.clinic = clinic
+        self.demo = demo
+        self.setObjectName("kioskWindow")
+        self.setWindowTitle("Ki-ốt tự phục vụ / Self-service kiosk")
+        self.setStyleSheet(STYLE)
+        self.voice = Voice(clinic.settings["kiosk.voice"], self)
+        self.patient: Patient | None = None
+        self.identity: Identity | None = None
+        self.last_checkin: CheckIn | None = None
+        self.last_print: PrintOutcome | None = None
+        self.pages = QStackedWidget()
+        self.setCentralWidget(self.pages)
+        self._build()
+        self.idle = QTimer(self)
+        self.idle.setSingleShot(True)
+        self.idle.timeout.connect(self.wipe)
+        QApplication.instance().installEventFilter(self)
+        self.wedge = WedgeFilter(self)
+        self.wedge.scanned.connect(lambda text: self.handle_payload(parse_payload(text)))
+        QApplication.instance().installEventFilter(self.wedge)
+        s = clinic.settings
+        self.camera = CameraController(s["scanner.engines"], s["scanner.confirm_frames"], s["scanner.quiet_seconds"],
+                                       mirror=s["camera.mirror"], parent=self)
+        self.camera.frame_ready.connect(lambda image: self.preview.setPixmap(QPixmap.fromImage(image)))
+        self.camera.advice.connect(lambda vi, en: self.coaching.setText(tr(vi, en)))
+        self.camera.scanned.connect(self.on_scan)
+        if demo or camera == "demo":
+            from ui.reception import demo_video_path
+
+            self.camera.start(CaptureSource(str(demo_video_path(clinic)), live=True, loop=True))
+        else:
+            self.camera.start(camera or s["camera.source"])
+        self.wipe()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(1080, 1920)
+
+    # -- pages -------------------------------------------------------------------------------
+    def _page(self) -> tuple[QWidget, QVBoxLayout]:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(48, 48, 48, 48)
+        layout.setSpacing(28)
+        self.pages.addWidget(page)
+        return page, layout
+
+    def _label(self, layout: QVBoxLayout, name: str = "") -> QLabel:
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        if name:
+            label.setObjectName(name)
+        layout.addWidget(label)
+        return label
+
+    def _button(self, layout, text_vi: str, text_en: str, slot, secondary: bool = False) -> QPushButton:  # noqa: ANN001
+        button = QPushButton()
+        button.setProperty("vi", text_vi)
+        button.setProperty("en", text_en)
+        button.setText(tr(text_vi, text_en))
+        if secondary:
+            button.setObjectName("secondary")
+        button.clicked.connect(slot)
+        layout.addWidget(button)
+        return button
+
+    def _build(self) -> None:
+        _, start = self._page()
+        top = QHBoxLayout()
+        top.addStretch(1)
+        self.language_button = QPushButton("English")
+        self.language_button.setObjectName("secondary")
+        self.language_button.clicked.connect(self.toggle_language)
+        top.addWidget(self.language_button)
+        self.exit_button = QPushButton("⚙")
+        self.exit_button.setObjectName("secondary")
+        self.exit_button.setFixedWidth(90)
+        self.exit_button.clicked.connect(self.ask_exit)
+        top.addWidget(self.exit_button)
+        start.addLayout(top)
+        self.start_title = self._label(start, "title")
+        self.preview = QLabel()
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(380)
+        start.addWidget(self.preview, 1)
+        self.coaching = self._label(start)
+        self._button(start, "Nhập số căn cước (CCCD)", "Type your ID number", lambda: self.show_page(KEYPAD))
+        self._button(start, "Hướng dẫn Sổ sức khỏe điện tử", "How to use the electronic health book",
+                     lambda: self.show_page(GUIDE), secondary=True)
+
+        _, keypad = self._page()
+        self.keypad_title = self._label(keypad, "title")
+        self.keypad_field = QLineEdit()
+        self.keypad_field.setReadOnly(True)
+        self.keypad_field.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        keypad.addWidget(self.keypad_field)
+        grid = QGridLayout()
+        for i, key in enumerate("123456789⌫0✓"):
+            button = QPushButton(key)
+            button.setMinimumSize(160, 110)
+            button.clicked.connect(lambda _=False, k=key: self.on_key(k))
+            grid.addWidget(button, i // 3, i % 3)
+        keypad.addLayout(grid)
+        self._button(keypad, "Quay lại", "Back", self.wipe, secondary=True)
+
+        _, confirm = self._page()
+        self.confirm_title = self._label(confirm, "title")
+        self.confirm_name = self._label(confirm, "big")
+        self.confirm_name.setStyleSheet("font-size: 56px;")
+        self.confirm_id = self._label(confirm)
+        confirm.addStretch(1)
+        self._button(confirm, "Đúng, là tôi", "Yes, that is me", lambda: self.show_page(SERVICE))
+        self._button(confirm, "Không phải tôi", "No, not me", self.wipe, secondary=True)
+
+        _, service = self._page()
+        self.service_title = self._label(service, "title")
+        self.service_buttons: list[QPushButton] = []
+        for dep in self.clinic.settings["facility.departments"]:
+            button = self._button(service, dep["name"], dep.get("name_en", dep["name"]),
+                                  lambda _=False, code=dep["code"]: self.check_in(code))
+            self.service_buttons.append(button)
+        service.addStretch(1)
+        self._button(service, "Huỷ", "Cancel", self.wipe, secondary=True)
+
+        _, ticket = self._page()
+        self.ticket_title = self._label(ticket, "title")
+        self.ticket_number = self._label(ticket, "big")
+        self.ticket_room = self._label(ticket)
+        self.ticket_note = self._label(ticket)
+        ticket.addStretch(1)
+        self._button(ticket, "Xong", "Done", self.wipe)
+
+        _, guide = self._page()
+        g = vneid_guide()
+        self.guide_title = self._label(guide, "title")
+        self.guide_steps = self._label(guide)
+        self.guide_steps.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self._guide = g
+        guide.addStretch(1)
+        self._button(guide, "Quay lại", "Back", self.wipe, secondary=True)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.language_button.setText("Tiếng Việt" if i18n.language() == "en" else "English")
+        self.start_title.setText(tr("Xin mời đưa mã QR trên thẻ căn cước, VNeID hoặc thẻ BHYT vào trước camera",
+                                    "Please hold the QR code of your ID card, VNeID or BHYT card up to the camera"))
+        self.keypad_title.setText(tr("Nhập 12 số căn cước", "Enter your 12-digit ID number"))
+        self.confirm_title.setText(tr("Có phải bạn không?", "Is this you?"))
+        self.service_title.setText(tr("Chọn nơi khám", "Choose a service"))
+        self.ticket_title.setText(tr("Số thứ tự của bạn", "Your number"))
+        self.guide_title.setText(tr(self._guide.title_vi, self._guide.title_en))
+        self.guide_steps.setText("\n\n".join(f"{i}. {tr(vi, en)}" for i, (vi, en) in enumerate(self._guide.steps, 1)))
+        for button in self.findChildren(QPushButton):
+            if button.property("vi"):
+                button.setText(tr(button.property("vi"), button.property("en")))
+
+    def toggle_language(self) -> None:
+        i18n.set_language("vi" if i18n.language() == "en" else "en")
+        self.retranslate()
+
+    def show_page(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        self.idle.start(self.clinic.settings["kiosk.idle_seconds"] * 1000)
+        prompts = {CONFIRM: ("Có phải bạn không?", "Is this you?"), SERVICE: ("Mời chọn nơi khám", "Choose a service")}
+        if index in prompts:
+            self.voice.say(tr(*prompts[index]))
+
+    # -- flow --------------------------------------------------------------------------------
+    def on_key(self, key: str) -> None:
+        text = self.keypad_field.text()
+        if key == "⌫":
+            self.keypad_field.setText(text[:-1])
+        elif key == "✓":
+            if len(text) == 12:
+                self.identify(Identity(IdentitySource.MANUAL, id_number=text))
+            else:
+                self.keypad_field.setText("")
+                self.keypad_title.setText(tr("Số căn cước có 12 chữ số — nhập lại", "The ID number has 12 digits — again"))
+        elif len(text) < 12:
+            self.keypad_field.setText(text + key)
+        self.idle.start(self.clinic.settings["kiosk.idle_seconds"] * 1000)
+
+    def on_scan(self, scan: Scan) -> None:
+        if self.pages.currentIndex() in (START, KEYPAD):
+            self.handle_payload(scan.payload)
+
+    def handle_payload(self, payload: Payload) -> None:
+        if not payload.ok or payload.kind not in ("cccd", "bhyt"):
+            self.coaching.setText(tr("Mã này không phải thẻ căn cước/BHYT", "This code is not an ID or BHYT card"))
+            return
+        self.identify(identity_from_payload(payload))
+
+    def identify(self, identity: Identity) -> None:
+        clinic = self.clinic
+
+        def work() -> Patient:
+            from kiosk import patients
+
+            if identity.full_name:
+                return clinic.identify(identity)
+            found = patients.find(clinic.store, id_number=identity.id_number, card_number=identity.card_number)
+            if found is None:
+                raise KioskError("Chưa có hồ sơ: mời quét mã QR hoặc đến quầy tiếp đón",
+                                 "No record yet: scan your QR code or go to the desk")
+            return found
+
+        run_in_background(work, self._identified, self._failed)
+
+    def _identified(self, patient: Patient) -> None:
+        self.patient = patient
+        self.confirm_name.setText(mask_name(patient.full_name))
+        self.confirm_id.setText(tr("Số định danh: ", "ID number: ") + (mask_id(patient.id_number) if patient.id_number
+                                                                     else mask_id(patient.card_number)))
+        self.show_page(CONFIRM)
+
+    def _failed(self, exc: Exception) -> None:
+        self.coaching.setText(str(exc) if isinstance(exc, KioskError) else tr("Có lỗi — mời đến quầy tiếp đón",
+                                                                            "Something went wrong — please go to the desk"))
+        if not isinstance(exc, KioskError):
+            log.error("kiosk step failed", exc_info=exc)
+        self.show_page(START)
+
+    def check_in(self, department_code: str) -> None:
+        if self.patient is None:
+            return
+        clinic, patient = self.clinic, self.patient
+
+        def work() -> tuple[CheckIn, PrintOutcome]:
+            done = clinic.check_in(patient, department_code, station="kiosk")  # card check: pending
+            return done, clinic.print_ticket(done.ticket)
+
+        run_in_background(work, self._checked_in, self._failed)
+
+    def _checked_in(self, done: tuple[CheckIn, PrintOutcome]) -> None:
+        checkin, outcome = done
+        self.last_checkin, self.last_print = checkin, outcome
+        self.ticket_number.setText(f"{checkin.ticket.number:03d}")
+        self.ticket_room.setText(tr(f"Mời đến phòng {checkin.ticket.room}", f"Please go to room {checkin.ticket.room}"))
+        self.ticket_note.setText(tr("Mời nhận phiếu bên dưới", "Please take your ticket below") if outcome.printed
+                                 else tr("Chưa in được phiếu — mời đến quầy tiếp đón để nhận phiếu",
+                                         "The ticket could not be printed — please collect it at the desk"))
+        self.voice.say(tr(f"Số của bạn là {checkin.ticket.number}", f"Your number is {checkin.ticket.number}"))
+        self.show_page(TICKET)
+        self.idle.start(10_000)
+
+    def wipe(self) -> None:
+        """Back to the start with no trace of the last patient on screen or in memory."""
+        self.patient = None
+        self.identity = None
+        self.last_checkin = None
+        for label in (self.confirm_name, self.confirm_id, self.ticket_number, self.ticket_room, self.ticket_note,
+                      self.coaching):
+            label.clear()
+        self.keypad_field.clear()
+        self.camera.reset()
+        self.pages.setCurrentIndex(START)
+        self.idle.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin) and \
+                self.pages.currentIndex() != START:
+            self.idle.start(self.clinic.settings["kiosk.idle_seconds"] * 1000)
+        return False
+
+    def ask_exit(self) -> None:
+        pin, ok = QInputDialog.getText(self, tr("Thoát chế độ ki-ốt", "Leave kiosk mode"),
+                                       tr("Mã PIN quản trị:", "Admin PIN:"), QLineEdit.EchoMode.Password)
+        if ok and kiosk_pin.check_pin(self.clinic.store, pin):
+            self.close()
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        self.camera.stop()
+        app = QApplication.instance()
+        app.removeEventFilter(self.wedge)
+        app.removeEventFilter(self)
+        super().closeEvent(event)
