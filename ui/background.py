@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
+
 from ui.qt import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger("ui.background")
@@ -40,18 +42,28 @@ def run_in_background(
     on_success: Callable[[Any], None],
     on_error: Callable[[Exception], None] | None = None,
     pool: QThreadPool | None = None,
+    *,
+    owner: QObject | None = None,
 ) -> None:
     """Run ``fn()`` on a worker thread; call ``on_success(result)`` or ``on_error(exc)`` on the GUI
-    thread. Without ``on_error`` a failure is logged and raised on the GUI thread (crash dialog)."""
+    thread. Without ``on_error`` a failure is logged and raised on the GUI thread (crash dialog).
+    With ``owner``, the callbacks are dropped when the owner (a closed window) no longer exists."""
     relay = _Relay()  # created on the GUI thread, so its signals are delivered there
     _running.add(relay)
 
+    def gone() -> bool:
+        return owner is not None and not shiboken6.isValid(owner)
+
     def finish_ok(result: Any) -> None:
         _running.discard(relay)
-        on_success(result)
+        if not gone():
+            on_success(result)
 
     def finish_error(exc: Exception) -> None:
         _running.discard(relay)
+        if gone():
+            log.debug("background job of a closed window failed: %s", type(exc).__name__)
+            return
         if on_error is None:
             raise exc
         on_error(exc)

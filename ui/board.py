@@ -101,7 +101,7 @@ class BoardWindow(QMainWindow):
         if self._busy:
             return
         self._busy = True
-        run_in_background(self.clinic.board_state, self._show, self._failed)
+        run_in_background(self.clinic.board_state, self._show, self._failed, owner=self)
 
     def _failed(self, exc: Exception) -> None:
         self._busy = False
@@ -141,6 +141,11 @@ class BoardWindow(QMainWindow):
             waiting.setStyleSheet("font-size: 22px; color: #9fb3c8;")
             self.next_grid.addWidget(waiting, row, 0, 1, 2)
             row += 1
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        self._timer.stop()
+        self._notice_timer.stop()
+        super().closeEvent(event)
 
     def announce(self, call: Call) -> None:
         if self.clinic.settings["board.chime"]:

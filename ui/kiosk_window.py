@@ -270,7 +270,7 @@ class KioskWindow(QMainWindow):
                                  "No record yet: scan your QR code or go to the desk")
             return found
 
-        run_in_background(work, self._identified, self._failed)
+        run_in_background(work, self._identified, self._failed, owner=self)
 
     def _identified(self, patient: Patient) -> None:
         self.patient = patient
@@ -295,7 +295,7 @@ class KioskWindow(QMainWindow):
             done = clinic.check_in(patient, department_code, station="kiosk")  # card check: pending
             return done, clinic.print_ticket(done.ticket)
 
-        run_in_background(work, self._checked_in, self._failed)
+        run_in_background(work, self._checked_in, self._failed, owner=self)
 
     def _checked_in(self, done: tuple[CheckIn, PrintOutcome]) -> None:
         checkin, outcome = done

@@ -309,7 +309,7 @@ class ReceptionWindow(StationWindow):
             result = clinic.lookup(patient, clinic.lookup_staff())
             return result, clinic.tickets_today(result.patient)
 
-        run_in_background(work, self._identified, self._failed)
+        run_in_background(work, self._identified, self._failed, owner=self)
 
     def _identified(self, found: tuple[Lookup, list]) -> None:
         self._busy = False
@@ -350,7 +350,7 @@ class ReceptionWindow(StationWindow):
                                    station="reception", card_check=result.card_check)
             return done, clinic.print_ticket(done.ticket)
 
-        run_in_background(work, self._checked_in, self._failed)
+        run_in_background(work, self._checked_in, self._failed, owner=self)
 
     def _checked_in(self, done: tuple[CheckIn, PrintOutcome]) -> None:
         self._busy = False
@@ -383,7 +383,7 @@ class ReceptionWindow(StationWindow):
     def _retry_pending(self) -> None:
         clinic = self.clinic
         run_in_background(lambda: clinic.retry_pending_card_checks(clinic.lookup_staff()), lambda n: None,
-                          lambda exc: log.warning("pending card re-check failed: %s", exc))
+                          lambda exc: log.warning("pending card re-check failed: %s", exc), owner=self)
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self.camera.stop()

@@ -127,7 +127,7 @@ class QueueStationWindow(StationWindow):
         if self._refreshing:
             return
         self._refreshing = True
-        run_in_background(self.clinic.queue_overview, self._show, self._failed)
+        run_in_background(self.clinic.queue_overview, self._show, self._failed, owner=self)
 
     def _show(self, queues: list[DepartmentQueue]) -> None:
         self._refreshing = False

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from kiosk import demo
 from kiosk.facade import Clinic
 from kiosk.settings import Settings
 
@@ -11,5 +13,25 @@ from kiosk.settings import Settings
 @pytest.fixture
 def clinic(kiosk_home) -> Iterator[Clinic]:
     clinic = Clinic.open(Settings())
+    demo.prepare(clinic.store)
     yield clinic
     clinic.close()
+
+
+@pytest.fixture(scope="session")
+def demo_video(tmp_path_factory) -> Path:
+    """The demo camera video, made once for the session."""
+    return demo.demo_camera_video(tmp_path_factory.mktemp("video") / "demo.avi", count=3)
+
+
+def widget_texts(widget) -> str:  # noqa: ANN001
+    """Every text a person could read in a window: labels, fields, buttons, tables."""
+    from ui.qt import QLabel, QLineEdit, QPushButton, QTableWidget
+
+    texts = [w.text() for cls in (QLabel, QLineEdit, QPushButton) for w in widget.findChildren(cls)]
+    for table in widget.findChildren(QTableWidget):
+        for r in range(table.rowCount()):
+            for c in range(table.columnCount()):
+                item = table.item(r, c)
+                texts.append(item.text() if item else "")
+    return "\n".join(texts)

@@ -1,0 +1,103 @@
+"""The reception desk, offscreen: camera scan → patient panel → check-in → ticket."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from kiosk.demo import demo_video_plan
+from kiosk.facade import Clinic
+from kiosk.settings import Settings
+from tests.ui.conftest import widget_texts
+from ui.reception import ReceptionWindow
+
+pytestmark = pytest.mark.gui
+
+
+def open_window(qtbot, clinic: Clinic, camera: str) -> ReceptionWindow:
+    window = ReceptionWindow(clinic, camera=camera)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    return window
+
+
+def test_camera_scan_fills_the_panel_and_check_in_prints_a_ticket(qtbot, clinic, demo_video: Path,
+                                                                    artifacts: Path) -> None:
+    window = open_window(qtbot, clinic, str(demo_video))
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    first_text = demo_video_plan(count=3)[0][2]
+    name = first_text.split("|")[2]
+    assert window.panel.name.text() == name
+    assert "Thẻ còn giá trị sử dụng" in window.panel.decision.text()
+    assert "0790******69" in window.panel.details.text(), "the ID is masked on screen"
+    assert window.checkin_button.isEnabled()
+    qtbot.mouseClick(window.checkin_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+    assert window.ticket_label.text().startswith("001")
+    assert window.last_print.pdf_path.exists()
+    assert "No printer configured" in window.last_print.message_en
+    assert "Chưa cấu hình máy in" in window.print_notice.text(), "the saved PDF is a visible notice"
+    window.grab().save(str(artifacts / "reception-1366x768.png"))
+
+
+def test_usb_wedge_scanner_works_without_clicking_a_field(qtbot, clinic, demo_video: Path) -> None:
+    window = open_window(qtbot, clinic, "97")  # no such camera: the wedge still works
+    qtbot.waitUntil(lambda: "97" in window.coaching.text() or "camera" in window.coaching.text().lower(),
+                    timeout=5000)
+    text = demo_video_plan(count=3)[1][2]
+    from PySide6.QtCore import Qt
+
+    window.manual_tabs.setCurrentIndex(1)
+    window.card_input.setFocus()
+    qtbot.keyClicks(window.card_input, text)
+    qtbot.keyClick(window.card_input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=10000)
+    assert window.card_input.text() == "", "the burst is taken back out of the field it landed in"
+    assert window.lookup_result.patient.card_number == text.split("|")[0]
+
+
+def test_second_check_in_the_same_day_reprints_the_same_number(qtbot, clinic, demo_video: Path) -> None:
+    window = open_window(qtbot, clinic, str(demo_video))
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    window.on_check_in()
+    qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+    first = window.last_checkin.ticket
+    window.last_print = None
+    window.on_check_in()
+    qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+    assert window.last_checkin.reprint and window.last_checkin.ticket.number == first.number
+    assert "same number reprinted" in window.print_notice.text() or "in lại số cũ" in window.print_notice.text()
+
+
+def test_gateway_down_still_issues_the_ticket(qtbot, kiosk_home, demo_video: Path) -> None:
+    from kiosk import demo
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    clinic = Clinic.open(Settings(), gateway_url=f"http://127.0.0.1:{port}")
+    demo.prepare(clinic.store)
+    try:
+        window = open_window(qtbot, clinic, str(demo_video))
+        qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+        assert "will be checked again" in window.lookup_result.card_check.message_en
+        window.on_check_in()
+        qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+        assert window.last_checkin.ticket.number == 1
+        pending = clinic.store.conn.execute("SELECT card_pending FROM tickets").fetchone()[0]
+        assert pending == 1, "the card check is marked pending and retried later"
+        window.close()
+    finally:
+        clinic.close()
+
+
+def test_next_patient_clears_every_trace(qtbot, clinic, demo_video: Path) -> None:
+    window = open_window(qtbot, clinic, str(demo_video))
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    name = window.lookup_result.patient.full_name
+    window.clear_patient()
+    assert window.lookup_result is None
+    assert name not in widget_texts(window)
