@@ -7,8 +7,14 @@ the camera checks the patient in once.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
+
+
+def _digest(text: str) -> bytes:
+    """Accepted codes are remembered by digest: no personal data waits out the quiet time in memory."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 class ScanValidator:
@@ -25,7 +31,7 @@ class ScanValidator:
         self.window_seconds = window_seconds  # sightings further apart than this start again
         self._clock = clock
         self._seen: dict[str, tuple[int, float]] = {}
-        self._accepted: dict[str, float] = {}
+        self._accepted: dict[bytes, float] = {}
 
     def feed(self, text: str | None) -> str | None:
         """One frame's decoded text (or None); returns the text when it is accepted now."""
@@ -36,9 +42,10 @@ class ScanValidator:
         count, last = self._seen.get(text, (0, now))
         count = count + 1 if now - last <= self.window_seconds else 1
         self._seen[text] = (count, now)
-        if count < self.confirm_frames or text in self._accepted:
+        digest = _digest(text)
+        if count < self.confirm_frames or digest in self._accepted:
             return None
-        self._accepted[text] = now
+        self._accepted[digest] = now
         del self._seen[text]
         return text
 
@@ -47,6 +54,10 @@ class ScanValidator:
         self._seen = {t: v for t, v in self._seen.items() if now - v[1] <= self.window_seconds}
 
     def reset(self) -> None:
-        """Forget everything (after a patient is done, or when the screen is wiped)."""
+        """Forget the codes being confirmed (their text); accepted codes stay quiet, by digest only."""
+        self._seen.clear()
+
+    def forget_all(self) -> None:
+        """Forget everything, the quiet time included: the same code is welcome again at once."""
         self._seen.clear()
         self._accepted.clear()

@@ -4,5 +4,5 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
-if [ "$#" -eq 0 ]; then set -- reception; fi
+if [ "$#" -eq 0 ]; then set -- reception --demo; fi
 exec "$ROOT/.venv/bin/clinic-kiosk" "$@"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -77,6 +78,13 @@ def _install_crash_dialog(crash_dir: Path) -> None:
     install_excepthook(crash_dir, on_crash)
 
 
+def settle_memory() -> None:
+    """After start-up: collect once, then freeze what exists, so later full garbage collections
+    (which stop every thread, the GUI thread included) only walk objects made since."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_window(station: str, clinic: Clinic, *, demo: bool = False):  # noqa: ANN201
     from ui.stations import window_class
 
@@ -101,6 +109,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     else:
         window.show()
     log.info("station %s started (db schema %s)", station, clinic.store.schema_version())
+    settle_memory()
     try:
         return app.exec()
     finally:

@@ -145,9 +145,28 @@ class ReceptionWindow(StationWindow):
         self.camera_picker.currentIndexChanged.connect(self._camera_chosen)
         self._camera_chosen()
 
+        QTimer.singleShot(0, self._warm_up)
         self._retry_timer = QTimer(self)
         self._retry_timer.timeout.connect(self._retry_pending)
         self._retry_timer.start(60_000)
+
+    def _warm_up(self) -> None:
+        """Rasterise the Vietnamese glyphs of every font the panel uses once, at start-up, so the
+        first patient's panel does not stall the GUI thread while the glyph cache fills."""
+        sample = ("AĂÂBCDĐEÊGHIKLMNOÔƠPQRSTUƯVXY aăâbcdđeêghiklmnoôơpqrstuưvxy 0123456789 "
+                  "ÀÁẢÃẠẰẮẲẴẶẦẤẨẪẬÈÉẺẼẸỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌỒỐỔỖỘỜỚỞỠỢÙÚỦŨỤỪỨỬỮỰỲÝỶỸỴ "
+                  "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ →—·")
+        for label in (self.panel.name, self.panel.decision, self.panel.safety, self.ticket_label, self.print_notice):
+            probe = QLabel(sample)
+            probe.setFont(label.font())
+            probe.setStyleSheet("font-weight: bold;")
+            probe.grab()
+            probe.setStyleSheet("")
+            probe.grab()
+            probe.deleteLater()
+        from printing.fonts import register
+
+        run_in_background(register, lambda _: None, lambda exc: log.warning("fonts: %s", exc), owner=self)
 
     # -- layout pieces -----------------------------------------------------------------------
     def _manual_entry(self) -> QWidget:
@@ -367,7 +386,6 @@ class ReceptionWindow(StationWindow):
         notes.append(tr(outcome.message_vi, outcome.message_en))
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.print_notice.setText("\n".join(notes))
-        self.camera.reset()
 
     def clear_patient(self) -> None:
         """Next patient: nothing of the last one stays on screen or in this window's memory."""

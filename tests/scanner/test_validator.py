@@ -42,9 +42,20 @@ def test_sightings_far_apart_do_not_add_up() -> None:
     assert v.feed("A") == "A"
 
 
-def test_empty_frames_and_reset() -> None:
-    v = ScanValidator(confirm_frames=1, quiet_seconds=60)
+def test_empty_frames_reset_and_forget_all() -> None:
+    v = ScanValidator(confirm_frames=2, quiet_seconds=60)
     assert v.feed(None) is None and v.feed("") is None
+    assert v.feed("A") is None
+    v.reset()
+    assert v.feed("A") is None, "a reset drops codes half-confirmed"
     assert v.feed("A") == "A"
     v.reset()
-    assert v.feed("A") == "A", "after a reset (screen wiped) the same card is welcome again"
+    assert v.feed("A") is None and v.feed("A") is None, "an accepted code stays quiet after a reset"
+    v.forget_all()
+    assert v.feed("A") is None and v.feed("A") == "A"
+
+
+def test_no_accepted_text_is_kept_in_memory() -> None:
+    v = ScanValidator(confirm_frames=1)
+    v.feed("001099012345|NGUYỄN VĂN AN")
+    assert "NGUYỄN" not in repr(vars(v))
