@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,6 +167,13 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self.db  # noqa: B018 - open (and check) the file now, on the opening thread
+
+    def _connect(self) -> sqlite_utils.Database:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
@@ -178,14 +186,32 @@ class Store:
                 f"Không mở được cơ sở dữ liệu {self.path}: {exc}",
                 f"Cannot open the database {self.path}: {exc}",
             ) from exc
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        return sqlite_utils.Database(conn, execute_plugins=False)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection: each thread has its own, so one thread's transaction never
+        interleaves with another's (WAL lets them read and write the file side by side)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            if self._closed:
+                raise StoreError("Cơ sở dữ liệu đã đóng", "The database is closed")
+            db = self._connect()
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
 
     @property
     def conn(self) -> sqlite3.Connection:
         return self.db.conn
 
     def close(self) -> None:
-        self.db.close()
+        self._closed = True
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
 
     def __enter__(self) -> Store:
         return self

@@ -113,4 +113,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     try:
         return app.exec()
     finally:
+        from ui.background import wait_for_background
+
+        wait_for_background()
         clinic.close()

@@ -71,3 +71,8 @@ def run_in_background(
     relay.succeeded.connect(finish_ok)
     relay.failed.connect(finish_error)
     (pool or QThreadPool.globalInstance()).start(_Job(fn, relay))
+
+
+def wait_for_background(timeout_ms: int = 10_000) -> bool:
+    """Let running jobs finish (a window closing, the program ending) before the store closes."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)

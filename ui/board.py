@@ -9,7 +9,7 @@ import datetime as dt
 from kiosk.checkin import BoardState, Call
 from kiosk.facade import Clinic
 from kiosk.texts import vneid_guide
-from ui.background import run_in_background
+from ui.background import run_in_background, wait_for_background
 from ui.i18n import tr
 from ui.qt import QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QSize, Qt, QTimer, QVBoxLayout, QWidget
 from ui.sound import Sounds
@@ -145,6 +145,7 @@ class BoardWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self._timer.stop()
         self._notice_timer.stop()
+        wait_for_background()
         super().closeEvent(event)
 
     def announce(self, call: Call) -> None:

@@ -20,7 +20,7 @@ from scanner.live import Scan
 from scanner.payloads import Payload, parse_payload
 from scanner.sources import CaptureSource
 from ui import i18n
-from ui.background import run_in_background
+from ui.background import run_in_background, wait_for_background
 from ui.camera import CameraController
 from ui.i18n import tr
 from ui.qt import (
@@ -339,4 +339,5 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         app.removeEventFilter(self.wedge)
         app.removeEventFilter(self)
+        wait_for_background()
         super().closeEvent(event)

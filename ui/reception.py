@@ -17,7 +17,7 @@ from printing.dispatch import PrintOutcome
 from printing.ticket import PRIORITY_LABELS
 from scanner.live import Scan
 from scanner.payloads import Payload, parse_payload
-from ui.background import run_in_background
+from ui.background import run_in_background, wait_for_background
 from ui.camera import CameraController
 from ui.i18n import tr
 from ui.patient_panel import PatientPanel
@@ -408,6 +408,7 @@ class ReceptionWindow(StationWindow):
         from ui.qt import QApplication
 
         QApplication.instance().removeEventFilter(self.wedge)
+        wait_for_background()
         super().closeEvent(event)
 
 

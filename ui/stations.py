@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kiosk.facade import Clinic, DepartmentQueue
-from ui.background import run_in_background
+from ui.background import run_in_background, wait_for_background
 from ui.i18n import tr
 from ui.qt import (
     QFont,
@@ -122,6 +122,12 @@ class QueueStationWindow(StationWindow):
         self._timer.timeout.connect(self.refresh)
         self._timer.start(self.refresh_ms)
         self.refresh()
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        self._timer.stop()
+        self._clock.stop()
+        wait_for_background()
+        super().closeEvent(event)
 
     def refresh(self) -> None:
         if self._refreshing:

@@ -12,9 +12,12 @@ from kiosk.settings import Settings
 
 @pytest.fixture
 def clinic(kiosk_home) -> Iterator[Clinic]:
+    from ui.background import wait_for_background
+
     clinic = Clinic.open(Settings())
     demo.prepare(clinic.store)
     yield clinic
+    wait_for_background()
     clinic.close()
 
 
