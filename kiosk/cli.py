@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.gateway_commands import add_commands as add_gateway_commands
 
     add_gateway_commands(commands)
+    from kiosk.visit_commands import add_commands as add_visit_commands
+
+    add_visit_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")

@@ -159,6 +159,41 @@ def m003_ticket_card_status(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_catalogue_and_outbox(db: sqlite_utils.Database) -> None:
+    """The ICD-10 catalogue, and the outbox of documents bound for the BHXH portal."""
+    db.executescript(
+        """
+        CREATE TABLE icd10 (
+            code TEXT PRIMARY KEY,
+            name_vi TEXT NOT NULL,
+            name_en TEXT NOT NULL DEFAULT '',
+            name_folded TEXT NOT NULL,
+            not_main INTEGER NOT NULL DEFAULT 0,
+            sex TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            ma_lk TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            visit_id INTEGER REFERENCES visits(id),
+            payload BLOB NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_until TEXT,
+            last_error TEXT NOT NULL DEFAULT '',
+            transaction_id TEXT NOT NULL DEFAULT '',
+            received_at TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (kind, ma_lk, version)
+        );
+        CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -1,0 +1,142 @@
+"""``clinic-kiosk catalog``, ``clinic-kiosk xml`` and ``clinic-kiosk outbox``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kiosk import icd10, outbox, visits
+from kiosk.errors import BadInput
+from kiosk.settings import Settings
+from kiosk.store import Store, open_store
+from kiosk.xml_validate import validate_envelope
+
+
+def cmd_import_icd10(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    if not path.exists():
+        raise BadInput(f"Không có tệp {path}", f"No such file {path}")
+    with open_store(settings.db_path()) as store:
+        counts = icd10.import_workbook(store, path)
+    print(f"ICD-10: {counts['codes']} codes, {counts['not_main']} not allowed as main diagnosis, "
+          f"{counts['female_only']} female-only, {counts['male_only']} male-only")
+    return 0
+
+
+def demo_visit_id(store: Store, settings: Settings) -> int:
+    """Build a full demo visit (a sandbox patient, checked in, called, examined, finalised)."""
+    from kiosk import checkin, demo, patients
+    from kiosk.identify import identity_from_payload
+    from kiosk.sandbox.people import make_people
+    from scanner.payloads import parse_payload
+
+    demo.prepare(store)
+    icd10.ensure_starter(store)
+    person = next(p for p in make_people(1, 60) if p.card_state == "000")
+    patient = patients.register(store, identity_from_payload(parse_payload(person.cccd_qr)))
+    department = settings["facility.departments"][0]
+    ticket = checkin.check_in(store, patient.id, department).ticket
+    ticket = checkin.call_next(store, department["code"], ticket.room) if ticket.status.value == "waiting" else ticket
+    card = {"card_number": person.card_number, "registered_facility": person.registered_facility,
+            "valid_from": person.valid_from.isoformat(), "valid_to": person.valid_to.isoformat(),
+            "five_year_date": person.five_year_date.isoformat(), "area_code": person.area_code}
+    existing = store.conn.execute("SELECT id, status FROM visits WHERE ma_lk = ? ORDER BY version DESC LIMIT 1",
+                                  (visits.ma_lk(settings["facility.code"], ticket),)).fetchone()
+    if existing and existing[1] == "final":
+        return existing[0]
+    return visits.demo_visit(store, settings["facility.code"], ticket, card)["id"]
+
+
+def claim_payload(store: Store, visit_id: int) -> bytes:
+    visit = visits.get(store, visit_id)
+    row = store.conn.execute("SELECT payload FROM outbox WHERE kind = 'claim' AND ma_lk = ? AND version = ?",
+                             (visit["ma_lk"], visit["version"])).fetchone()
+    if row is None:
+        raise BadInput("Lượt khám chưa hoàn tất nên chưa có hồ sơ XML", "The visit is not finalised: no XML yet")
+    return bytes(row[0])
+
+
+def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.demo == (args.visit_id is not None):
+        raise BadInput("Cần VISIT_ID hoặc --demo", "Give VISIT_ID or --demo")
+    with open_store(settings.db_path()) as store:
+        visit_id = demo_visit_id(store, settings) if args.demo else int(args.visit_id)
+        data = claim_payload(store, visit_id)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"visit {visit_id}: {out} ({len(data)} bytes)")
+    return 0
+
+
+def cmd_xml_validate(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"Không đọc được {path}", f"Cannot read {path}: {exc.strerror}") from exc
+    violations = validate_envelope(data)
+    for v in violations:
+        print(v)
+    if not violations:
+        print(f"{path}: OK (QĐ 4750 tables)")
+    return 1 if violations else 0
+
+
+def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings.db_path()) as store:
+        rows = outbox.status(store)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(f"{r['id']:>5} {r['kind']:<8} {r['ma_lk']} v{r['version']} {r['status']:<9} "
+              f"{r['transaction_id'] or ''} {r['last_error']}")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "outbox empty", file=sys.stderr)
+    return 0
+
+
+def cmd_outbox_drain(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.facade import Clinic
+
+    clinic = Clinic.open(settings, gateway_url=args.gateway)
+    try:
+        counts = outbox.drain(clinic.store, clinic.gateway(), settings["facility.code"])
+    finally:
+        clinic.close()
+    print(json.dumps(counts))
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    catalog = commands.add_parser("catalog", help="code catalogues")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+    icd = catalog_commands.add_parser("import-icd10", help="import the QĐ 4469 ICD-10 workbook (.xlsx)")
+    icd.add_argument("file", metavar="FILE.xlsx")
+    icd.set_defaults(handler=cmd_import_icd10)
+
+    xml = commands.add_parser("xml", help="XML 130/4750 data for the BHXH portal")
+    xml_commands = xml.add_subparsers(dest="xml_command", metavar="ACTION", required=True)
+    export = xml_commands.add_parser("export", help="write a visit's GIAMDINHHS envelope")
+    export.add_argument("visit_id", nargs="?", metavar="VISIT_ID")
+    export.add_argument("--demo", action="store_true", help="build a full demo visit first and export it")
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.set_defaults(handler=cmd_xml_export)
+    validate = xml_commands.add_parser("validate", help="check an envelope against the QĐ 4750 tables; exit 1 on "
+                                                        "any violation")
+    validate.add_argument("file", metavar="FILE")
+    validate.set_defaults(handler=cmd_xml_validate)
+
+    box = commands.add_parser("outbox", help="documents waiting for or sent to the BHXH portal")
+    box_commands = box.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    show = box_commands.add_parser("status", help="every document with its status and receipt")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_outbox_status)
+    drain = box_commands.add_parser("drain", help="send what is due now")
+    drain.add_argument("--gateway", metavar="URL")
+    drain.set_defaults(handler=cmd_outbox_drain)

@@ -1,0 +1,217 @@
+"""The visit record: start from a called ticket, autosave drafts, check, finalise (locked), correct
+(a new audited version with the same MA_LK). Finalising builds the XML 130/4750 tables and queues
+them in the outbox in the same transaction, so a finalised visit is never without its envelope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk import icd10, outbox, patients
+from kiosk.errors import BadInput, KioskError
+from kiosk.model import Sex, Ticket
+from kiosk.store import Store
+from kiosk.xml130 import build_tables, checkin_xml, envelope
+
+MAX_SECONDARY = 12
+DAYS_LIMIT, CHRONIC_DAYS_LIMIT = 30, 90
+# A few of the chronic conditions of TT 26/2025 PL VII that allow up to 90 days (a clinic imports
+# the full list); ICD-10 code prefixes.
+CHRONIC_PREFIXES = ("E10", "E11", "E78", "I10", "I11", "I20", "I25", "I48", "I50", "J44", "J45", "N18", "M05",
+                    "G40", "F20", "B18", "E03", "E05")
+VITAL_RANGES = {  # plausible ranges: outside them the form asks to check the number
+    "pulse": (30, 220), "temperature": (34.0, 42.5), "bp_sys": (60, 260), "bp_dia": (30, 160),
+    "resp_rate": (6, 60), "weight": (0.5, 300), "height": (30, 230), "spo2": (50, 100),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    vi: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.vi} / {self.en}"
+
+
+class VisitNotFinalisable(KioskError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems))
+
+
+def prescription_code(facility: str, kind: str = "C") -> str:
+    """TT 26/2025: ``xxxxxyyyyyyy-z``: facility code, 7 random characters [0-9a-z], type."""
+    alphabet = string.digits + string.ascii_lowercase
+    return f"{facility}{''.join(secrets.choice(alphabet) for _ in range(7))}-{kind}"
+
+
+def ma_lk(facility: str, ticket: Ticket) -> str:
+    """The episode key: unique per ticket, never changed by corrections."""
+    return f"{facility}{ticket.day:%y%m%d}{ticket.department_code}{ticket.number:04d}"
+
+
+def get(store: Store, visit_id: int) -> dict[str, Any]:
+    row = store.conn.execute("SELECT id, ma_lk, version, patient_id, ticket_id, status, started_at, finalised_at, "
+                             "data_json FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    if row is None:
+        raise BadInput(f"Không có lượt khám {visit_id}", f"No visit {visit_id}")
+    keys = ("id", "ma_lk", "version", "patient_id", "ticket_id", "status", "started_at", "finalised_at")
+    return {**dict(zip(keys, row[:8], strict=True)), "data": json.loads(row[8] or "{}")}
+
+
+def start(store: Store, ticket: Ticket, facility: str, *, card: dict[str, Any] | None = None,
+          doctor_code: str = "", exam_fee: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The visit of a called ticket (the existing draft when there is one)."""
+    key = ma_lk(facility, ticket)
+    row = store.conn.execute("SELECT id FROM visits WHERE ma_lk = ? ORDER BY version DESC LIMIT 1", (key,)).fetchone()
+    if row:
+        return get(store, row[0])
+    data = {"department_code": ticket.department_code, "visit_kind": "01", "card": card or {},
+            "doctor_code": doctor_code, "diagnoses": [], "prescription": [], "labs": [], "vitals": {},
+            "services": [exam_fee] if exam_fee else [], "reason": "", "exam_notes": "", "advice": "",
+            "re_exam_on": "", "referral": None, "prescription_code": prescription_code(facility)}
+    with store.transaction() as db:
+        cursor = db.execute("INSERT INTO visits(ma_lk, version, patient_id, ticket_id, status, started_at, data_json) "
+                            "VALUES (?, 1, ?, ?, 'draft', ?, ?)",
+                            (key, ticket.patient_id, ticket.id, dt.datetime.now().isoformat(timespec="seconds"),
+                             json.dumps(data, ensure_ascii=False)))
+        db.execute("UPDATE tickets SET status = 'in_room' WHERE id = ?", (ticket.id,))
+    return get(store, cursor.lastrowid)
+
+
+def save_draft(store: Store, visit_id: int, data: dict[str, Any]) -> None:
+    """Autosave: the form's state goes to the store; after a crash the draft comes back."""
+    with store.transaction() as db:
+        status = db.execute("SELECT status FROM visits WHERE id = ?", (visit_id,)).fetchone()
+        if status is None or status[0] != "draft":
+            raise BadInput("Lượt khám đã khoá: hãy tạo bản sửa", "The visit is locked: make a correction")
+        db.execute("UPDATE visits SET data_json = ? WHERE id = ?", (json.dumps(data, ensure_ascii=False), visit_id))
+
+
+def check(store: Store, data: dict[str, Any], sex: Sex | None) -> list[Problem]:
+    problems: list[Problem] = []
+    diagnoses = data.get("diagnoses", [])
+    main = [d for d in diagnoses if d.get("is_main")]
+    if len(main) != 1:
+        problems.append(Problem("diagnoses", "Cần đúng một chẩn đoán chính", "Exactly one main diagnosis is needed"))
+    if len(diagnoses) - len(main) > MAX_SECONDARY:
+        problems.append(Problem("diagnoses", f"Tối đa {MAX_SECONDARY} bệnh kèm theo",
+                                f"At most {MAX_SECONDARY} secondary diagnoses"))
+    for d in diagnoses:
+        entry = icd10.get(store, d.get("code", ""))
+        if entry is None:
+            problems.append(Problem("diagnoses", f"Mã {d.get('code')} không có trong danh mục ICD-10",
+                                    f"Code {d.get('code')} is not in the ICD-10 catalogue"))
+            continue
+        if d.get("is_main") and entry.not_main:
+            problems.append(Problem("diagnoses", f"Mã {entry.code} không được dùng làm bệnh chính",
+                                    f"Code {entry.code} may not be the main diagnosis"))
+        if entry.sex == "F" and sex is Sex.MALE or entry.sex == "M" and sex is Sex.FEMALE:
+            problems.append(Problem("diagnoses", f"Mã {entry.code} không phù hợp giới tính người bệnh",
+                                    f"Code {entry.code} does not fit the patient's sex"))
+    chronic = any(d.get("code", "").startswith(CHRONIC_PREFIXES) for d in diagnoses)
+    limit = CHRONIC_DAYS_LIMIT if chronic else DAYS_LIMIT
+    for line in data.get("prescription", []):
+        if int(line.get("days", 0)) > limit:
+            problems.append(Problem("prescription", f"{line.get('name')}: tối đa {limit} ngày",
+                                    f"{line.get('name')}: at most {limit} days"))
+        if float(line.get("quantity", 0)) <= 0:
+            problems.append(Problem("prescription", f"{line.get('name')}: số lượng phải > 0",
+                                    f"{line.get('name')}: the quantity must be > 0"))
+    for name, value in (data.get("vitals") or {}).items():
+        low_high = VITAL_RANGES.get(name)
+        if low_high and value not in (None, "") and not low_high[0] <= float(value) <= low_high[1]:
+            problems.append(Problem(f"vitals.{name}", f"Giá trị {value} ngoài khoảng {low_high[0]}–{low_high[1]}",
+                                    f"Value {value} outside {low_high[0]}–{low_high[1]}"))
+    if data.get("re_exam_on"):
+        try:
+            if dt.date.fromisoformat(data["re_exam_on"]) <= dt.date.today():
+                problems.append(Problem("re_exam_on", "Ngày tái khám phải sau hôm nay", "The re-exam date must be after today"))
+        except ValueError:
+            problems.append(Problem("re_exam_on", "Ngày tái khám không hợp lệ", "Invalid re-exam date"))
+    referral = data.get("referral")
+    if referral and not (len(referral.get("to_facility", "")) == 5):
+        problems.append(Problem("referral", "Mã nơi chuyển đến phải có 5 ký tự", "The destination code must be 5 characters"))
+    return problems
+
+
+def quantity(dose: float, times_per_day: int, days: int) -> float:
+    """Quantity to dispense: dose per intake × times a day × days."""
+    return round(dose * times_per_day * days, 3)
+
+
+def finalise(store: Store, visit_id: int, facility: str) -> dict[str, Any]:
+    """Lock the visit, build its XML tables, and queue check-in and claim in the outbox — one transaction."""
+    visit = get(store, visit_id)
+    if visit["status"] != "draft":
+        raise BadInput("Lượt khám đã hoàn tất", "The visit is already finalised")
+    patient = patients.get(store, visit["patient_id"])
+    assert patient is not None
+    problems = check(store, visit["data"], patient.sex)
+    if problems:
+        raise VisitNotFinalisable(problems)
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    visit["finalised_at"] = now
+    tables = build_tables(visit, patient, facility)
+    claim = envelope(facility, tables, dt.date.today())
+    with store.transaction():
+        store.conn.execute("UPDATE visits SET status = 'final', finalised_at = ? WHERE id = ? AND status = 'draft'",
+                           (now, visit_id))
+        if visit["version"] == 1 and visit["data"].get("services"):
+            outbox.enqueue(store, "checkin", visit["ma_lk"], 1, visit_id, checkin_xml(visit, patient, facility))
+        outbox.enqueue(store, "claim", visit["ma_lk"], visit["version"], visit_id, claim)
+        if visit["ticket_id"]:
+            store.conn.execute("UPDATE tickets SET status = 'done' WHERE id = ?", (visit["ticket_id"],))
+    return get(store, visit_id)
+
+
+def correct(store: Store, visit_id: int) -> dict[str, Any]:
+    """A correction of a finalised visit: a new draft version, same MA_LK."""
+    visit = get(store, visit_id)
+    if visit["status"] != "final":
+        raise BadInput("Chỉ sửa được lượt khám đã hoàn tất", "Only a finalised visit can be corrected")
+    with store.transaction() as db:
+        latest = db.execute("SELECT MAX(version) FROM visits WHERE ma_lk = ?", (visit["ma_lk"],)).fetchone()[0]
+        cursor = db.execute("INSERT INTO visits(ma_lk, version, patient_id, ticket_id, status, started_at, data_json) "
+                            "VALUES (?, ?, ?, ?, 'draft', ?, ?)",
+                            (visit["ma_lk"], latest + 1, visit["patient_id"], visit["ticket_id"], visit["started_at"],
+                             json.dumps(visit["data"], ensure_ascii=False)))
+    return get(store, cursor.lastrowid)
+
+
+def demo_visit(store: Store, facility: str, ticket: Ticket, card: dict[str, Any]) -> dict[str, Any]:
+    """A full demo visit: drugs, a service, a lab result, a referral and a re-exam date."""
+    visit = start(store, ticket, facility, card=card, doctor_code="001234/HN-CCHN",
+                  exam_fee={"code": "02.1896", "name": "Khám Nội", "unit_price": 38700, "quantity": 1})
+    data = visit["data"]
+    data.update({
+        "reason": "Ho, sốt 2 ngày", "exam_notes": "Họng đỏ, amidan sưng nhẹ; phổi không rale",
+        "vitals": {"pulse": 88, "temperature": 38.2, "bp_sys": 120, "bp_dia": 80, "resp_rate": 20, "weight": 58.5,
+                   "height": 162, "spo2": 97},
+        "diagnoses": [{"code": "J02.9", "name": "Viêm họng cấp, không đặc hiệu", "is_main": True},
+                      {"code": "I10", "name": "Bệnh lý tăng huyết áp vô căn (nguyên phát)", "is_main": False}],
+        "prescription": [
+            {"drug_code": "40.48", "name": "Paracetamol", "strength": "500mg", "unit": "Viên", "dose": 1,
+             "times_per_day": 3, "days": 5, "route": "Uống", "route_code": "1.01", "quantity": quantity(1, 3, 5),
+             "unit_price": 500, "registration_no": "VD-12345-10", "instructions": "Uống sau ăn"},
+            {"drug_code": "40.221", "name": "Amlodipin", "strength": "5mg", "unit": "Viên", "dose": 1,
+             "times_per_day": 1, "days": 30, "route": "Uống", "route_code": "1.01", "quantity": quantity(1, 1, 30),
+             "unit_price": 1200, "registration_no": "VD-23456-15", "instructions": "Uống buổi sáng"},
+        ],
+        "labs": [{"service_code": "23.0075.1494", "indicator_code": "GLU", "name": "Glucose máu", "value": "5.8",
+                  "unit": "mmol/L", "conclusion": "Bình thường", "result_at": dt.datetime.now().isoformat(timespec="minutes")}],
+        "advice": "Uống thuốc theo đơn, uống nhiều nước, tái khám sau 7 ngày",
+        "re_exam_on": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+        "referral": {"to_facility": "01001", "reason_code": "1", "transport": "Tự túc",
+                     "plan": "Khám chuyên khoa tai mũi họng"},
+    })
+    data["services"].append({"code": "23.0075.1494", "name": "Định lượng Glucose", "unit_price": 21500, "quantity": 1,
+                             "group": 1})
+    save_draft(store, visit["id"], data)
+    return finalise(store, visit["id"], facility)
