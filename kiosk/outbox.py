@@ -62,9 +62,9 @@ def claim(store: Store, now: dt.datetime | None = None) -> Item | None:
     return Item(row[0], row[1], row[2], row[3], bytes(row[4]), row[5] + 1)
 
 
-def deliver_one(store: Store, client: GatewayClient, facility: str) -> str | None:
+def deliver_one(store: Store, client: GatewayClient, facility: str, *, now: dt.datetime | None = None) -> str | None:
     """Send one due document; returns its new status, or None when nothing is due."""
-    item = claim(store)
+    item = claim(store, now)
     if item is None:
         return None
     try:
@@ -90,11 +90,12 @@ def deliver_one(store: Store, client: GatewayClient, facility: str) -> str | Non
     return status
 
 
-def drain(store: Store, client: GatewayClient, facility: str, *, max_items: int | None = None) -> dict[str, int]:
+def drain(store: Store, client: GatewayClient, facility: str, *, max_items: int | None = None,
+          now: dt.datetime | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     n = 0
     while max_items is None or n < max_items:
-        status = deliver_one(store, client, facility)
+        status = deliver_one(store, client, facility, now=now)
         if status is None:
             break
         counts[status] = counts.get(status, 0) + 1
