@@ -29,7 +29,6 @@ os.environ["CLINIC_KIOSK_HOME"] = tempfile.mkdtemp(prefix="ck-checkin-")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import gc  # noqa: E402
 
 import numpy as np  # noqa: E402
 

@@ -146,3 +146,48 @@ def board_state(store: Store, day: dt.date, next_count: int = 3) -> BoardState:
             if len(queue) < next_count:
                 queue.append(n)
     return BoardState(calls, next_numbers, waiting)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    ticket: Ticket
+    patient_name: str
+
+
+def room_queue(store: Store, department_code: str, room: str, day: dt.date) -> list[QueueEntry]:
+    """The room's patients today, in calling order: the one called first, then the waiting ones."""
+    rows = store.conn.execute(
+        f"SELECT {', '.join('t.' + c.strip() for c in _TICKET_COLUMNS.split(','))}, p.full_name FROM tickets t "
+        "JOIN patients p ON p.id = t.patient_id WHERE t.day = ? AND t.department_code = ? "
+        "AND (t.room = ? OR t.room = '') AND t.status IN ('called', 'in_room', 'waiting', 'skipped') "
+        "ORDER BY CASE t.status WHEN 'in_room' THEN 0 WHEN 'called' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END, "
+        "(t.priority = ''), t.number", (day.isoformat(), department_code, room)).fetchall()
+    return [QueueEntry(_ticket(r[:11]), r[11]) for r in rows]
+
+
+def set_status(store: Store, ticket_id: int, status: str, *, now: dt.datetime | None = None) -> Ticket:
+    """Recall (called again, the board announces it again), skip, no-show, back to waiting."""
+    now = now or dt.datetime.now()
+    with store.transaction() as db:
+        if status == "called":
+            db.execute("UPDATE tickets SET status = 'called', called_at = ? WHERE id = ?",
+                       (now.isoformat(timespec="seconds"), ticket_id))
+        else:
+            db.execute("UPDATE tickets SET status = ? WHERE id = ?", (status, ticket_id))
+    ticket = get_ticket(store, ticket_id)
+    assert ticket is not None
+    return ticket
+
+
+def transfer(store: Store, ticket_id: int, department: dict, room: str) -> Ticket:
+    """Send the patient to another room (same number; another department gets its own number)."""
+    ticket = get_ticket(store, ticket_id)
+    assert ticket is not None
+    if department["code"] == ticket.department_code:
+        with store.transaction() as db:
+            db.execute("UPDATE tickets SET room = ?, status = 'waiting' WHERE id = ?", (room, ticket_id))
+        moved = get_ticket(store, ticket_id)
+        assert moved is not None
+        return moved
+    set_status(store, ticket_id, "done")
+    return check_in(store, ticket.patient_id, {**department, "rooms": [room]}, station="transfer").ticket

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import checkin, patients
+from kiosk import checkin, icd10, outbox, patients, visits
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
 from kiosk.masking import mask_name
@@ -24,22 +24,12 @@ from scanner.payloads import make_slip
 from kiosk.errors import KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
-from kiosk.model import HealthBook, Identity, Patient
+from kiosk.model import HealthBook, Identity, InsuranceCard, Patient
 from kiosk.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
 from kiosk.store import Store, open_store
 
 log = logging.getLogger("kiosk.facade")
-
-
-@dataclass(frozen=True)
-class DepartmentQueue:
-    code: str
-    name: str
-    name_en: str
-    rooms: tuple[str, ...]
-    waiting: int
-    calling: tuple[tuple[str, int], ...]  # (room, number) being called now
 
 
 @dataclass(frozen=True)
@@ -210,6 +200,43 @@ class Clinic:
     def call_next(self, department_code: str, room: str) -> Ticket:
         return checkin.call_next(self.store, department_code, room)
 
+    def room_queue(self, department_code: str, room: str) -> list[checkin.QueueEntry]:
+        return checkin.room_queue(self.store, department_code, room, dt.date.today())
+
+    def set_ticket_status(self, ticket_id: int, status: str) -> Ticket:
+        return checkin.set_status(self.store, ticket_id, status)
+
+    def transfer(self, ticket_id: int, department_code: str, room: str) -> Ticket:
+        return checkin.transfer(self.store, ticket_id, self.department(department_code), room)
+
+    # -- the visit ---------------------------------------------------------------------------
+    def start_visit(self, ticket: Ticket, card: InsuranceCard | None, doctor_code: str = "") -> dict:
+        card_json = {}
+        if card is not None:
+            card_json = {"card_number": card.card_number, "registered_facility": card.registered_facility,
+                         "valid_from": card.valid_from.isoformat() if card.valid_from else "",
+                         "valid_to": card.valid_to.isoformat() if card.valid_to else "",
+                         "five_year_date": card.five_year_date.isoformat() if card.five_year_date else "",
+                         "area_code": card.area_code}
+        fee = self.settings["billing.exam_fee"]
+        return visits.start(self.store, ticket, self.settings["facility.code"], card=card_json,
+                            doctor_code=doctor_code, exam_fee=dict(fee) if fee else None)
+
+    def save_visit_draft(self, visit_id: int, data: dict) -> None:
+        visits.save_draft(self.store, visit_id, data)
+
+    def finalise_visit(self, visit_id: int) -> dict:
+        return visits.finalise(self.store, visit_id, self.settings["facility.code"])
+
+    def send_outbox(self) -> dict[str, int]:
+        return outbox.drain(self.store, self.gateway(), self.settings["facility.code"])
+
+    def outbox_for(self, ma_lk: str) -> list[dict]:
+        return [r for r in outbox.status(self.store) if r["ma_lk"] == ma_lk]
+
+    def search_icd10(self, text: str) -> list:
+        return icd10.search(self.store, text)
+
     def tickets_today(self, patient: Patient) -> list[Ticket]:
         assert patient.id is not None
         return checkin.tickets_of(self.store, patient.id, dt.date.today())
@@ -231,25 +258,3 @@ class Clinic:
         """The health book as last fetched: no network call, no gateway needed."""
         service = self._healthbook or HealthBookService(self.store, None)
         return service.from_cache(patient)
-
-    def queue_overview(self, day: dt.date | None = None) -> list[DepartmentQueue]:
-        """Per department: how many wait, and which numbers are being called to which room."""
-        day = day or dt.date.today()
-        rows = self.store.conn.execute(
-            "SELECT department_code, status, room, number FROM tickets WHERE day = ?",
-            (day.isoformat(),),
-        ).fetchall()
-        result = []
-        for dep in self.settings["facility.departments"]:
-            mine = [r for r in rows if r[0] == dep["code"]]
-            result.append(
-                DepartmentQueue(
-                    code=dep["code"],
-                    name=dep["name"],
-                    name_en=dep.get("name_en", dep["name"]),
-                    rooms=tuple(dep.get("rooms", [])),
-                    waiting=sum(1 for r in mine if r[1] == "waiting"),
-                    calling=tuple((r[2], r[3]) for r in mine if r[1] == "called"),
-                )
-            )
-        return result

@@ -78,6 +78,8 @@ INT = Kind("whole number", _check_int, int)
 FLOAT = Kind("number", _check_float, float)
 BOOL = Kind("true/false", _check_bool, _parse_bool)
 STR_LIST = Kind("list of texts", _check_str_list, json.loads)
+TABLE = Kind("table {code, name, unit_price}", lambda v: isinstance(v, dict) and {"code", "name", "unit_price"} <= set(v),
+             json.loads)
 DEPARTMENTS = Kind("list of departments {code, name, rooms}", _check_departments, json.loads)
 
 
@@ -154,6 +156,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("printing.ticket_printer", STR, "", "Printer for queue tickets; empty = save PDF"),
     Option("printing.document_printer", STR, "", "Printer for A4/A5 documents; empty = save PDF"),
     Option("printing.output_dir", STR, "", "Folder for saved PDFs; empty = the data folder"),
+    Option("billing.exam_fee", TABLE, {"code": "02.1896", "name": "Khám Nội", "unit_price": 38700},
+           "The exam fee: DMDC service code, name and price (the first cost line, which triggers check-in XML0)"),
+    Option("doctor.licence", STR, "", "This station's doctor licence number (MA_BAC_SI) until staff sign-in"),
     Option("ui.language", STR, "vi", "Language of the windows", choices=("vi", "en")),
     Option("security.idle_lock_minutes", INT, 5, "Lock a staff station after this many idle minutes",
            minimum=1),

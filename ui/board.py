@@ -11,7 +11,7 @@ from kiosk.facade import Clinic
 from kiosk.texts import vneid_guide
 from ui.background import run_in_background, wait_for_background
 from ui.i18n import tr
-from ui.qt import QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QSize, Qt, QTimer, QVBoxLayout, QWidget
+from ui.qt import QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QSize, QTimer, QVBoxLayout, QWidget
 from ui.sound import Sounds
 from ui.voice import Voice
 

@@ -28,7 +28,6 @@ from ui.qt import (
     QDateEdit,
     QFont,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QImage,

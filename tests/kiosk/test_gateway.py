@@ -11,10 +11,10 @@ import pytest
 import requests
 
 from kiosk.card_codes import CODES, Decision, describe
-from kiosk.gateway import GatewayAuthError, GatewayClient, GatewayUnavailable, LookupRequest, Staff
+from kiosk.gateway import GatewayAuthError, GatewayClient, GatewayUnavailable, Staff
 from kiosk.logs import setup_logging
 from kiosk.secrets_store import md5_upper
-from tests.kiosk.sandbox_fixtures import STAFF, faults, gateway, person, request_for, sandbox  # noqa: F401
+from tests.kiosk.sandbox_fixtures import STAFF, faults, person, request_for
 
 ENVELOPE = """<?xml version="1.0" encoding="utf-8"?>
 <GIAMDINHHS><THONGTINDONVI><MACSKCB>01013</MACSKCB></THONGTINDONVI><THONGTINHOSO><NGAYLAP>20261122</NGAYLAP>

@@ -12,11 +12,11 @@ from kiosk.identify import identity_from_payload
 from kiosk.model import Source
 from kiosk.settings import Settings
 from scanner.payloads import parse_payload
-from tests.kiosk.sandbox_fixtures import STAFF, faults, sandbox  # noqa: F401
+from tests.kiosk.sandbox_fixtures import STAFF, faults
 
 
 @pytest.fixture
-def clinic(sandbox) -> Iterator[Clinic]:  # noqa: F811
+def clinic(sandbox) -> Iterator[Clinic]:
     import requests
 
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
@@ -27,7 +27,7 @@ def clinic(sandbox) -> Iterator[Clinic]:  # noqa: F811
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
 
 
-def rich_person(sandbox):  # noqa: F811
+def rich_person(sandbox):
     """A patient with a usable card, history, and allergies in the health-book source."""
     for p in sandbox.world.people:
         book = p.health_book()

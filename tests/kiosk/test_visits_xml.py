@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 import requests
 
-from kiosk import checkin, demo, icd10, outbox, patients, visits
+from kiosk import checkin, demo, outbox, patients, visits
 from kiosk.gateway import GatewayClient
 from kiosk.identify import identity_from_payload
 from kiosk.sandbox.people import make_people
@@ -27,7 +27,7 @@ from kiosk.visit_commands import claim_payload, demo_visit_id
 from kiosk.xml_spec import TABLES, fields
 from kiosk.xml_validate import validate_envelope
 from scanner.payloads import parse_payload
-from tests.kiosk.sandbox_fixtures import sandbox  # noqa: F401
+
 
 TABLES_XLSX = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "qd4750-xml-tables.xlsx"
 SHEETS = {"XML0": "Bang Check-in", "XML1": "Bang 1_Tong hop", "XML2": "Bang 2_Thuoc ", "XML3": "Bang 3_DVKT, VTYT",
@@ -151,7 +151,7 @@ def test_prescription_code_has_the_tt26_shape() -> None:
     assert re.fullmatch(r"01013[0-9a-z]{7}-C", code) and len(code) == 14
 
 
-def test_outbox_sends_once_and_keeps_the_receipt(store, sandbox) -> None:  # noqa: F811
+def test_outbox_sends_once_and_keeps_the_receipt(store, sandbox) -> None:
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
     client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
@@ -162,7 +162,7 @@ def test_outbox_sends_once_and_keeps_the_receipt(store, sandbox) -> None:  # noq
     client.close()
 
 
-def test_rejected_submission_keeps_the_reason(store, sandbox) -> None:  # noqa: F811
+def test_rejected_submission_keeps_the_reason(store, sandbox) -> None:
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     outbox.enqueue(store, "claim", "01013-BROKEN", 1, None, b"<GIAMDINHHS><not-closed>")
     client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
@@ -172,7 +172,7 @@ def test_rejected_submission_keeps_the_reason(store, sandbox) -> None:  # noqa: 
     client.close()
 
 
-def test_gateway_down_keeps_documents_pending_with_backoff(store, sandbox) -> None:  # noqa: F811
+def test_gateway_down_keeps_documents_pending_with_backoff(store, sandbox) -> None:
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
     requests.post(f"{sandbox.url}/_admin/faults", json={"error_rate": 1.0, "paths": ["/api/qd130"]}, timeout=5)
@@ -200,7 +200,7 @@ outbox.drain(store, client, "01013")
 """
 
 
-def test_killed_mid_send_loses_nothing_and_sends_nothing_twice(store, sandbox) -> None:  # noqa: F811
+def test_killed_mid_send_loses_nothing_and_sends_nothing_twice(store, sandbox) -> None:
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
     requests.post(f"{sandbox.url}/_admin/faults", json={"latency_ms": 1500, "paths": ["/api/qd130"]}, timeout=5)

@@ -22,13 +22,6 @@ def test_each_station_opens_its_window(qtbot, clinic, station: str) -> None:
         qtbot.waitUntil(lambda: "Phòng khám Đa khoa An Bình" in widget_texts(window), timeout=3000)
 
 
-def test_doctor_station_lists_todays_queues(qtbot, clinic) -> None:
-    window = create_window("doctor", clinic)
-    qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.queue_table.rowCount() == 3, timeout=3000)
-    assert "Nội tổng hợp" in widget_texts(window)
-
-
 def test_english_is_available(qtbot, clinic) -> None:
     set_language("en")
     try:

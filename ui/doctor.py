@@ -1,0 +1,511 @@
+"""The doctor's room: the room's queue (call next, recall, skip, no-show, transfer), the health book
+of the called patient, and the visit form (reason, vitals, notes, ICD-10 diagnoses, prescription,
+advice, re-exam date, referral) with autosaved drafts, finalise, and the portal outbox status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from kiosk import patients
+from kiosk.checkin import QueueEntry
+from kiosk.errors import KioskError
+from kiosk.facade import Clinic, Lookup
+from kiosk.visits import VisitNotFinalisable, quantity
+from ui.background import run_in_background, wait_for_background
+from ui.healthbook_view import HealthBookView
+from ui.i18n import tr
+from ui.qt import (
+    QCheckBox,
+    QComboBox,
+    QDate,
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextEdit,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
+from ui.stations import StationWindow
+
+log = logging.getLogger("ui.doctor")
+
+VITALS = [("pulse", "Mạch (lần/phút)", "Pulse (/min)"), ("temperature", "Nhiệt độ (°C)", "Temperature (°C)"),
+          ("bp_sys", "HA tâm thu (mmHg)", "BP systolic"), ("bp_dia", "HA tâm trương (mmHg)", "BP diastolic"),
+          ("resp_rate", "Nhịp thở (lần/phút)", "Respiratory rate"), ("weight", "Cân nặng (kg)", "Weight (kg)"),
+          ("height", "Chiều cao (cm)", "Height (cm)"), ("spo2", "SpO2 (%)", "SpO2 (%)")]
+RX_COLUMNS = ["name", "strength", "dose", "times_per_day", "days", "route", "quantity"]
+
+
+class DoctorWindow(StationWindow):
+    station = "doctor"
+    title_vi, title_en = "Phòng khám", "Exam room"
+
+    def __init__(self, clinic: Clinic, *, demo: bool = False) -> None:
+        super().__init__(clinic, demo=demo)
+        self.entry: QueueEntry | None = None
+        self.lookup: Lookup | None = None
+        self.visit: dict[str, Any] | None = None
+        self._dirty = False
+        self._busy = False
+        split = QSplitter()
+        self.body.addWidget(split, 1)
+        split.addWidget(self._queue_panel())
+        self.tabs = QTabWidget()
+        self.health = HealthBookView()
+        self.tabs.addTab(self.health, tr("Sổ sức khỏe", "Health book"))
+        self.tabs.addTab(self._visit_form(), tr("Khám bệnh", "Visit"))
+        split.addWidget(self.tabs)
+        split.setSizes([300, 1066])
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.timeout.connect(self.refresh_queue)
+        self._refresh_timer.start(1000)
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(1500)
+        self._autosave.setSingleShot(True)
+        self._autosave.timeout.connect(self.save_draft)
+        self.refresh_queue()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _queue_panel(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.department = QComboBox()
+        for dep in self.clinic.settings["facility.departments"]:
+            for room in dep.get("rooms") or [""]:
+                self.department.addItem(f"{dep['code']} · {tr('Phòng', 'Room')} {room}", (dep["code"], room))
+        layout.addWidget(self.department)
+        self.queue = QListWidget()
+        self.queue.setObjectName("roomQueue")
+        layout.addWidget(self.queue, 1)
+        for text_vi, text_en, slot in (("Gọi người tiếp theo", "Call next", self.call_next),
+                                       ("Gọi lại", "Recall", lambda: self._status("called")),
+                                       ("Bỏ qua (gọi sau)", "Skip", lambda: self._status("skipped")),
+                                       ("Vắng mặt", "No-show", lambda: self._status("no_show"))):
+            button = QPushButton(tr(text_vi, text_en))
+            button.clicked.connect(slot)
+            layout.addWidget(button)
+            if text_en == "Call next":
+                self.call_button = button
+        row = QHBoxLayout()
+        self.transfer_to = QComboBox()
+        for i in range(self.department.count()):
+            self.transfer_to.addItem(self.department.itemText(i), self.department.itemData(i))
+        transfer = QPushButton(tr("Chuyển phòng", "Transfer"))
+        transfer.clicked.connect(self.transfer)
+        row.addWidget(self.transfer_to, 1)
+        row.addWidget(transfer)
+        layout.addLayout(row)
+        self.queue_status = QLabel()
+        self.queue_status.setWordWrap(True)
+        layout.addWidget(self.queue_status)
+        return panel
+
+    def _visit_form(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        form = QFormLayout()
+        self.reason = QLineEdit()
+        form.addRow(tr("Lý do khám", "Reason for visit"), self.reason)
+        vitals_row = QHBoxLayout()
+        self.vitals: dict[str, QLineEdit] = {}
+        for key, vi, en in VITALS:
+            field = QLineEdit()
+            field.setPlaceholderText(tr(vi, en))
+            field.setToolTip(tr(vi, en))
+            field.setMaximumWidth(110)
+            self.vitals[key] = field
+            vitals_row.addWidget(field)
+        form.addRow(tr("Sinh hiệu", "Vital signs"), vitals_row)
+        self.notes = QTextEdit()
+        self.notes.setMaximumHeight(60)
+        form.addRow(tr("Khám lâm sàng", "Examination"), self.notes)
+        layout.addLayout(form)
+
+        diag = QGroupBox(tr("Chẩn đoán (ICD-10)", "Diagnoses (ICD-10)"))
+        diag_layout = QHBoxLayout(diag)
+        left = QVBoxLayout()
+        self.icd_search = QLineEdit()
+        self.icd_search.setPlaceholderText(tr("Mã hoặc tên bệnh, có dấu hoặc không", "Code or name, with or "
+                                                                                     "without accents"))
+        self.icd_results = QListWidget()
+        self.icd_results.setMaximumHeight(90)
+        left.addWidget(self.icd_search)
+        left.addWidget(self.icd_results)
+        buttons = QHBoxLayout()
+        add_main = QPushButton(tr("Bệnh chính", "Main"))
+        add_main.clicked.connect(lambda: self.add_diagnosis(True))
+        add_secondary = QPushButton(tr("Bệnh kèm theo", "Secondary"))
+        add_secondary.clicked.connect(lambda: self.add_diagnosis(False))
+        remove = QPushButton(tr("Xoá", "Remove"))
+        remove.clicked.connect(self.remove_diagnosis)
+        for b in (add_main, add_secondary, remove):
+            buttons.addWidget(b)
+        left.addLayout(buttons)
+        diag_layout.addLayout(left, 1)
+        self.diagnoses = QListWidget()
+        self.diagnoses.setMaximumHeight(130)
+        diag_layout.addWidget(self.diagnoses, 1)
+        layout.addWidget(diag)
+        self.icd_search.textChanged.connect(self.search_icd)
+
+        rx = QGroupBox(tr("Đơn thuốc", "Prescription"))
+        rx_layout = QVBoxLayout(rx)
+        self.rx = QTableWidget(0, len(RX_COLUMNS))
+        self.rx.setHorizontalHeaderLabels([tr("Thuốc", "Drug"), tr("Hàm lượng", "Strength"), tr("Liều/lần", "Dose"),
+                                           tr("Lần/ngày", "Times/day"), tr("Số ngày", "Days"), tr("Đường dùng", "Route"),
+                                           tr("Số lượng", "Quantity")])
+        self.rx.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.rx.setMaximumHeight(130)
+        self.rx.itemChanged.connect(self._rx_changed)
+        rx_layout.addWidget(self.rx)
+        add_rx = QPushButton(tr("Thêm thuốc", "Add drug"))
+        add_rx.clicked.connect(self.add_drug)
+        rx_layout.addWidget(add_rx)
+        layout.addWidget(rx)
+
+        end = QFormLayout()
+        self.advice = QLineEdit()
+        end.addRow(tr("Lời dặn", "Advice"), self.advice)
+        re_row = QHBoxLayout()
+        self.re_exam = QCheckBox(tr("Hẹn tái khám", "Re-exam"))
+        self.re_exam_date = QDateEdit(QDate.currentDate().addDays(7))
+        self.re_exam_date.setDisplayFormat("dd/MM/yyyy")
+        re_row.addWidget(self.re_exam)
+        re_row.addWidget(self.re_exam_date)
+        end.addRow(tr("Tái khám", "Re-exam"), re_row)
+        ref_row = QHBoxLayout()
+        self.refer = QCheckBox(tr("Chuyển cơ sở", "Refer"))
+        self.refer_to = QLineEdit()
+        self.refer_to.setPlaceholderText(tr("Mã cơ sở (5 ký tự)", "Facility code (5)"))
+        self.refer_reason = QComboBox()
+        for code, vi, en in (("1", "Đủ điều kiện chuyển", "Meets transfer rules"),
+                             ("2", "Vượt khả năng chuyên môn", "Beyond capacity"),
+                             ("3", "Theo yêu cầu người bệnh", "Patient's request")):
+            self.refer_reason.addItem(tr(vi, en), code)
+        self.refer_transport = QLineEdit()
+        self.refer_transport.setPlaceholderText(tr("Phương tiện", "Transport"))
+        for w in (self.refer, self.refer_to, self.refer_reason, self.refer_transport):
+            ref_row.addWidget(w)
+        end.addRow(tr("Chuyển tuyến", "Referral"), ref_row)
+        layout.addLayout(end)
+        row = QHBoxLayout()
+        self.finalise_button = QPushButton(tr("Hoàn tất & gửi cổng BHXH", "Finalise & send to the portal"))
+        self.finalise_button.setObjectName("finaliseButton")
+        self.finalise_button.clicked.connect(self.finalise)
+        row.addWidget(self.finalise_button)
+        self.visit_status = QLabel()
+        self.visit_status.setObjectName("visitStatus")
+        self.visit_status.setWordWrap(True)
+        row.addWidget(self.visit_status, 1)
+        layout.addLayout(row)
+        for field in [self.reason, self.advice, self.refer_to, self.refer_transport, *self.vitals.values()]:
+            field.textChanged.connect(self.mark_dirty)
+        self.notes.textChanged.connect(self.mark_dirty)
+        self.form_page = page
+        page.setEnabled(False)
+        return page
+
+    def _set_form_enabled(self, enabled: bool) -> None:
+        self.form_page.setEnabled(enabled)
+
+    # -- queue -------------------------------------------------------------------------------
+    def room(self) -> tuple[str, str]:
+        return self.department.currentData()
+
+    def refresh_queue(self) -> None:
+        if self._busy:
+            return
+        dep, room = self.room()
+        run_in_background(lambda: self.clinic.room_queue(dep, room), self._show_queue,
+                          lambda exc: self.queue_status.setText(str(exc)), owner=self)
+
+    def _show_queue(self, entries: list[QueueEntry]) -> None:
+        current = self.entry.ticket.id if self.entry else None
+        self.queue.clear()
+        for e in entries:
+            mark = {"called": "📣 ", "in_room": "▶ ", "skipped": "↷ "}.get(e.ticket.status.value, "")
+            priority = " ★" if e.ticket.priority else ""
+            item = QListWidgetItem(f"{mark}{e.ticket.number:03d}  {e.patient_name}{priority}")
+            item.setData(Qt.ItemDataRole.UserRole, e)
+            self.queue.addItem(item)
+            if e.ticket.id == current:
+                item.setSelected(True)
+        self.queue_status.setText(tr(f"{sum(1 for e in entries if e.ticket.status.value == 'waiting')} người đang chờ",
+                                     f"{sum(1 for e in entries if e.ticket.status.value == 'waiting')} waiting"))
+
+    def call_next(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        dep, room = self.room()
+        clinic = self.clinic
+
+        def work() -> tuple[QueueEntry, Lookup | None]:
+            ticket = clinic.call_next(dep, room)
+            patient = patients.get(clinic.store, ticket.patient_id)
+            try:
+                found = clinic.lookup(patient, clinic.lookup_staff())
+            except KioskError:
+                found = None
+            return QueueEntry(ticket, patient.full_name), found
+
+        run_in_background(work, self._called, self._failed, owner=self)
+
+    def _called(self, result: tuple[QueueEntry, Lookup | None]) -> None:
+        self._busy = False
+        self.entry, self.lookup = result
+        patient = patients.get(self.clinic.store, self.entry.ticket.patient_id)
+        book = self.lookup.health_book if self.lookup else self.clinic.cached_health_book(patient)
+        self.health.show_book(book, self.lookup.card_check if self.lookup else None)
+        card = self.lookup.card_check.card_for_visit if self.lookup else None
+        self.visit = self.clinic.start_visit(self.entry.ticket, card, self.clinic.settings["doctor.licence"])
+        self.load_form(self.visit["data"])
+        self._set_form_enabled(True)
+        self.visit_status.setText(tr(f"Đang khám số {self.entry.ticket.number:03d} — bản nháp tự lưu",
+                                     f"Seeing number {self.entry.ticket.number:03d} — draft autosaves"))
+        self.refresh_queue()
+
+    def _failed(self, exc: Exception) -> None:
+        self._busy = False
+        self.queue_status.setText(str(exc) if isinstance(exc, KioskError) else f"{type(exc).__name__}")
+        if not isinstance(exc, KioskError):
+            log.error("doctor action failed", exc_info=exc)
+
+    def _selected(self) -> QueueEntry | None:
+        items = self.queue.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else self.entry
+
+    def _status(self, status: str) -> None:
+        entry = self._selected()
+        if entry is not None:
+            run_in_background(lambda: self.clinic.set_ticket_status(entry.ticket.id, status),
+                              lambda _: self.refresh_queue(), self._failed, owner=self)
+
+    def transfer(self) -> None:
+        entry = self._selected()
+        if entry is None:
+            return
+        dep, room = self.transfer_to.currentData()
+        run_in_background(lambda: self.clinic.transfer(entry.ticket.id, dep, room), lambda _: self.refresh_queue(),
+                          self._failed, owner=self)
+
+    # -- visit form --------------------------------------------------------------------------
+    def load_form(self, data: dict[str, Any]) -> None:
+        self._loading = True
+        self.reason.setText(data.get("reason", ""))
+        self.notes.setPlainText(data.get("exam_notes", ""))
+        for key, field in self.vitals.items():
+            value = (data.get("vitals") or {}).get(key)
+            field.setText("" if value in (None, "") else str(value))
+        self.diagnoses.clear()
+        for d in data.get("diagnoses", []):
+            self._add_diagnosis_item(d)
+        self.rx.blockSignals(True)
+        self.rx.setRowCount(0)
+        for line in data.get("prescription", []):
+            self._add_rx_row(line)
+        self.rx.blockSignals(False)
+        self.advice.setText(data.get("advice", ""))
+        self.re_exam.setChecked(bool(data.get("re_exam_on")))
+        if data.get("re_exam_on"):
+            d = dt.date.fromisoformat(data["re_exam_on"])
+            self.re_exam_date.setDate(QDate(d.year, d.month, d.day))
+        referral = data.get("referral") or {}
+        self.refer.setChecked(bool(referral))
+        self.refer_to.setText(referral.get("to_facility", ""))
+        self.refer_transport.setText(referral.get("transport", ""))
+        self._loading = False
+        self._dirty = False
+
+    def form_data(self) -> dict[str, Any]:
+        data = dict(self.visit["data"]) if self.visit else {}
+        vitals = {}
+        for key, field in self.vitals.items():
+            text = field.text().strip().replace(",", ".")
+            if text:
+                try:
+                    vitals[key] = float(text)
+                except ValueError:
+                    vitals[key] = text
+        prescription = []
+        for r in range(self.rx.rowCount()):
+            cells = {c: (self.rx.item(r, i).text() if self.rx.item(r, i) else "") for i, c in enumerate(RX_COLUMNS)}
+            if not cells["name"].strip():
+                continue
+            dose, times, days = (self._number(cells["dose"], 1), int(self._number(cells["times_per_day"], 1)),
+                                 int(self._number(cells["days"], 1)))
+            prescription.append({"name": cells["name"].strip(), "strength": cells["strength"], "dose": dose,
+                                 "times_per_day": times, "days": days, "route": cells["route"] or "Uống",
+                                 "quantity": quantity(dose, times, days), "unit": "Viên"})
+        d = self.re_exam_date.date()
+        data.update({
+            "reason": self.reason.text().strip(), "exam_notes": self.notes.toPlainText().strip(), "vitals": vitals,
+            "diagnoses": [self.diagnoses.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.diagnoses.count())],
+            "prescription": prescription, "advice": self.advice.text().strip(),
+            "re_exam_on": dt.date(d.year(), d.month(), d.day()).isoformat() if self.re_exam.isChecked() else "",
+            "referral": {"to_facility": self.refer_to.text().strip().upper(), "reason_code": self.refer_reason.currentData(),
+                         "transport": self.refer_transport.text().strip()} if self.refer.isChecked() else None,
+        })
+        return data
+
+    @staticmethod
+    def _number(text: str, default: float) -> float:
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            return default
+
+    def mark_dirty(self) -> None:
+        if getattr(self, "_loading", False) or self.visit is None:
+            return
+        self._dirty = True
+        self._autosave.start()
+
+    def save_draft(self) -> None:
+        if not self._dirty or self.visit is None or self.visit["status"] != "draft":
+            return
+        self._dirty = False
+        data, visit_id = self.form_data(), self.visit["id"]
+        self.visit["data"] = data
+        run_in_background(lambda: self.clinic.save_visit_draft(visit_id, data),
+                          lambda _: self.visit_status.setText(tr("Đã lưu nháp", "Draft saved")),
+                          self._failed, owner=self)
+
+    def search_icd(self, text: str) -> None:
+        if len(text.strip()) < 2:
+            self.icd_results.clear()
+            return
+        results = self.clinic.search_icd10(text)  # a local indexed query: well under a frame
+        self.icd_results.clear()
+        for r in results:
+            item = QListWidgetItem(f"{r.code}  {r.name}" + (tr(" (không là bệnh chính)", " (not main)") if r.not_main
+                                                            else ""))
+            item.setData(Qt.ItemDataRole.UserRole, r)
+            self.icd_results.addItem(item)
+        if self.icd_results.count():
+            self.icd_results.setCurrentRow(0)
+
+    def _add_diagnosis_item(self, d: dict[str, Any]) -> None:
+        label = ("★ " if d.get("is_main") else "• ") + f"{d['code']}  {d['name']}"
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, d)
+        self.diagnoses.addItem(item)
+
+    def add_diagnosis(self, main: bool) -> None:
+        item = self.icd_results.currentItem()
+        if item is None:
+            return
+        entry = item.data(Qt.ItemDataRole.UserRole)
+        if main:
+            for i in range(self.diagnoses.count()):
+                d = dict(self.diagnoses.item(i).data(Qt.ItemDataRole.UserRole))
+                if d.get("is_main"):
+                    d["is_main"] = False
+                    self.diagnoses.item(i).setData(Qt.ItemDataRole.UserRole, d)
+                    self.diagnoses.item(i).setText(f"• {d['code']}  {d['name']}")
+        self._add_diagnosis_item({"code": entry.code, "name": entry.name, "is_main": main})
+        self.mark_dirty()
+
+    def remove_diagnosis(self) -> None:
+        row = self.diagnoses.currentRow()
+        if row >= 0:
+            self.diagnoses.takeItem(row)
+            self.mark_dirty()
+
+    def _add_rx_row(self, line: dict[str, Any]) -> None:
+        blocked = self.rx.blockSignals(True)
+        r = self.rx.rowCount()
+        self.rx.insertRow(r)
+        for i, c in enumerate(RX_COLUMNS):
+            value = line.get(c, "")
+            item = QTableWidgetItem("" if value is None else str(value))
+            if c == "quantity":
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.rx.setItem(r, i, item)
+        self.rx.blockSignals(blocked)
+
+    def add_drug(self) -> None:
+        self._add_rx_row({"dose": 1, "times_per_day": 2, "days": 5, "route": "Uống", "quantity": 10})
+        self.mark_dirty()
+
+    def _rx_changed(self, item: QTableWidgetItem) -> None:
+        if RX_COLUMNS[item.column()] == "quantity":
+            return
+        r = item.row()
+        cell = lambda c: self.rx.item(r, RX_COLUMNS.index(c)).text() if self.rx.item(r, RX_COLUMNS.index(c)) else ""  # noqa: E731
+        q = quantity(self._number(cell("dose"), 1), int(self._number(cell("times_per_day"), 1)),
+                     int(self._number(cell("days"), 1)))
+        self.rx.blockSignals(True)
+        self.rx.item(r, RX_COLUMNS.index("quantity")).setText(f"{q:g}")
+        self.rx.blockSignals(False)
+        self.mark_dirty()
+
+    def finalise(self) -> None:
+        if self.visit is None:
+            return
+        self._autosave.stop()
+        data, visit_id = self.form_data(), self.visit["id"]
+        clinic = self.clinic
+
+        def work() -> tuple[dict, dict[str, int], list[dict]]:
+            clinic.save_visit_draft(visit_id, data)
+            final = clinic.finalise_visit(visit_id)
+            try:
+                sent = clinic.send_outbox()
+            except KioskError:
+                sent = {}
+            return final, sent, clinic.outbox_for(final["ma_lk"])
+
+        run_in_background(work, self._finalised, self._finalise_failed, owner=self)
+
+    def _finalised(self, result: tuple[dict, dict[str, int], list[dict]]) -> None:
+        final, _, rows = result
+        self.visit = final
+        self._set_form_enabled(False)
+        self.visit_status.setStyleSheet("")
+        self.visit_status.setText(outbox_summary(rows))
+        self.refresh_queue()
+
+    def _finalise_failed(self, exc: Exception) -> None:
+        self.visit_status.setStyleSheet("color: #b00020;")
+        if isinstance(exc, VisitNotFinalisable):
+            self.visit_status.setText("\n".join(tr(p.vi, p.en) for p in exc.problems))
+        else:
+            self._failed(exc)
+            self.visit_status.setText(str(exc) if isinstance(exc, KioskError) else type(exc).__name__)
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        self._refresh_timer.stop()
+        self.save_draft()
+        wait_for_background()
+        super().closeEvent(event)
+
+
+def outbox_summary(rows: list[dict]) -> str:
+    parts = []
+    for r in rows:
+        kind = tr("Check-in", "Check-in") if r["kind"] == "checkin" else tr("Hồ sơ XML", "Claim XML")
+        if r["status"] == "sent":
+            parts.append(tr(f"{kind}: đã gửi, mã giao dịch {r['transaction_id']}",
+                            f"{kind}: sent, transaction {r['transaction_id']}"))
+        elif r["status"] == "rejected":
+            parts.append(tr(f"{kind}: BỊ TỪ CHỐI — {r['last_error']}", f"{kind}: REJECTED — {r['last_error']}"))
+        else:
+            parts.append(tr(f"{kind}: đang chờ gửi ({r['last_error'] or 'chưa gửi'})",
+                            f"{kind}: waiting to send ({r['last_error'] or 'not sent yet'})"))
+    return "\n".join(parts)
