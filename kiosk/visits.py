@@ -16,6 +16,7 @@ from kiosk.errors import BadInput, KioskError
 from kiosk.model import Sex, Ticket
 from kiosk.store import Store
 from kiosk.xml130 import build_tables, checkin_xml, envelope
+from kiosk.xml_validate import validate_envelope
 
 MAX_SECONDARY = 12
 DAYS_LIMIT, CHRONIC_DAYS_LIMIT = 30, 90
@@ -160,6 +161,10 @@ def finalise(store: Store, visit_id: int, facility: str) -> dict[str, Any]:
     visit["finalised_at"] = now
     tables = build_tables(visit, patient, facility)
     claim = envelope(facility, tables, dt.date.today())
+    violations = validate_envelope(claim)
+    if violations:  # our own output breaking the official tables is a bug: never queue it
+        raise KioskError("Hồ sơ XML không đạt QĐ 4750: " + "; ".join(map(str, violations[:5])),
+                         "The XML does not meet QĐ 4750: " + "; ".join(map(str, violations[:5])))
     with store.transaction():
         store.conn.execute("UPDATE visits SET status = 'final', finalised_at = ? WHERE id = ? AND status = 'draft'",
                            (now, visit_id))

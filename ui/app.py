@@ -78,6 +78,25 @@ def _install_crash_dialog(crash_dir: Path) -> None:
     install_excepthook(crash_dir, on_crash)
 
 
+def _quit_on_signals(app) -> None:  # noqa: ANN001
+    """SIGINT/SIGTERM close the windows cleanly (drafts saved, jobs finished) instead of killing Python
+    in the middle of Qt; a light timer lets Python see the signal while Qt's loop runs."""
+    import signal
+
+    from ui.qt import QTimer
+
+    def stop(*_: object) -> None:
+        log.info("signal received: closing")
+        app.closeAllWindows()
+        app.quit()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+
+
 def settle_memory() -> None:
     """After start-up: collect once, then freeze what exists, so later full garbage collections
     (which stop every thread, the GUI thread included) only walk objects made since."""
@@ -109,6 +128,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     else:
         window.show()
     log.info("station %s started (db schema %s)", station, clinic.store.schema_version())
+    _quit_on_signals(app)
     settle_memory()
     try:
         return app.exec()

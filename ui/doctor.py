@@ -204,7 +204,7 @@ class DoctorWindow(StationWindow):
         end.addRow(tr("Chuyển tuyến", "Referral"), ref_row)
         layout.addLayout(end)
         row = QHBoxLayout()
-        self.finalise_button = QPushButton(tr("Hoàn tất & gửi cổng BHXH", "Finalise & send to the portal"))
+        self.finalise_button = QPushButton(tr("Hoàn tất && gửi cổng BHXH", "Finalise && send to the portal"))
         self.finalise_button.setObjectName("finaliseButton")
         self.finalise_button.clicked.connect(self.finalise)
         row.addWidget(self.finalise_button)
