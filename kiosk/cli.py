@@ -86,11 +86,11 @@ def cmd_demo_prepare(args: argparse.Namespace, settings: Settings) -> int:
     path = _db_path(args, settings)
     from kiosk import demo
 
-    video = demo.demo_camera_video(settings.paths.data_dir / demo.DEMO_VIDEO_NAME)
+    video = None if args.no_video else demo.demo_camera_video(settings.paths.data_dir / demo.DEMO_VIDEO_NAME)
     with open_store(path) as store:
         added = demo.prepare(store)
         print(f"demo: database ready, schema version {store.schema_version()}"
-              f"{', demo staff added' if added else ''}: {path}; demo camera: {video}")
+              f"{', demo staff added' if added else ''}: {path}" + (f"; demo camera: {video}" if video else ""))
     return 0
 
 
@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_commands = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
     prepare = demo_commands.add_parser("prepare", help="prepare the demo database (idempotent)")
     prepare.add_argument("--db", metavar="PATH", help="database file (default: from settings)")
+    prepare.add_argument("--no-video", action="store_true", help="skip the demo camera video")
     prepare.set_defaults(handler=cmd_demo_prepare)
 
     from kiosk.scan_commands import add_commands as add_scan_commands
@@ -151,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.visit_commands import add_commands as add_visit_commands
 
     add_visit_commands(commands)
+    from kiosk.print_commands import add_commands as add_print_commands
+
+    add_print_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")

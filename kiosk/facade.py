@@ -13,14 +13,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import checkin, icd10, outbox, patients, visits
+from kiosk import checkin, icd10, outbox, paper, patients, visits
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
-from kiosk.masking import mask_name
 from kiosk.model import Ticket
-from printing.dispatch import PrintOutcome, dispatch
-from printing.ticket import TicketDoc, write_ticket
-from scanner.payloads import make_slip
+from printing.dispatch import PrintOutcome
 from kiosk.errors import KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
@@ -164,35 +161,18 @@ class Clinic:
                                 card_decision=card_check.decision.value if card_check else "",
                                 card_pending=pending)
 
-    def output_dir(self) -> Path:
-        configured = self.settings["printing.output_dir"]
-        return Path(configured).expanduser() if configured else self.settings.paths.data_dir / "printed"
-
-    def print_ticket(self, ticket: Ticket, *, width_mm: int = 80) -> PrintOutcome:
+    def print_ticket(self, ticket: Ticket) -> PrintOutcome:
         """Write the ticket PDF, send it to the ticket printer (or keep it), and log the job."""
-        patient = patients.get(self.store, ticket.patient_id)
-        dep = self.department(ticket.department_code)
-        key = self.store.installation_secret("slip_key")
-        facility = self.settings["facility.code"]
-        doc = TicketDoc(
-            facility_name=self.settings["facility.name"], facility_code=facility, number=ticket.number,
-            label=ticket.label, department=dep["name"], room=ticket.room, service=ticket.service,
-            issued_at=dt.datetime.now(), masked_name=mask_name(patient.full_name) if patient else "",
-            priority=ticket.priority,
-            slip_code=make_slip(key, facility, "ticket", f"{ticket.day:%Y%m%d}-{ticket.department_code}-{ticket.number}"),
-        )
-        stamp = dt.datetime.now().strftime("%H%M%S%f")
-        pdf = write_ticket(doc, self.output_dir() / f"{ticket.day:%Y-%m-%d}" /
-                           f"ticket-{ticket.label}-{stamp}.pdf", width_mm)
-        outcome = dispatch(pdf, self.settings["printing.ticket_printer"])
-        with self.store.transaction() as db:
-            db.execute("INSERT INTO print_jobs(document, ticket_id, pdf_path, printer, status, message, created_at) "
-                       "VALUES ('ticket', ?, ?, ?, ?, ?, ?)",
-                       (ticket.id, str(pdf), outcome.printer, "printed" if outcome.printed else "saved",
-                        outcome.message_en, dt.datetime.now().isoformat(timespec="seconds")))
+        _, outcome = paper.print_document(self.store, self.settings, "ticket", ticket_id=ticket.id)
         if not outcome.printed:
             log.warning("ticket %s not printed: %s", ticket.label, outcome.message_en)
         return outcome
+
+    def print_visit_document(self, document: str, visit_id: int, printer: str | None = None) -> PrintOutcome:
+        return paper.print_document(self.store, self.settings, document, visit_id=visit_id, printer=printer)[1]
+
+    def reprint(self, job_id: int, printer: str | None = None) -> PrintOutcome:
+        return paper.reprint(self.store, self.settings, job_id, printer)[1]
 
     def board_state(self) -> checkin.BoardState:
         return checkin.board_state(self.store, dt.date.today())
@@ -227,6 +207,9 @@ class Clinic:
 
     def finalise_visit(self, visit_id: int) -> dict:
         return visits.finalise(self.store, visit_id, self.settings["facility.code"])
+
+    def correct_visit(self, visit_id: int) -> dict:
+        return visits.correct(self.store, visit_id)
 
     def send_outbox(self) -> dict[str, int]:
         return outbox.drain(self.store, self.gateway(), self.settings["facility.code"])

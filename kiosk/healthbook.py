@@ -29,6 +29,7 @@ from kiosk.gateway import (
 )
 from kiosk.model import (
     Allergy,
+    Appointment,
     ChronicCondition,
     Diagnosis,
     HealthBook,
@@ -36,6 +37,7 @@ from kiosk.model import (
     Medication,
     Patient,
     Provenance,
+    Referral,
     Source,
     SourceNotice,
     Vaccination,
@@ -195,7 +197,7 @@ class HealthBookService:
         return cached
 
     # -- assembling --------------------------------------------------------------------------
-    def _clinic_visits(self, patient: Patient) -> list[VisitRecord]:
+    def _clinic_visits(self, patient: Patient, book: HealthBook | None = None) -> list[VisitRecord]:
         rows = self.store.conn.execute(
             "SELECT ma_lk, started_at, finalised_at, data_json FROM visits v WHERE patient_id = ? "
             "AND version = (SELECT MAX(version) FROM visits w WHERE w.ma_lk = v.ma_lk)",
@@ -207,6 +209,16 @@ class HealthBookService:
             data = json.loads(data_json or "{}")
             diagnoses = tuple(Diagnosis(d.get("code", ""), d.get("name", ""), bool(d.get("is_main")))
                               for d in data.get("diagnoses", []))
+            if book is not None and finalised:
+                provenance = Provenance(Source.CLINIC, now)
+                if data.get("re_exam_on"):
+                    book.appointments.append(Appointment(provenance, dt.date.fromisoformat(data["re_exam_on"]),
+                                                         data.get("facility_code", ""), data.get("advice", "")))
+                if data.get("referral"):
+                    ref = data["referral"]
+                    book.referrals.append(Referral(provenance, dt.datetime.fromisoformat(finalised).date(),
+                                                   data.get("facility_code", ""), ref.get("to_facility", ""),
+                                                   ref.get("reason_code", ""), diagnoses[0].name if diagnoses else ""))
             visits.append(VisitRecord(Provenance(Source.CLINIC, now), data.get("facility_code", ""),
                                       dt.datetime.fromisoformat(started),
                                       dt.datetime.fromisoformat(finalised) if finalised else None,
@@ -245,7 +257,7 @@ class HealthBookService:
                                                  Provenance(Source.BHXH, at)))
             elif got.payload.get("maKetQua") == "000":
                 apply_book(book, got.payload, Provenance(Source.HEALTH_BOOK, at))
-        book.visits.extend(self._clinic_visits(patient))
+        book.visits.extend(self._clinic_visits(patient, book))
         book.visits.sort(key=lambda v: v.admitted_at, reverse=True)
         return card_check, book
 

@@ -7,11 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import segno
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from printing.fonts import register
+from printing.qr import draw_qr
 
 PRIORITY_LABELS = {
     "elderly": ("Ưu tiên: người cao tuổi", "Priority: elderly"),
@@ -35,18 +35,6 @@ class TicketDoc:
     masked_name: str
     priority: str
     slip_code: str  # back-link QR text
-
-
-def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
-    code = segno.make_qr(text, error="m")
-    matrix = code.matrix
-    n = len(matrix)
-    cell = size / n
-    canvas.setFillColorRGB(0, 0, 0)
-    for row, line in enumerate(matrix):
-        for col, dark in enumerate(line):
-            if dark:
-                canvas.rect(x + col * cell, y + size - (row + 1) * cell, cell, cell, stroke=0, fill=1)
 
 
 def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
@@ -92,7 +80,7 @@ def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
         c.setFont(regular, 7)
         c.drawCentredString(centre, y, en)
     qr_size = 24 * mm
-    _draw_qr(c, doc.slip_code, centre - qr_size / 2, margin + 6 * mm, qr_size)
+    draw_qr(c, doc.slip_code, centre - qr_size / 2, margin + 6 * mm, qr_size)
     c.setFont(regular, 6.5)
     c.drawCentredString(centre, margin + 2 * mm, f"{doc.label} · {doc.facility_code}")
     c.showPage()

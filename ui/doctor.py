@@ -208,6 +208,10 @@ class DoctorWindow(StationWindow):
         self.finalise_button.setObjectName("finaliseButton")
         self.finalise_button.clicked.connect(self.finalise)
         row.addWidget(self.finalise_button)
+        self.correct_button = QPushButton(tr("Sửa (bản mới)", "Correct (new version)"))
+        self.correct_button.setEnabled(False)
+        self.correct_button.clicked.connect(self.correct)
+        row.addWidget(self.correct_button)
         self.visit_status = QLabel()
         self.visit_status.setObjectName("visitStatus")
         self.visit_status.setWordWrap(True)
@@ -477,6 +481,7 @@ class DoctorWindow(StationWindow):
         final, _, rows = result
         self.visit = final
         self._set_form_enabled(False)
+        self.correct_button.setEnabled(True)
         self.visit_status.setStyleSheet("")
         self.visit_status.setText(outbox_summary(rows))
         self.refresh_queue()
@@ -488,6 +493,21 @@ class DoctorWindow(StationWindow):
         else:
             self._failed(exc)
             self.visit_status.setText(str(exc) if isinstance(exc, KioskError) else type(exc).__name__)
+
+    def correct(self) -> None:
+        """A correction: a new draft version of the finalised visit, same MA_LK, sent again on finalise."""
+        if self.visit is None or self.visit["status"] != "final":
+            return
+        visit_id = self.visit["id"]
+        run_in_background(lambda: self.clinic.correct_visit(visit_id), self._correcting, self._failed, owner=self)
+
+    def _correcting(self, draft: dict) -> None:
+        self.visit = draft
+        self.load_form(draft["data"])
+        self._set_form_enabled(True)
+        self.correct_button.setEnabled(False)
+        self.visit_status.setText(tr(f"Bản sửa số {draft['version']} — hoàn tất để gửi lại",
+                                     f"Correction version {draft['version']} — finalise to send again"))
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self._refresh_timer.stop()

@@ -55,6 +55,7 @@ class HealthBookView(QWidget):
         self.labs = _table([tr("Chỉ số", "Indicator"), tr("Kết quả", "Value"), tr("Đơn vị", "Unit"),
                             tr("Tham chiếu", "Reference"), tr("Thời gian", "Time")])
         self.vaccinations = _table([tr("Vắc xin", "Vaccine"), tr("Mũi", "Dose"), tr("Ngày tiêm", "Given on")])
+        self.appointments = _table([tr("Loại", "Kind"), tr("Ngày", "Date"), tr("Nơi", "Where"), tr("Ghi chú", "Note")])
         labs_page = QWidget()
         labs_layout = QVBoxLayout(labs_page)
         labs_layout.addWidget(self.labs, 1)
@@ -66,6 +67,7 @@ class HealthBookView(QWidget):
         self.tabs.addTab(self.medications, tr("Thuốc", "Medications"))
         self.tabs.addTab(labs_page, tr("Xét nghiệm", "Lab results"))
         self.tabs.addTab(self.vaccinations, tr("Tiêm chủng", "Vaccinations"))
+        self.tabs.addTab(self.appointments, tr("Hẹn & chuyển tuyến", "Appointments & referrals"))
         self.book: HealthBook | None = None
         self.clear()
 
@@ -85,7 +87,7 @@ class HealthBookView(QWidget):
         self.banner.setText(tr("Chưa gọi người bệnh", "No patient called"))
         self.banner.setStyleSheet("")
         self.notices.clear()
-        for table in (self.timeline, self.medications, self.labs, self.vaccinations):
+        for table in (self.timeline, self.medications, self.labs, self.vaccinations, self.appointments):
             table.setRowCount(0)
         if self.trend is not None:
             self.trend.chart().removeAllSeries()
@@ -119,6 +121,11 @@ class HealthBookView(QWidget):
         self._labs = labs
         _fill(self.vaccinations, [[v.vaccine, str(v.dose_number), v.given_on.strftime("%d/%m/%Y")]
                                   for v in book.vaccinations])
+        _fill(self.appointments,
+              [[tr("Hẹn tái khám", "Re-exam"), a.on.strftime("%d/%m/%Y"), a.facility_code, a.reason]
+               for a in book.appointments]
+              + [[tr("Chuyển tuyến", "Referral"), r.issued_on.strftime("%d/%m/%Y"), r.to_facility, r.diagnosis_text]
+                 for r in book.referrals])
         if labs:
             self.labs.selectRow(0)
 

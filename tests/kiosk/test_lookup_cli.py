@@ -30,7 +30,7 @@ def people() -> list[dict]:
 
 @pytest.fixture(autouse=True)
 def demo_store(kiosk_home) -> None:
-    assert run("demo", "prepare").returncode == 0
+    assert run("demo", "prepare", "--no-video").returncode == 0
 
 
 def test_sandbox_list_has_every_card_state_and_parseable_codes(people) -> None:

@@ -60,6 +60,9 @@ def test_call_next_form_finalise_sent(qtbot, clinic, artifacts: Path) -> None:
     rows = clinic.outbox_for(window.visit["ma_lk"])
     assert {r["status"] for r in rows} == {"sent"}
     assert not window.form_page.isEnabled(), "a finalised visit is locked"
+    window.correct()
+    qtbot.waitUntil(lambda: window.visit["version"] == 2, timeout=10000)
+    assert window.form_page.isEnabled() and window.visit["ma_lk"] == rows[0]["ma_lk"]
 
 
 def test_finalise_problems_are_shown_not_sent(qtbot, clinic) -> None:

@@ -1,0 +1,173 @@
+"""Paper: the documents of a visit or a ticket, written as PDFs, dispatched where the settings say,
+and logged (PDF kept, one ``print_jobs`` row) so that anything can be reprinted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from kiosk import checkin, patients, visits
+from kiosk.errors import BadInput
+from kiosk.masking import mask_name
+from kiosk.model import DatePrecision, Patient, Sex, Ticket
+from kiosk.settings import Settings
+from kiosk.store import Store
+from printing.dispatch import PrintOutcome, dispatch
+from printing.documents import WRITERS, Facility, PatientInfo, VisitInfo
+from printing.ticket import TicketDoc, write_ticket
+from scanner.payloads import make_slip
+
+DOCUMENTS = ("ticket", "appointment", "referral", "prescription", "visit-summary")
+SLIP_KIND = {"ticket": "ticket", "appointment": "appointment", "referral": "referral", "prescription": "prescription",
+             "visit-summary": "visit"}
+
+
+def facility(settings: Settings) -> Facility:
+    return Facility(settings["facility.code"], settings["facility.name"], settings["facility.address"],
+                    settings["facility.phone"])
+
+
+def patient_info(patient: Patient, card: dict[str, Any], today: dt.date) -> PatientInfo:
+    d = patient.date_of_birth
+    born = "" if d is None else {DatePrecision.DAY: d.strftime("%d/%m/%Y"), DatePrecision.MONTH: d.strftime("%m/%Y"),
+                                 DatePrecision.YEAR: str(d.year)}[patient.dob_precision]
+    age = patient.age_on(today)
+    if d is not None and age is not None and age < 6:  # under 72 months: age in months (TT 26/2025)
+        months = (today.year - d.year) * 12 + today.month - d.month - (today.day < d.day)
+        age_text = f"{months} tháng tuổi"
+    else:
+        age_text = f"{age} tuổi" if age is not None else ""
+    valid = ""
+    if card.get("valid_from") or card.get("valid_to"):
+        fmt = lambda s: dt.date.fromisoformat(s).strftime("%d/%m/%Y") if s else "…"  # noqa: E731
+        valid = f"{fmt(card.get('valid_from'))} - {fmt(card.get('valid_to'))}"
+    sex = {Sex.MALE: "Nam", Sex.FEMALE: "Nữ"}.get(patient.sex, "")
+    return PatientInfo(patient.full_name, born, age_text, sex, patient.address, patient.id_number,
+                       card.get("card_number", ""), valid, patient.patient_code)
+
+
+def visit_info(visit: dict[str, Any], settings: Settings) -> VisitInfo:
+    data = visit["data"]
+    dep = settings.department(data.get("department_code", "")) or {"name": data.get("department_code", "")}
+    return VisitInfo(
+        ma_lk=visit["ma_lk"], started_at=dt.datetime.fromisoformat(visit["started_at"]),
+        finalised_at=dt.datetime.fromisoformat(visit["finalised_at"] or visit["started_at"]),
+        reason=data.get("reason", ""), exam_notes=data.get("exam_notes", ""), vitals=data.get("vitals") or {},
+        diagnoses=data.get("diagnoses", []), prescription=data.get("prescription", []), labs=data.get("labs", []),
+        advice=data.get("advice", ""),
+        re_exam_on=dt.date.fromisoformat(data["re_exam_on"]) if data.get("re_exam_on") else None,
+        referral=data.get("referral"), prescription_code=data.get("prescription_code", ""),
+        doctor=data.get("doctor_name") or data.get("doctor_code", ""), department=dep["name"])
+
+
+def ticket_doc(store: Store, settings: Settings, ticket: Ticket) -> TicketDoc:
+    patient = patients.get(store, ticket.patient_id)
+    dep = settings.department(ticket.department_code) or {"name": ticket.department_code}
+    key = store.installation_secret("slip_key")
+    code = settings["facility.code"]
+    return TicketDoc(settings["facility.name"], code, ticket.number, ticket.label, dep["name"], ticket.room,
+                     ticket.service, dt.datetime.now(), mask_name(patient.full_name) if patient else "", ticket.priority,
+                     make_slip(key, code, "ticket", f"{ticket.day:%Y%m%d}-{ticket.department_code}-{ticket.number}"))
+
+
+def render(store: Store, settings: Settings, document: str, *, ticket_id: int | None = None,
+           visit_id: int | None = None, out: Path, width_mm: int | None = None) -> Path:
+    """Write one document as a PDF at ``out``."""
+    if document not in DOCUMENTS:
+        raise BadInput(f"Không có loại giấy {document}", f"No document kind {document} ({', '.join(DOCUMENTS)})")
+    if document == "ticket":
+        if ticket_id is None:
+            raise BadInput("Phiếu số thứ tự cần --ticket", "A ticket needs --ticket ID")
+        ticket = checkin.get_ticket(store, ticket_id)
+        if ticket is None:
+            raise BadInput(f"Không có phiếu {ticket_id}", f"No ticket {ticket_id}")
+        return write_ticket(ticket_doc(store, settings, ticket), out, width_mm or settings["printing.ticket_width_mm"])
+    if visit_id is None:
+        raise BadInput("Giấy tờ của lượt khám cần --visit", "Visit documents need --visit ID")
+    visit = visits.get(store, visit_id)
+    if visit["status"] != "final":
+        raise BadInput("Lượt khám chưa hoàn tất", "The visit is not finalised")
+    data = visit["data"]
+    if document == "appointment" and not data.get("re_exam_on"):
+        raise BadInput("Lượt khám không có hẹn tái khám", "The visit has no re-exam date")
+    if document == "referral" and not data.get("referral"):
+        raise BadInput("Lượt khám không chuyển tuyến", "The visit has no referral")
+    if document == "prescription" and not data.get("prescription"):
+        raise BadInput("Lượt khám không kê đơn", "The visit has no prescription")
+    patient = patients.get(store, visit["patient_id"])
+    assert patient is not None
+    key = store.installation_secret("slip_key")
+    slip = make_slip(key, settings["facility.code"], SLIP_KIND[document], visit["ma_lk"])
+    return WRITERS[document](out, facility(settings), patient_info(patient, data.get("card") or {}, dt.date.today()),
+                             visit_info(visit, settings), slip)
+
+
+def printer_for(settings: Settings, document: str) -> str:
+    return settings["printing.ticket_printer"] if document == "ticket" else settings["printing.document_printer"]
+
+
+def output_dir(settings: Settings) -> Path:
+    configured = settings["printing.output_dir"]
+    return Path(configured).expanduser() if configured else settings.paths.data_dir / "printed"
+
+
+def print_document(store: Store, settings: Settings, document: str, *, ticket_id: int | None = None,
+                   visit_id: int | None = None, printer: str | None = None) -> tuple[int, PrintOutcome]:
+    """Render, dispatch and log; returns (job id, outcome). The PDF is kept for reprints."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S%f")
+    pdf = render(store, settings, document, ticket_id=ticket_id, visit_id=visit_id,
+                 out=output_dir(settings) / dt.date.today().isoformat() / f"{document}-{stamp}.pdf")
+    target = printer_for(settings, document) if printer is None else printer
+    if document == "ticket" and target.startswith("escpos-"):
+        ticket = checkin.get_ticket(store, ticket_id) if ticket_id is not None else None
+        assert ticket is not None
+        outcome = escpos_ticket(target, ticket_doc(store, settings, ticket), pdf, settings["printing.ticket_width_mm"])
+    else:
+        outcome = dispatch(pdf, target, copies=settings["printing.copies"])
+    return log_job(store, document, ticket_id, visit_id, outcome), outcome
+
+
+def escpos_ticket(target: str, doc: TicketDoc, pdf: Path, width_mm: int) -> PrintOutcome:
+    """A thermal ticket straight to an ESC/POS printer; a failure keeps the PDF and says why."""
+    from printing import escpos_out
+
+    try:
+        printer = escpos_out.open_printer(target)
+        escpos_out.print_ticket(printer, doc, width_mm)
+        printer.close()
+    except Exception as exc:  # python-escpos raises many kinds (socket, USB, device errors)
+        return PrintOutcome(False, pdf, target, f"Máy in nhiệt {target} lỗi ({type(exc).__name__}): đã lưu PDF {pdf}",
+                            f"Thermal printer {target} failed ({type(exc).__name__}): PDF saved as {pdf}")
+    return PrintOutcome(True, pdf, target, f"Đã in trên máy in nhiệt {target}", f"Printed on thermal printer {target}")
+
+
+def log_job(store: Store, document: str, ticket_id: int | None, visit_id: int | None, outcome: PrintOutcome) -> int:
+    with store.transaction() as db:
+        cursor = db.execute(
+            "INSERT INTO print_jobs(document, ticket_id, visit_id, pdf_path, printer, status, message, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (document, ticket_id, visit_id, str(outcome.pdf_path), outcome.printer,
+             "printed" if outcome.printed else ("failed" if outcome.printer else "saved"), outcome.message_en,
+             dt.datetime.now().isoformat(timespec="seconds")))
+    return cursor.lastrowid
+
+
+def reprint(store: Store, settings: Settings, job_id: int, printer: str | None = None) -> tuple[int, PrintOutcome]:
+    row = store.conn.execute("SELECT document, ticket_id, visit_id, pdf_path, printer FROM print_jobs WHERE id = ?",
+                             (job_id,)).fetchone()
+    if row is None:
+        raise BadInput(f"Không có lệnh in {job_id}", f"No print job {job_id}")
+    document, ticket_id, visit_id, pdf_path, old_printer = row
+    pdf = Path(pdf_path)
+    if not pdf.exists():
+        raise BadInput(f"Tệp PDF của lệnh in {job_id} không còn: {pdf}", f"The PDF of job {job_id} is gone: {pdf}")
+    outcome = dispatch(pdf, printer if printer is not None else (old_printer or printer_for(settings, document)),
+                       copies=settings["printing.copies"])
+    return log_job(store, document, ticket_id, visit_id, outcome), outcome
+
+
+def jobs(store: Store, limit: int = 50) -> list[dict[str, Any]]:
+    keys = ("id", "document", "ticket_id", "visit_id", "pdf_path", "printer", "status", "message", "created_at")
+    rows = store.conn.execute(f"SELECT {', '.join(keys)} FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,))
+    return [dict(zip(keys, r, strict=True)) for r in rows]

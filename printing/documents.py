@@ -1,0 +1,265 @@
+"""The A4/A5 documents of a visit: re-exam appointment slip (TT 01/2025 Phụ lục V, A5), referral slip
+"Phiếu chuyển cơ sở khám bệnh, chữa bệnh" (TT 01/2025 Phụ lục VI, A4), outpatient prescription
+(TT 26/2025 Phụ lục I, A5, with the 14-character code) and the visit summary (A4, what the health
+book shows for the visit). Each carries the facility header and the back-link QR.
+
+These go to the patient (or the next facility), so they carry the identity the forms require; only
+the queue ticket, handed out in public, masks the name (printing/ticket.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4, A5
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from printing.fonts import register
+from printing.qr import qr_drawing
+
+
+@dataclass(frozen=True)
+class Facility:
+    code: str
+    name: str
+    address: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    full_name: str
+    date_of_birth: str  # as printed: dd/mm/yyyy (or yyyy)
+    age_text: str
+    sex: str  # Nam / Nữ
+    address: str
+    id_number: str
+    card_number: str
+    card_valid: str  # "01/01/2026 - 31/12/2026"
+    patient_code: str
+
+
+@dataclass
+class VisitInfo:
+    ma_lk: str
+    started_at: dt.datetime
+    finalised_at: dt.datetime
+    reason: str
+    exam_notes: str
+    vitals: dict[str, Any]
+    diagnoses: list[dict[str, Any]]
+    prescription: list[dict[str, Any]]
+    labs: list[dict[str, Any]]
+    advice: str
+    re_exam_on: dt.date | None
+    referral: dict[str, Any] | None
+    prescription_code: str
+    doctor: str
+    department: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold = register()
+    return {
+        "org": ParagraphStyle("org", fontName=bold, fontSize=9.5, leading=12),
+        "small": ParagraphStyle("small", fontName=regular, fontSize=8, leading=10),
+        "title": ParagraphStyle("title", fontName=bold, fontSize=14, leading=18, alignment=1, spaceBefore=6,
+                                spaceAfter=2),
+        "subtitle": ParagraphStyle("subtitle", fontName=regular, fontSize=9, leading=11, alignment=1, spaceAfter=6),
+        "body": ParagraphStyle("body", fontName=regular, fontSize=10, leading=13.5),
+        "bold": ParagraphStyle("bold", fontName=bold, fontSize=10, leading=13.5),
+        "sign": ParagraphStyle("sign", fontName=regular, fontSize=10, leading=13.5, alignment=1),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _line(label: str, value: str, styles: dict[str, ParagraphStyle]) -> Paragraph:
+    return Paragraph(f"<font name='DejaVuSans-Bold'>{escape(label)}:</font> {escape(value or '…')}", styles["body"])
+
+
+def _header(facility: Facility, slip: str, styles: dict[str, ParagraphStyle], width: float) -> Table:
+    left = [_p("SỞ Y TẾ / BỘ Y TẾ", styles["small"]), _p(facility.name.upper(), styles["org"]),
+            _p(f"{facility.address} · ĐT: {facility.phone}", styles["small"]),
+            _p(f"Mã cơ sở KBCB: {facility.code}", styles["small"])]
+    right = [_p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", styles["org"]), _p("Độc lập - Tự do - Hạnh phúc", styles["small"])]
+    qr = qr_drawing(slip, 20 * mm)
+    table = Table([[left, right, qr]], colWidths=[width * 0.42, width * 0.4, width * 0.18])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (2, 0), (2, 0), "RIGHT")]))
+    return table
+
+
+def _signature(place_date: str, role: str, name: str, styles: dict[str, ParagraphStyle], width: float) -> Table:
+    block = [_p(place_date, styles["sign"]), _p(role, styles["bold"]), Spacer(1, 14 * mm), _p(name, styles["sign"])]
+    table = Table([["", block]], colWidths=[width * 0.45, width * 0.55])
+    table.setStyle(TableStyle([("ALIGN", (1, 0), (1, 0), "CENTER")]))
+    return table
+
+
+def _doc(path: Path, pagesize: tuple[float, float], title: str, author: str) -> SimpleDocTemplate:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    margin = 12 * mm if pagesize == A4 else 9 * mm
+    return SimpleDocTemplate(str(path), pagesize=pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin,
+                             bottomMargin=margin, title=title, author=author, pageCompression=1)
+
+
+def _today_line(day: dt.date) -> str:
+    return f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def _diagnosis_text(visit: VisitInfo) -> str:
+    main = [d for d in visit.diagnoses if d.get("is_main")]
+    rest = [d for d in visit.diagnoses if not d.get("is_main")]
+    return "; ".join(f"{d['name']} ({d['code']})" for d in main + rest)
+
+
+def _patient_lines(patient: PatientInfo, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
+    return [
+        _line("Họ và tên", patient.full_name, styles),
+        _line("Ngày sinh", f"{patient.date_of_birth} ({patient.age_text})    Giới tính: {patient.sex}", styles),
+        _line("Số định danh cá nhân/CCCD", patient.id_number, styles),
+        _line("Địa chỉ", patient.address, styles),
+        _line("Số thẻ BHYT", f"{patient.card_number or 'Không có'}    Hạn thẻ: {patient.card_valid or '—'}", styles),
+    ]
+
+
+def write_appointment(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str) -> Path:
+    styles = _styles()
+    doc = _doc(path, A5, "Giấy hẹn khám lại", facility.name)
+    width = doc.width
+    story = [_header(facility, slip, styles, width), _p("GIẤY HẸN KHÁM LẠI", styles["title"]),
+             _p(f"Số: {visit.ma_lk}", styles["subtitle"]), *_patient_lines(patient, styles),
+             _line("Đến khám lần này", visit.started_at.strftime("%H:%M ngày %d/%m/%Y"), styles),
+             _line("Chẩn đoán", _diagnosis_text(visit), styles),
+             _line("Hẹn khám lại vào ngày", visit.re_exam_on.strftime("%d/%m/%Y") if visit.re_exam_on else "", styles),
+             _line("Lời dặn", visit.advice, styles), Spacer(1, 4 * mm),
+             _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ KHÁM BỆNH", visit.doctor, styles, width)]
+    doc.build(story)
+    return path
+
+
+def working_days_after(start: dt.date, days: int) -> dt.date:
+    day, left = start, days
+    while left:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+REFERRAL_REASONS = {"1": "Đủ điều kiện chuyển cơ sở KBCB theo quy định",
+                    "2": "Vượt quá khả năng chuyên môn của cơ sở KBCB",
+                    "3": "Theo yêu cầu của người bệnh hoặc người đại diện hợp pháp"}
+
+
+def write_referral(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str,
+                   valid_working_days: int = 10) -> Path:
+    styles = _styles()
+    doc = _doc(path, A4, "Phiếu chuyển cơ sở khám bệnh, chữa bệnh", facility.name)
+    width = doc.width
+    ref = visit.referral or {}
+    valid_until = working_days_after(visit.finalised_at.date(), valid_working_days)
+    labs = "; ".join(f"{r['name']}: {r['value']} {r.get('unit', '')}".strip() for r in visit.labs) or "Không"
+    drugs = "; ".join(f"{d['name']} {d.get('strength', '')}".strip() for d in visit.prescription) or "Không"
+    story = [
+        _header(facility, slip, styles, width),
+        _p("PHIẾU CHUYỂN CƠ SỞ KHÁM BỆNH, CHỮA BỆNH", styles["title"]),
+        _p(f"Số: {visit.ma_lk}    (Phụ lục VI, Thông tư 01/2025/TT-BYT)", styles["subtitle"]),
+        _line("Kính gửi", f"Cơ sở khám bệnh, chữa bệnh mã {ref.get('to_facility', '')}", styles),
+        _p(f"{facility.name} trân trọng giới thiệu người bệnh:", styles["body"]),
+        *_patient_lines(patient, styles),
+        _line("Đã được khám bệnh, điều trị tại", f"{facility.name} ({visit.department}) từ "
+              f"{visit.started_at:%H:%M %d/%m/%Y} đến {visit.finalised_at:%H:%M %d/%m/%Y}", styles),
+        _p("TÓM TẮT BỆNH ÁN", styles["bold"]),
+        _line("Dấu hiệu lâm sàng", visit.exam_notes or visit.reason, styles),
+        _line("Kết quả xét nghiệm, cận lâm sàng", labs, styles),
+        _line("Chẩn đoán", _diagnosis_text(visit), styles),
+        _line("Phương pháp, thủ thuật, kỹ thuật, thuốc đã sử dụng", drugs, styles),
+        _line("Tình trạng người bệnh lúc chuyển", ref.get("condition", "Ổn định"), styles),
+        _line("Lý do chuyển", REFERRAL_REASONS.get(str(ref.get("reason_code", "1")), ""), styles),
+        _line("Hướng điều trị", ref.get("plan", ""), styles),
+        _line("Chuyển hồi", visit.finalised_at.strftime("%H:%M ngày %d/%m/%Y"), styles),
+        _line("Phương tiện vận chuyển", ref.get("transport", ""), styles),
+        _line("Giấy chuyển có giá trị đến hết ngày", valid_until.strftime("%d/%m/%Y"), styles),
+        Spacer(1, 4 * mm),
+        _signature(_today_line(visit.finalised_at.date()), "NGƯỜI HÀNH NGHỀ KHÁM BỆNH, CHỮA BỆNH", visit.doctor,
+                   styles, width),
+    ]
+    doc.build(story)
+    return path
+
+
+def _drug_line(n: int, d: dict[str, Any]) -> str:
+    quantity = float(d.get("quantity", 0))
+    qty = f"{int(quantity):02d}" if quantity == int(quantity) else f"{quantity:g}"
+    dose = f"{d.get('dose', 1):g}" if isinstance(d.get("dose", 1), (int, float)) else str(d.get("dose"))
+    return (f"{n}. {d['name']} {d.get('strength', '')}".rstrip() + f"    Số lượng: {qty} {d.get('unit', 'Viên')}\n"
+            f"    {d.get('route', 'Uống')}, ngày {d.get('times_per_day', 1)} lần, mỗi lần {dose} {d.get('unit', 'viên').lower()}"
+            f", trong {d.get('days', 1)} ngày. {d.get('instructions', '')}".rstrip())
+
+
+def write_prescription(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str) -> Path:
+    styles = _styles()
+    doc = _doc(path, A5, "Đơn thuốc", facility.name)
+    width = doc.width
+    story = [_header(facility, slip, styles, width), _p("ĐƠN THUỐC", styles["title"]),
+             _p(f"Mã đơn thuốc: {visit.prescription_code}", styles["subtitle"]), *_patient_lines(patient, styles),
+             _line("Chẩn đoán", _diagnosis_text(visit), styles), _p("Thuốc điều trị:", styles["bold"])]
+    story += [_p(_drug_line(n, d), styles["body"]) for n, d in enumerate(visit.prescription, 1)]
+    advice = visit.advice
+    if visit.re_exam_on:
+        advice = f"{advice}. Tái khám ngày {visit.re_exam_on:%d/%m/%Y}".strip(". ")
+    story += [_line("Lời dặn", advice, styles),
+              _p("Mua thuốc trong vòng 05 ngày kể từ ngày kê đơn.", styles["small"]), Spacer(1, 3 * mm),
+              _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ KHÁM BỆNH", visit.doctor, styles, width)]
+    doc.build(story)
+    return path
+
+
+VITAL_LABELS = {"pulse": ("Mạch", "lần/phút"), "temperature": ("Nhiệt độ", "°C"), "bp_sys": ("HA tâm thu", "mmHg"),
+                "bp_dia": ("HA tâm trương", "mmHg"), "resp_rate": ("Nhịp thở", "lần/phút"),
+                "weight": ("Cân nặng", "kg"), "height": ("Chiều cao", "cm"), "spo2": ("SpO2", "%")}
+
+
+def write_visit_summary(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str) -> Path:
+    styles = _styles()
+    doc = _doc(path, A4, "Tóm tắt lượt khám", facility.name)
+    width = doc.width
+    vitals = ", ".join(f"{VITAL_LABELS.get(k, (k, ''))[0]} {v} {VITAL_LABELS.get(k, ('', ''))[1]}".strip()
+                       for k, v in visit.vitals.items() if v not in (None, ""))
+    story = [_header(facility, slip, styles, width), _p("TÓM TẮT LƯỢT KHÁM BỆNH", styles["title"]),
+             _p(f"Mã lượt khám: {visit.ma_lk}", styles["subtitle"]), *_patient_lines(patient, styles),
+             _line("Thời gian khám", f"{visit.started_at:%H:%M %d/%m/%Y} – {visit.finalised_at:%H:%M %d/%m/%Y}", styles),
+             _line("Lý do khám", visit.reason, styles), _line("Sinh hiệu", vitals, styles),
+             _line("Khám lâm sàng", visit.exam_notes, styles), _line("Chẩn đoán", _diagnosis_text(visit), styles)]
+    if visit.labs:
+        rows = [["Chỉ số", "Kết quả", "Đơn vị", "Kết luận"]] + [[r["name"], r["value"], r.get("unit", ""),
+                                                                  r.get("conclusion", "")] for r in visit.labs]
+        table = Table([[_p(c, styles["body"]) for c in row] for row in rows], colWidths=[width * 0.4, width * 0.15,
+                                                                                         width * 0.15, width * 0.3])
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, "grey")]))
+        story += [_p("Kết quả xét nghiệm:", styles["bold"]), table]
+    if visit.prescription:
+        story.append(_p("Đơn thuốc:", styles["bold"]))
+        story += [_p(_drug_line(n, d), styles["body"]) for n, d in enumerate(visit.prescription, 1)]
+    story += [_line("Lời dặn", visit.advice, styles),
+              _line("Hẹn tái khám", visit.re_exam_on.strftime("%d/%m/%Y") if visit.re_exam_on else "Không", styles)]
+    if visit.referral:
+        story.append(_line("Chuyển đến cơ sở", visit.referral.get("to_facility", ""), styles))
+    story += [Spacer(1, 4 * mm),
+              _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ ĐIỀU TRỊ", visit.doctor, styles, width)]
+    doc.build(story)
+    return path
+
+
+WRITERS = {"appointment": write_appointment, "referral": write_referral, "prescription": write_prescription,
+           "visit-summary": write_visit_summary}
