@@ -1,0 +1,62 @@
+"""A private CUPS server with a cups-pdf printer, started by the tests (real lp, real spooler)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CUPSD = shutil.which("cupsd") or "/usr/sbin/cupsd"
+PPD = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_noopt.ppd")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def cups(tmp_path_factory) -> Iterator[dict[str, str]]:
+    if os.geteuid() != 0 or not Path(CUPSD).exists() or not PPD.exists() or not shutil.which("lp"):
+        pytest.skip("needs root with cups and printer-driver-cups-pdf installed (scripts/setup.sh installs them)")
+    root = tmp_path_factory.mktemp("cups")
+    for sub in ("spool/tmp", "cache", "state", "log"):
+        (root / sub).mkdir(parents=True)
+    os.chmod(root, 0o755)
+    for path in root.rglob("*"):
+        os.chmod(path, 0o777)
+    port = _free_port()
+    (root / "cupsd.conf").write_text(
+        f"LogLevel warn\nListen 127.0.0.1:{port}\nDefaultAuthType None\nWebInterface No\nBrowsing No\n"
+        "<Location />\n  Order allow,deny\n  Allow all\n</Location>\n"
+        "<Location /admin>\n  Order allow,deny\n  Allow all\n</Location>\n"
+        "<Policy default>\n  <Limit All>\n    Order allow,deny\n    Allow all\n  </Limit>\n</Policy>\n")
+    (root / "cups-files.conf").write_text(
+        f"ServerRoot {root}\nRequestRoot {root}/spool\nTempDir {root}/spool/tmp\nCacheDir {root}/cache\n"
+        f"StateDir {root}/state\nErrorLog {root}/log/error_log\nAccessLog {root}/log/access_log\n"
+        f"PageLog {root}/log/page_log\nServerBin /usr/lib/cups\nDataDir /usr/share/cups\nSandboxing Relaxed\n")
+    daemon = subprocess.Popen([CUPSD, "-f", "-c", str(root / "cupsd.conf"), "-s", str(root / "cups-files.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if subprocess.run(["lpstat", "-h", server, "-r"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.2)
+        for name in ("clinicpdf", "stopped"):
+            subprocess.run(["lpadmin", "-h", server, "-p", name, "-E", "-v", "cups-pdf:/", "-P", str(PPD)],
+                           check=True, capture_output=True)
+        subprocess.run(["cupsdisable", "-h", server, "stopped"], check=True, capture_output=True)
+        yield {"server": server, "printer": f"cups:clinicpdf@{server}", "stopped": f"cups:stopped@{server}",
+               "out": str(Path.home() / "PDF")}
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)

@@ -1,0 +1,74 @@
+"""Dispatch to a real CUPS queue (private cupsd + cups-pdf), a stopped queue, a folder, ESC/POS."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from escpos.printer import Dummy
+from PIL import Image
+
+from printing.dispatch import dispatch
+from printing.escpos_out import print_ticket, ticket_image
+from printing.ticket import TicketDoc, write_ticket
+
+DOC = TicketDoc("Phòng khám Đa khoa An Bình", "01013", 23, "K01-023", "Khám bệnh", "101", "Khám BHYT",
+                __import__("datetime").datetime(2026, 11, 22, 8, 30), "N. V. An", "elderly",
+                "CK1:01013:T:20261122-K01-23:ABCDEFGHIJ")
+
+
+def test_cups_queue_produces_the_file(cups, tmp_path: Path) -> None:
+    out = Path(cups["out"])
+    before = set(out.glob("*.pdf")) if out.exists() else set()
+    pdf = write_ticket(DOC, tmp_path / f"ticket-cups-{time.time_ns()}.pdf")
+    outcome = dispatch(pdf, cups["printer"])
+    assert outcome.printed, outcome.message_en
+    assert outcome.job.startswith("clinicpdf-")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (set(out.glob("*.pdf")) - before if out.exists() else set()):
+        time.sleep(0.2)
+    produced = set(out.glob("*.pdf")) - before
+    assert produced, "cups-pdf wrote the printed file"
+    time.sleep(0.5)
+    assert all(p.stat().st_size > 1000 and p.read_bytes().startswith(b"%PDF") for p in produced)
+    for path in produced:
+        path.unlink()
+
+
+def test_stopped_queue_is_not_reported_as_printed(cups, tmp_path: Path) -> None:
+    pdf = write_ticket(DOC, tmp_path / "t.pdf")
+    outcome = dispatch(pdf, cups["stopped"])
+    assert not outcome.printed and "stopped" in outcome.message_en and pdf.exists()
+
+
+def test_unknown_printer_and_dead_server_surface_the_error(cups, tmp_path: Path) -> None:
+    pdf = write_ticket(DOC, tmp_path / "t.pdf")
+    missing = dispatch(pdf, f"cups:nosuch@{cups['server']}")
+    assert not missing.printed and "Printing failed" in missing.message_en
+    dead = dispatch(pdf, "cups:clinicpdf@127.0.0.1:1")
+    assert not dead.printed and "PDF saved" in dead.message_en
+
+
+def test_no_printer_keeps_the_pdf(tmp_path: Path) -> None:
+    pdf = write_ticket(DOC, tmp_path / "t.pdf")
+    outcome = dispatch(pdf, "")
+    assert not outcome.printed and "No printer configured" in outcome.message_en
+
+
+def test_folder_printer(tmp_path: Path) -> None:
+    pdf = write_ticket(DOC, tmp_path / "t.pdf")
+    outcome = dispatch(pdf, f"folder:{tmp_path / 'out'}", copies=2)
+    assert outcome.printed and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t-1.pdf", "t-2.pdf"]
+
+
+def test_escpos_ticket_is_one_raster_image_with_vietnamese(tmp_path: Path) -> None:
+    image = ticket_image(DOC, 80)
+    assert image.width == 576 and image.mode == "1"
+    image58 = ticket_image(DOC, 58)
+    assert image58.width == 384
+    printer = Dummy()
+    print_ticket(printer, DOC)
+    data = printer.output
+    assert b"\x1dv0" in data, "GS v 0: raster bit image"
+    assert data.rstrip().endswith(b"\x1dVA\x00") or b"\x1dV" in data[-8:], "the paper is cut"
+    assert isinstance(image, Image.Image)

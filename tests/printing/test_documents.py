@@ -1,0 +1,127 @@
+"""Every document as a PDF: exact Vietnamese text, page sizes, embedded fonts, the back-link QR."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import cv2
+import pdfplumber
+import pytest
+from reportlab.lib.pagesizes import A4, A5
+from reportlab.lib.units import mm
+
+from kiosk.settings import Settings
+from kiosk.store import open_store
+from scanner.cascade import Cascade
+from scanner.payloads import parse_payload
+
+BIN = Path(sys.executable).with_name("clinic-kiosk")
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    out = tmp_path_factory.mktemp("samples")
+    env = {**os.environ, "CLINIC_KIOSK_HOME": str(home)}
+    result = subprocess.run([str(BIN), "print", "sample", "--out", str(out)], capture_output=True, text=True, env=env,
+                            timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(out / n) for n in ("ticket-80mm.pdf", "ticket-58mm.pdf", "appointment.pdf",
+                                                             "referral.pdf", "prescription.pdf", "visit-summary.pdf")]
+    (out / ".home").write_text(str(home))
+    return out
+
+
+def text_of(path: Path) -> str:
+    with pdfplumber.open(path) as pdf:
+        return unicodedata.normalize("NFC", "\n".join(page.extract_text() or "" for page in pdf.pages))
+
+
+def size_mm(path: Path) -> tuple[float, float]:
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        return round(page.width / mm, 1), round(page.height / mm, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ticket-80mm.pdf", ["Phòng khám Đa khoa An Bình", "PHIẾU SỐ THỨ TỰ / QUEUE TICKET", "001", "Khám bệnh",
+                             "Phòng / Room 101", "Đ. Đ. NAM"]),
+        ("appointment.pdf", ["GIẤY HẸN KHÁM LẠI", "Họ và tên: ĐẶNG ĐỨC NAM", "Hẹn khám lại vào ngày:",
+                             "Chẩn đoán: Viêm họng cấp, không đặc hiệu (J02.9)", "BÁC SĨ KHÁM BỆNH"]),
+        ("referral.pdf", ["PHIẾU CHUYỂN CƠ SỞ KHÁM BỆNH, CHỮA BỆNH", "Kính gửi: Cơ sở khám bệnh, chữa bệnh mã 01001",
+                          "Lý do chuyển: Đủ điều kiện chuyển cơ sở KBCB theo quy định",
+                          "Giấy chuyển có giá trị đến hết ngày:", "Phương tiện vận chuyển: Tự túc"]),
+        ("prescription.pdf", ["ĐƠN THUỐC", "1. Paracetamol 500mg Số lượng: 15 Viên",
+                              "Uống, ngày 3 lần, mỗi lần 1 viên, trong 5 ngày.", "Số định danh cá nhân/CCCD: 079099833169",
+                              "Mua thuốc trong vòng 05 ngày kể từ ngày kê đơn."]),
+        ("visit-summary.pdf", ["TÓM TẮT LƯỢT KHÁM BỆNH", "Lý do khám: Ho, sốt 2 ngày", "Glucose máu",
+                               "Hẹn tái khám:"]),
+    ],
+)
+def test_text_is_exact_vietnamese(samples: Path, name: str, expected: list[str]) -> None:
+    text = text_of(samples / name)
+    for line in expected:
+        assert line in text, f"{line!r} not in {name}:\n{text}"
+
+
+def test_ticket_masks_the_name_and_documents_do_not(samples: Path) -> None:
+    assert "ĐẶNG ĐỨC NAM" not in text_of(samples / "ticket-80mm.pdf")
+    assert "0790" not in text_of(samples / "ticket-80mm.pdf")
+
+
+def test_prescription_code_is_14_characters(samples: Path) -> None:
+    match = re.search(r"Mã đơn thuốc: (\S+)", text_of(samples / "prescription.pdf"))
+    assert match and re.fullmatch(r"01013[0-9a-z]{7}-C", match.group(1))
+
+
+@pytest.mark.parametrize(("name", "width", "height"),
+                         [("ticket-80mm.pdf", 80, None), ("ticket-58mm.pdf", 58, None),
+                          ("appointment.pdf", A5[0] / mm, A5[1] / mm), ("prescription.pdf", A5[0] / mm, A5[1] / mm),
+                          ("referral.pdf", A4[0] / mm, A4[1] / mm), ("visit-summary.pdf", A4[0] / mm, A4[1] / mm)])
+def test_page_sizes(samples: Path, name: str, width: float, height: float | None) -> None:
+    w, h = size_mm(samples / name)
+    assert abs(w - width) < 0.5
+    if height is not None:
+        assert abs(h - height) < 0.5
+
+
+@pytest.mark.parametrize("name", ["ticket-80mm.pdf", "referral.pdf", "prescription.pdf"])
+def test_fonts_are_embedded(samples: Path, name: str) -> None:
+    raw = (samples / name).read_bytes()
+    with pdfplumber.open(samples / name) as pdf:
+        fonts = {c["fontname"] for c in pdf.pages[0].chars}
+    assert fonts and all("DejaVuSans" in f for f in fonts)
+    assert b"/FontFile2" in raw or b"FontFile2" in raw
+
+
+@pytest.mark.parametrize("name", ["ticket-80mm.pdf", "ticket-58mm.pdf", "appointment.pdf", "referral.pdf",
+                                  "prescription.pdf", "visit-summary.pdf"])
+def test_back_link_qr_is_read_by_our_own_scanner(samples: Path, name: str, tmp_path: Path) -> None:
+    subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(samples / name), str(tmp_path / "p")],
+                   check=True)
+    image = cv2.imread(str(next(tmp_path.glob("p*.png"))))
+    result = Cascade().decode_still(image)
+    assert result.text and result.text.startswith("CK1:01013:")
+    home = Path((samples / ".home").read_text())
+    os.environ["CLINIC_KIOSK_HOME"] = str(home)
+    with open_store(Settings().db_path()) as store:
+        key = store.installation_secret("slip_key")
+    payload = parse_payload(result.text, slip_key=key)
+    assert payload.ok and payload.kind == "slip"
+    expected = {"ticket": "ticket", "appointment": "appointment", "referral": "referral",
+                "prescription": "prescription", "visit": "visit"}
+    assert payload.fields["document"] in expected.values()
+
+
+def test_look_at_the_pages(samples: Path, artifacts: Path) -> None:
+    """Render every sample to PNG under artifacts/ for a person to look at."""
+    for pdf in samples.glob("*.pdf"):
+        subprocess.run(["pdftoppm", "-r", "90", "-png", "-singlefile", str(pdf), str(artifacts / pdf.stem)], check=True)
+    assert len(list(artifacts.glob("*.png"))) >= 6
