@@ -3,6 +3,7 @@ and logged (PDF kept, one ``print_jobs`` row) so that anything can be reprinted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,8 @@ def print_document(store: Store, settings: Settings, document: str, *, ticket_id
         outcome = escpos_ticket(target, ticket_doc(store, settings, ticket), pdf, settings["printing.ticket_width_mm"])
     else:
         outcome = dispatch(pdf, target, copies=settings["printing.copies"])
-    return log_job(store, document, ticket_id, visit_id, outcome), outcome
+    job = log_job(store, document, ticket_id, visit_id, outcome)
+    return job, dataclasses.replace(outcome, log_id=job)
 
 
 def escpos_ticket(target: str, doc: TicketDoc, pdf: Path, width_mm: int) -> PrintOutcome:
@@ -164,7 +166,8 @@ def reprint(store: Store, settings: Settings, job_id: int, printer: str | None =
         raise BadInput(f"Tệp PDF của lệnh in {job_id} không còn: {pdf}", f"The PDF of job {job_id} is gone: {pdf}")
     outcome = dispatch(pdf, printer if printer is not None else (old_printer or printer_for(settings, document)),
                        copies=settings["printing.copies"])
-    return log_job(store, document, ticket_id, visit_id, outcome), outcome
+    job = log_job(store, document, ticket_id, visit_id, outcome)
+    return job, dataclasses.replace(outcome, log_id=job)
 
 
 def jobs(store: Store, limit: int = 50) -> list[dict[str, Any]]:

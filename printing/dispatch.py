@@ -21,6 +21,7 @@ class PrintOutcome:
     message_vi: str
     message_en: str
     job: str = ""  # the CUPS job id when printed
+    log_id: int = 0  # the print-log row (for a reprint)
 
 
 # Other backends register here (the Qt printer from ui/, where CUPS is absent): scheme -> function.

@@ -120,6 +120,9 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     app.setApplicationName("clinic-kiosk")
     app.setApplicationDisplayName("clinic-kiosk")
     set_language(settings["ui.language"])
+    from ui.qt_printer import register as register_qt_printer
+
+    register_qt_printer()
     _install_crash_dialog(settings.paths.crash_dir)
     clinic = Clinic.open(settings, db_path)
     window = create_window(station, clinic, demo=demo)

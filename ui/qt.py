@@ -33,6 +33,7 @@ from PySide6.QtGui import (  # noqa: F401
     QPixmap,
 )
 from PySide6.QtMultimedia import QMediaDevices, QSoundEffect  # noqa: F401
+from PySide6.QtPrintSupport import QPrinter, QPrinterInfo  # noqa: F401
 from PySide6.QtWidgets import (  # noqa: F401
     QApplication,
     QButtonGroup,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (  # noqa: F401
     QComboBox,
     QDateEdit,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QInputDialog,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 from pathlib import Path
 
 from kiosk import demo
@@ -26,6 +27,7 @@ from ui.qt import (
     QComboBox,
     QDate,
     QDateEdit,
+    QFileDialog,
     QFont,
     QFormLayout,
     QGroupBox,
@@ -34,6 +36,7 @@ from ui.qt import (
     QLabel,
     QLineEdit,
     QMediaDevices,
+    QMessageBox,
     QPainter,
     QPen,
     QPixmap,
@@ -226,6 +229,10 @@ class ReceptionWindow(StationWindow):
         self.checkin_button.setEnabled(False)
         self.checkin_button.clicked.connect(self.on_check_in)
         row.addWidget(self.checkin_button)
+        self.reprint_button = QPushButton(tr("In lại phiếu", "Reprint ticket"))
+        self.reprint_button.setEnabled(False)
+        self.reprint_button.clicked.connect(self.reprint)
+        row.addWidget(self.reprint_button)
         self.clear_button = QPushButton(tr("Người tiếp theo", "Next patient"))
         self.clear_button.clicked.connect(self.clear_patient)
         row.addWidget(self.clear_button)
@@ -385,11 +392,46 @@ class ReceptionWindow(StationWindow):
         notes.append(tr(outcome.message_vi, outcome.message_en))
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.print_notice.setText("\n".join(notes))
+        self.reprint_button.setEnabled(True)
+        if outcome.printer and not outcome.printed:
+            self.print_failed(outcome)
+
+    def print_failed(self, outcome: PrintOutcome) -> None:
+        """A configured printer failed: say so, and offer to retry or to save the PDF elsewhere."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(tr("In không thành công", "Printing failed"))
+        box.setText(tr(outcome.message_vi, outcome.message_en))
+        retry = box.addButton(tr("Thử lại", "Retry"), QMessageBox.ButtonRole.AcceptRole)
+        save = box.addButton(tr("Lưu PDF…", "Save PDF…"), QMessageBox.ButtonRole.ActionRole)
+        box.addButton(tr("Đóng", "Close"), QMessageBox.ButtonRole.RejectRole)
+        self.print_dialog = box
+        box.exec()
+        if box.clickedButton() is retry:
+            self.reprint()
+        elif box.clickedButton() is save:
+            target, _ = QFileDialog.getSaveFileName(self, tr("Lưu PDF", "Save PDF"), outcome.pdf_path.name, "PDF (*.pdf)")
+            if target:
+                shutil.copyfile(outcome.pdf_path, target)
+                self.print_notice.setText(tr(f"Đã lưu PDF: {target}", f"PDF saved: {target}"))
+
+    def reprint(self) -> None:
+        if self.last_print is None or not self.last_print.log_id:
+            return
+        job = self.last_print.log_id
+        run_in_background(lambda: self.clinic.reprint(job), self._reprinted, self._failed, owner=self)
+
+    def _reprinted(self, outcome: PrintOutcome) -> None:
+        self.last_print = outcome
+        self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
+        self.print_notice.setText(tr(outcome.message_vi, outcome.message_en))
 
     def clear_patient(self) -> None:
         """Next patient: nothing of the last one stays on screen or in this window's memory."""
         self.lookup_result = None
         self.last_checkin = None
+        self.last_print = None
+        self.reprint_button.setEnabled(False)
         self.panel.clear()
         self.ticket_label.clear()
         self.print_notice.clear()

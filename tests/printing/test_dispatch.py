@@ -72,3 +72,24 @@ def test_escpos_ticket_is_one_raster_image_with_vietnamese(tmp_path: Path) -> No
     assert b"\x1dv0" in data, "GS v 0: raster bit image"
     assert data.rstrip().endswith(b"\x1dVA\x00") or b"\x1dV" in data[-8:], "the paper is cut"
     assert isinstance(image, Image.Image)
+
+
+def test_qt_printer_backend_prints_every_page(qtbot, tmp_path: Path) -> None:
+    import pdfplumber
+
+    from printing import dispatch as dispatch_module
+    from ui.qt_printer import register
+
+    register()
+    try:
+        pdf = write_ticket(DOC, tmp_path / "t.pdf")
+        out = tmp_path / "through-qt.pdf"
+        outcome = dispatch_module.dispatch(pdf, f"qt:file:{out}")
+        assert outcome.printed
+        with pdfplumber.open(out) as printed:
+            assert len(printed.pages) == 1
+            assert printed.pages[0].images, "the page arrives as a rendered image"
+        missing = dispatch_module.dispatch(pdf, "qt:No Such Printer")
+        assert not missing.printed and "No printer" in missing.message_en
+    finally:
+        dispatch_module.BACKENDS.pop("qt", None)

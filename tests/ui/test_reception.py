@@ -101,3 +101,30 @@ def test_next_patient_clears_every_trace(qtbot, clinic, demo_video: Path) -> Non
     window.clear_patient()
     assert window.lookup_result is None
     assert name not in widget_texts(window)
+
+
+def test_printer_failure_is_shown_with_retry_and_save(qtbot, clinic, demo_video: Path) -> None:
+    from ui.qt import QMessageBox, QTimer
+
+    clinic.settings.set_user("printing.ticket_printer", "cups:clinicpdf@127.0.0.1:1")  # no CUPS there
+    window = open_window(qtbot, clinic, str(demo_video))
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    seen: list[str] = []
+
+    def answer() -> None:
+        box = getattr(window, "print_dialog", None)
+        if box is None or not box.isVisible():
+            QTimer.singleShot(100, answer)
+            return
+        seen.append(box.text())
+        seen.extend(b.text() for b in box.buttons())
+        box.reject()
+
+    QTimer.singleShot(100, answer)
+    window.on_check_in()
+    qtbot.waitUntil(lambda: window.last_print is not None and bool(seen), timeout=15000)
+    assert not window.last_print.printed
+    assert "In lỗi" in seen[0] or "Printing failed" in seen[0]
+    assert {"Thử lại", "Lưu PDF…"} <= set(seen) or {"Retry", "Save PDF…"} <= set(seen)
+    assert window.last_print.pdf_path.exists(), "the PDF is kept for a retry or a reprint"
+    assert window.reprint_button.isEnabled()
