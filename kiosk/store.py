@@ -281,6 +281,9 @@ class Store:
 
     def installation_secret(self, name: str) -> bytes:
         """A random 32-byte secret of this installation, created on first use (e.g. "slip_key")."""
+        row = self.conn.execute("SELECT value FROM installation WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            return bytes.fromhex(row[0])
         with self.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO installation(name, value) VALUES (?, ?)", (name, secrets.token_hex(32))

@@ -1,35 +1,51 @@
-"""The back-link QR drawn as vector squares (sharp on thermal heads and laser printers alike)."""
+"""The back-link QR drawn as vector squares (sharp on thermal heads and laser printers alike):
+dark modules merged into horizontal runs and filled as one path, so it costs a millisecond."""
 
 from __future__ import annotations
 
 import segno
-from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable
 
 
-def _matrix(text: str) -> list[bytearray]:
-    return list(segno.make_qr(text, error="m").matrix)
+def _runs(text: str) -> tuple[int, list[tuple[int, int, int]]]:
+    """(modules per side, [(row, first column, length)]) of the dark modules."""
+    matrix = list(segno.make_qr(text, error="m").matrix)
+    runs = []
+    for r, line in enumerate(matrix):
+        c = 0
+        while c < len(line):
+            if line[c]:
+                start = c
+                while c < len(line) and line[c]:
+                    c += 1
+                runs.append((r, start, c - start))
+            else:
+                c += 1
+    return len(matrix), runs
 
 
-def draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
-    matrix = _matrix(text)
-    cell = size / len(matrix)
+def draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float, quiet: int = 0) -> None:
+    n, runs = _runs(text)
+    cell = size / (n + 2 * quiet)
+    path = canvas.beginPath()
+    for r, c, length in runs:
+        path.rect(x + (c + quiet) * cell, y + size - (r + quiet + 1) * cell, length * cell, cell)
     canvas.setFillColorRGB(0, 0, 0)
-    for row, line in enumerate(matrix):
-        for col, dark in enumerate(line):
-            if dark:
-                canvas.rect(x + col * cell, y + size - (row + 1) * cell, cell, cell, stroke=0, fill=1)
+    canvas.drawPath(path, stroke=0, fill=1)
 
 
-def qr_drawing(text: str, size: float) -> Drawing:
-    """The same QR as a platypus-friendly Drawing (quiet zone included)."""
-    matrix = _matrix(text)
-    n = len(matrix) + 8
-    cell = size / n
-    drawing = Drawing(size, size)
-    for row, line in enumerate(matrix):
-        for col, dark in enumerate(line):
-            if dark:
-                drawing.add(Rect((col + 4) * cell, size - (row + 5) * cell, cell, cell, fillColor="black",
-                                 strokeColor=None, strokeWidth=0))
-    return drawing
+class QrFlowable(Flowable):
+    """The QR for platypus documents (quiet zone of 4 modules included)."""
+
+    def __init__(self, text: str, size: float) -> None:
+        super().__init__()
+        self.text = text
+        self.width = self.height = size
+
+    def draw(self) -> None:
+        draw_qr(self.canv, self.text, 0, 0, self.width, quiet=4)
+
+
+def qr_drawing(text: str, size: float) -> QrFlowable:
+    return QrFlowable(text, size)
