@@ -154,5 +154,5 @@ class BoardWindow(QMainWindow):
         vi, en = call_text(call)
         self.voice.say(vi)
         self.current.setStyleSheet("color: #ffffff; background: #c0392b;")
-        QTimer.singleShot(3000, lambda: self.current.setStyleSheet(""))
+        QTimer.singleShot(3000, self.current, lambda: self.current.setStyleSheet(""))
         self.notice.setText(f"{vi}\n{en}")

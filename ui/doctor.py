@@ -12,6 +12,7 @@ from kiosk import patients
 from kiosk.checkin import QueueEntry
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
+from kiosk.model import HealthBook
 from kiosk.visits import VisitNotFinalisable, quantity
 from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
@@ -259,25 +260,24 @@ class DoctorWindow(StationWindow):
         dep, room = self.room()
         clinic = self.clinic
 
-        def work() -> tuple[QueueEntry, Lookup | None]:
+        def work() -> tuple[QueueEntry, Lookup | None, HealthBook, dict]:
             ticket = clinic.call_next(dep, room)
             patient = patients.get(clinic.store, ticket.patient_id)
             try:
                 found = clinic.lookup(patient, clinic.lookup_staff())
             except KioskError:
                 found = None
-            return QueueEntry(ticket, patient.full_name), found
+            book = found.health_book if found else clinic.cached_health_book(patient)
+            card = found.card_check.card_for_visit if found else None
+            visit = clinic.start_visit(ticket, card, clinic.settings["doctor.licence"])
+            return QueueEntry(ticket, patient.full_name), found, book, visit
 
         run_in_background(work, self._called, self._failed, owner=self)
 
-    def _called(self, result: tuple[QueueEntry, Lookup | None]) -> None:
+    def _called(self, result: tuple[QueueEntry, Lookup | None, HealthBook, dict]) -> None:
         self._busy = False
-        self.entry, self.lookup = result
-        patient = patients.get(self.clinic.store, self.entry.ticket.patient_id)
-        book = self.lookup.health_book if self.lookup else self.clinic.cached_health_book(patient)
+        self.entry, self.lookup, book, self.visit = result
         self.health.show_book(book, self.lookup.card_check if self.lookup else None)
-        card = self.lookup.card_check.card_for_visit if self.lookup else None
-        self.visit = self.clinic.start_visit(self.entry.ticket, card, self.clinic.settings["doctor.licence"])
         self.load_form(self.visit["data"])
         self._set_form_enabled(True)
         self.visit_status.setText(tr(f"Đang khám số {self.entry.ticket.number:03d} — bản nháp tự lưu",

@@ -10,7 +10,18 @@ from kiosk.gateway import CardCheck
 from kiosk.masking import mask_id
 from kiosk.model import HealthBook, Sex, Source
 from ui.i18n import tr
-from ui.qt import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget
+from ui.qt import (
+    QChart,
+    QChartView,
+    QHeaderView,
+    QLabel,
+    QLineSeries,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 SOURCE_NAMES = {Source.CLINIC: ("Phòng khám này", "This clinic"), Source.BHXH: ("Cổng BHXH", "BHXH gateway"),
                 Source.HEALTH_BOOK: ("Sổ sức khỏe", "Health book"), Source.PATIENT: ("Người bệnh kể", "Patient")}
@@ -60,8 +71,7 @@ class HealthBookView(QWidget):
         labs_layout = QVBoxLayout(labs_page)
         labs_layout.addWidget(self.labs, 1)
         self.trend = self._chart()
-        if self.trend is not None:
-            labs_layout.addWidget(self.trend, 1)
+        labs_layout.addWidget(self.trend, 1)
         self.labs.itemSelectionChanged.connect(self._show_trend)
         self.tabs.addTab(self.timeline, tr("Lượt khám", "Visits"))
         self.tabs.addTab(self.medications, tr("Thuốc", "Medications"))
@@ -71,11 +81,7 @@ class HealthBookView(QWidget):
         self.book: HealthBook | None = None
         self.clear()
 
-    def _chart(self):  # noqa: ANN202
-        try:
-            from PySide6.QtCharts import QChart, QChartView
-        except ImportError:  # pragma: no cover - QtCharts is part of PySide6-Addons
-            return None
+    def _chart(self) -> QChartView:
         chart = QChart()
         chart.legend().hide()
         view = QChartView(chart)
@@ -89,8 +95,7 @@ class HealthBookView(QWidget):
         self.notices.clear()
         for table in (self.timeline, self.medications, self.labs, self.vaccinations, self.appointments):
             table.setRowCount(0)
-        if self.trend is not None:
-            self.trend.chart().removeAllSeries()
+        self.trend.chart().removeAllSeries()
 
     def show_book(self, book: HealthBook, card_check: CardCheck | None) -> None:
         self.book = book
@@ -130,10 +135,8 @@ class HealthBookView(QWidget):
             self.labs.selectRow(0)
 
     def _show_trend(self) -> None:
-        if self.trend is None or not self.book:
+        if not self.book:
             return
-        from PySide6.QtCharts import QLineSeries
-
         rows = self.labs.selectionModel().selectedRows()
         if not rows:
             return

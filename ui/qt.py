@@ -33,7 +33,9 @@ from PySide6.QtGui import (  # noqa: F401
     QPixmap,
 )
 from PySide6.QtMultimedia import QMediaDevices, QSoundEffect  # noqa: F401
+from PySide6.QtCharts import QChart, QChartView, QLineSeries  # noqa: F401
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo  # noqa: F401
+from PySide6.QtTextToSpeech import QTextToSpeech  # noqa: F401
 from PySide6.QtWidgets import (  # noqa: F401
     QApplication,
     QButtonGroup,

@@ -81,7 +81,7 @@ class Preview(QLabel):
 
     def flash(self) -> None:
         self._flash = True
-        QTimer.singleShot(400, self._end_flash)
+        QTimer.singleShot(400, self, self._end_flash)
 
     def _end_flash(self) -> None:
         self._flash = False
@@ -147,7 +147,7 @@ class ReceptionWindow(StationWindow):
         self.camera_picker.currentIndexChanged.connect(self._camera_chosen)
         self._camera_chosen()
 
-        QTimer.singleShot(0, self._warm_up)
+        QTimer.singleShot(0, self, self._warm_up)
         self._retry_timer = QTimer(self)
         self._retry_timer.timeout.connect(self._retry_pending)
         self._retry_timer.start(60_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ui.qt import QObject
+from ui.qt import QObject, QTextToSpeech
 
 log = logging.getLogger("ui.voice")
 
@@ -15,13 +15,8 @@ class Voice(QObject):
         self._speech = None
         if not enabled:
             return
-        try:
-            from PySide6.QtTextToSpeech import QTextToSpeech
-
-            if QTextToSpeech.availableEngines():
-                self._speech = QTextToSpeech(self)
-        except ImportError:  # pragma: no cover - part of PySide6-Addons
-            self._speech = None
+        if QTextToSpeech.availableEngines():
+            self._speech = QTextToSpeech(self)
         if self._speech is None:
             log.info("no text-to-speech voice on this system: prompts stay silent")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import requests
 
 from kiosk.identify import identity_from_payload
 from kiosk.sandbox.people import make_people

@@ -104,7 +104,7 @@ def test_next_patient_clears_every_trace(qtbot, clinic, demo_video: Path) -> Non
 
 
 def test_printer_failure_is_shown_with_retry_and_save(qtbot, clinic, demo_video: Path) -> None:
-    from ui.qt import QMessageBox, QTimer
+    from ui.qt import QTimer
 
     clinic.settings.set_user("printing.ticket_printer", "cups:clinicpdf@127.0.0.1:1")  # no CUPS there
     window = open_window(qtbot, clinic, str(demo_video))
