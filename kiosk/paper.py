@@ -15,7 +15,7 @@ from kiosk.model import DatePrecision, Patient, Sex, Ticket
 from kiosk.settings import Settings
 from kiosk.store import Store
 from printing.dispatch import PrintOutcome, dispatch
-from printing.documents import WRITERS, Facility, PatientInfo, VisitInfo
+from printing.documents import WRITERS, Facility, Page, PatientInfo, VisitInfo
 from printing.ticket import TicketDoc, write_ticket
 from scanner.payloads import make_slip
 
@@ -100,12 +100,20 @@ def render(store: Store, settings: Settings, document: str, *, ticket_id: int | 
     assert patient is not None
     key = store.installation_secret("slip_key")
     slip = make_slip(key, settings["facility.code"], SLIP_KIND[document], visit["ma_lk"])
+    own = settings["printing.documents"].get(document, {})
     return WRITERS[document](out, facility(settings), patient_info(patient, data.get("card") or {}, dt.date.today()),
-                             visit_info(visit, settings), slip)
+                             visit_info(visit, settings), slip, Page(own.get("paper", ""), float(own.get("margin_mm", 0))))
 
 
 def printer_for(settings: Settings, document: str) -> str:
+    own = settings["printing.documents"].get(document, {})
+    if own.get("printer"):
+        return own["printer"]
     return settings["printing.ticket_printer"] if document == "ticket" else settings["printing.document_printer"]
+
+
+def copies_for(settings: Settings, document: str) -> int:
+    return int(settings["printing.documents"].get(document, {}).get("copies", settings["printing.copies"]))
 
 
 def output_dir(settings: Settings) -> Path:
@@ -125,7 +133,7 @@ def print_document(store: Store, settings: Settings, document: str, *, ticket_id
         assert ticket is not None
         outcome = escpos_ticket(target, ticket_doc(store, settings, ticket), pdf, settings["printing.ticket_width_mm"])
     else:
-        outcome = dispatch(pdf, target, copies=settings["printing.copies"])
+        outcome = dispatch(pdf, target, copies=copies_for(settings, document))
     job = log_job(store, document, ticket_id, visit_id, outcome)
     return job, dataclasses.replace(outcome, log_id=job)
 
@@ -165,7 +173,7 @@ def reprint(store: Store, settings: Settings, job_id: int, printer: str | None =
     if not pdf.exists():
         raise BadInput(f"Tệp PDF của lệnh in {job_id} không còn: {pdf}", f"The PDF of job {job_id} is gone: {pdf}")
     outcome = dispatch(pdf, printer if printer is not None else (old_printer or printer_for(settings, document)),
-                       copies=settings["printing.copies"])
+                       copies=copies_for(settings, document))
     job = log_job(store, document, ticket_id, visit_id, outcome)
     return job, dataclasses.replace(outcome, log_id=job)
 

@@ -78,6 +78,14 @@ INT = Kind("whole number", _check_int, int)
 FLOAT = Kind("number", _check_float, float)
 BOOL = Kind("true/false", _check_bool, _parse_bool)
 STR_LIST = Kind("list of texts", _check_str_list, json.loads)
+def _check_documents(value: Any) -> bool:
+    allowed = {"printer", "paper", "margin_mm", "copies"}
+    return isinstance(value, dict) and all(
+        isinstance(v, dict) and set(v) <= allowed and isinstance(v.get("paper", ""), str)
+        and isinstance(v.get("printer", ""), str) for v in value.values())
+
+
+DOCUMENT_SETTINGS = Kind("table of documents {printer, paper, margin_mm, copies}", _check_documents, json.loads)
 TABLE = Kind("table {code, name, unit_price}", lambda v: isinstance(v, dict) and {"code", "name", "unit_price"} <= set(v),
              json.loads)
 DEPARTMENTS = Kind("list of departments {code, name, rooms}", _check_departments, json.loads)
@@ -160,6 +168,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("printing.output_dir", STR, "", "Folder for saved PDFs; empty = the data folder"),
     Option("printing.ticket_width_mm", INT, 80, "Thermal paper width of the ticket printer", choices=(80, 58)),
     Option("printing.copies", INT, 1, "Copies of each printed document", minimum=1),
+    Option("printing.documents", DOCUMENT_SETTINGS, {},
+           "Per document (ticket, appointment, referral, prescription, visit-summary): printer, paper (A4/A5), "
+           "margin_mm, copies; anything left out uses the printers above and the form's own size"),
     Option("billing.exam_fee", TABLE, {"code": "02.1896", "name": "Khám Nội", "unit_price": 38700},
            "The exam fee: DMDC service code, name and price (the first cost line, which triggers check-in XML0)"),
     Option("doctor.licence", STR, "", "This station's doctor licence number (MA_BAC_SI) until staff sign-in"),

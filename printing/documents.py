@@ -105,9 +105,21 @@ def _signature(place_date: str, role: str, name: str, styles: dict[str, Paragrap
     return table
 
 
-def _doc(path: Path, pagesize: tuple[float, float], title: str, author: str) -> SimpleDocTemplate:
+PAPER = {"A4": A4, "A5": A5}
+
+
+@dataclass(frozen=True)
+class Page:
+    """Paper size and margins of one document (from the per-document print settings)."""
+
+    paper: str = ""  # "A4" / "A5"; empty: the form's own size
+    margin_mm: float = 0.0  # 0: the default for the size
+
+
+def _doc(path: Path, pagesize: tuple[float, float], title: str, author: str, page: Page = Page()) -> SimpleDocTemplate:
     path.parent.mkdir(parents=True, exist_ok=True)
-    margin = 12 * mm if pagesize == A4 else 9 * mm
+    pagesize = PAPER.get(page.paper, pagesize)
+    margin = page.margin_mm * mm if page.margin_mm else (12 * mm if pagesize == A4 else 9 * mm)
     return SimpleDocTemplate(str(path), pagesize=pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin,
                              bottomMargin=margin, title=title, author=author, pageCompression=1)
 
@@ -132,9 +144,10 @@ def _patient_lines(patient: PatientInfo, styles: dict[str, ParagraphStyle]) -> l
     ]
 
 
-def write_appointment(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str) -> Path:
+def write_appointment(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str,
+                      page: Page = Page()) -> Path:
     styles = _styles()
-    doc = _doc(path, A5, "Giấy hẹn khám lại", facility.name)
+    doc = _doc(path, A5, "Giấy hẹn khám lại", facility.name, page)
     width = doc.width
     story = [_header(facility, slip, styles, width), _p("GIẤY HẸN KHÁM LẠI", styles["title"]),
              _p(f"Số: {visit.ma_lk}", styles["subtitle"]), *_patient_lines(patient, styles),
@@ -162,9 +175,9 @@ REFERRAL_REASONS = {"1": "Đủ điều kiện chuyển cơ sở KBCB theo quy �
 
 
 def write_referral(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str,
-                   valid_working_days: int = 10) -> Path:
+                   page: Page = Page(), valid_working_days: int = 10) -> Path:
     styles = _styles()
-    doc = _doc(path, A4, "Phiếu chuyển cơ sở khám bệnh, chữa bệnh", facility.name)
+    doc = _doc(path, A4, "Phiếu chuyển cơ sở khám bệnh, chữa bệnh", facility.name, page)
     width = doc.width
     ref = visit.referral or {}
     valid_until = working_days_after(visit.finalised_at.date(), valid_working_days)
@@ -207,9 +220,10 @@ def _drug_line(n: int, d: dict[str, Any]) -> str:
             f", trong {d.get('days', 1)} ngày. {d.get('instructions', '')}".rstrip())
 
 
-def write_prescription(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str) -> Path:
+def write_prescription(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str,
+                       page: Page = Page()) -> Path:
     styles = _styles()
-    doc = _doc(path, A5, "Đơn thuốc", facility.name)
+    doc = _doc(path, A5, "Đơn thuốc", facility.name, page)
     width = doc.width
     story = [_header(facility, slip, styles, width), _p("ĐƠN THUỐC", styles["title"]),
              _p(f"Mã đơn thuốc: {visit.prescription_code}", styles["subtitle"]), *_patient_lines(patient, styles),
@@ -230,9 +244,10 @@ VITAL_LABELS = {"pulse": ("Mạch", "lần/phút"), "temperature": ("Nhiệt đ�
                 "weight": ("Cân nặng", "kg"), "height": ("Chiều cao", "cm"), "spo2": ("SpO2", "%")}
 
 
-def write_visit_summary(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str) -> Path:
+def write_visit_summary(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str,
+                        page: Page = Page()) -> Path:
     styles = _styles()
-    doc = _doc(path, A4, "Tóm tắt lượt khám", facility.name)
+    doc = _doc(path, A4, "Tóm tắt lượt khám", facility.name, page)
     width = doc.width
     vitals = ", ".join(f"{VITAL_LABELS.get(k, (k, ''))[0]} {v} {VITAL_LABELS.get(k, ('', ''))[1]}".strip()
                        for k, v in visit.vitals.items() if v not in (None, ""))

@@ -10,7 +10,7 @@ from tests.printing.cups_server import PrivateCups, cups_available
 
 
 @pytest.fixture(scope="session")
-def cups(tmp_path_factory) -> Iterator[dict[str, str]]:
+def cups(tmp_path_factory) -> Iterator[dict]:
     if not cups_available():
         pytest.skip("needs root with cups and printer-driver-cups-pdf installed (scripts/setup.sh installs them)")
     private = PrivateCups(tmp_path_factory.mktemp("cups"))

@@ -37,7 +37,8 @@ class PrivateCups:
         (root / "cups-files.conf").write_text(
             f"ServerRoot {root}\nRequestRoot {root}/spool\nTempDir {root}/spool/tmp\nCacheDir {root}/cache\n"
             f"StateDir {root}/state\nErrorLog {root}/log/error_log\nAccessLog {root}/log/access_log\n"
-            f"PageLog {root}/log/page_log\nServerBin /usr/lib/cups\nDataDir /usr/share/cups\nSandboxing Relaxed\n")
+            f"PageLog {root}/log/page_log\nServerBin /usr/lib/cups\nDataDir /usr/share/cups\nSandboxing Relaxed\n"
+            "FileDevice Yes\n")
         self.daemon = subprocess.Popen([CUPSD, "-f", "-c", str(root / "cupsd.conf"), "-s",
                                         str(root / "cups-files.conf")], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)

@@ -93,3 +93,25 @@ def test_qt_printer_backend_prints_every_page(qtbot, tmp_path: Path) -> None:
         assert not missing.printed and "No printer" in missing.message_en
     finally:
         dispatch_module.BACKENDS.pop("qt", None)
+
+
+def test_per_document_paper_margins_copies_and_printer(kiosk_home, tmp_path: Path) -> None:
+    import pdfplumber
+
+    from kiosk import paper
+    from kiosk.settings import Settings
+    from kiosk.store import open_store
+    from kiosk.visit_commands import demo_visit_id
+
+    settings = Settings()
+    settings.set_user("printing.documents", '{"prescription": {"paper": "A4", "margin_mm": 20, "copies": 2, '
+                                            f'"printer": "folder:{tmp_path / "rx"}"}}}}')
+    with open_store(settings.db_path()) as store:
+        visit_id = demo_visit_id(store, settings)
+        job, outcome = paper.print_document(store, settings, "prescription", visit_id=visit_id)
+    assert outcome.printed and job > 0
+    copies = sorted((tmp_path / "rx").iterdir())
+    assert len(copies) == 2
+    with pdfplumber.open(copies[0]) as pdf:
+        assert round(pdf.pages[0].width) == 595, "A4 instead of the form's A5"
+        assert min(c["x0"] for c in pdf.pages[0].chars) > 20 * 2.83 - 1, "20 mm left margin"
