@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.print_commands import add_commands as add_print_commands
 
     add_print_commands(commands)
+    from kiosk.admin_commands import add_commands as add_admin_commands
+
+    add_admin_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")

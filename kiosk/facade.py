@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import checkin, icd10, outbox, paper, patients, visits
+from kiosk import audit, checkin, icd10, outbox, paper, patients, visits
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
 from kiosk.model import Ticket
@@ -46,6 +46,7 @@ class Clinic:
         self._healthbook: HealthBookService | None = None
         self._lock = threading.Lock()
         self.demo_mode = False
+        self.actor = "station"  # who acts: a signed-in user name, or the station's machine role
 
     @classmethod
     def open(cls, settings: Settings | None = None, db_path: Path | None = None, *,
@@ -126,6 +127,8 @@ class Clinic:
         key = patient.card_number or patient.id_number
         request = LookupRequest(key, patient.full_name, patient.date_of_birth, patient.dob_precision)
         card_check, book = self.healthbook_service().lookup(patient, request, staff)
+        audit.append(self.store, staff.username or self.actor, "healthbook.view", patient=patient,
+                     detail=f"card {card_check.decision.value}")
         with self.store.transaction() as db:
             if card_check.card is not None and not patient.card_number:  # found by CCCD: learn the card
                 db.execute("UPDATE patients SET card_number = ? WHERE id = ?",
@@ -240,4 +243,5 @@ class Clinic:
     def cached_health_book(self, patient: Patient) -> HealthBook:
         """The health book as last fetched: no network call, no gateway needed."""
         service = self._healthbook or HealthBookService(self.store, None)
+        audit.append(self.store, self.actor, "healthbook.view", patient=patient, detail="cached")
         return service.from_cache(patient)

@@ -86,6 +86,10 @@ def deliver_one(store: Store, client: GatewayClient, facility: str, *, now: dt.d
                    (status, receipt.transaction,
                     receipt.received_at.isoformat(timespec="seconds") if receipt.received_at else _iso(_now()),
                     "" if receipt.accepted else f"{receipt.code}: {receipt.message}", item.id))
+        from kiosk import audit
+
+        audit.append(store, "outbox", f"xml.send.{item.kind}", detail=f"{item.ma_lk} v{item.version} {status} "
+                     f"{receipt.transaction}")
     log.info("outbox %s %s v%s -> %s %s", item.kind, item.ma_lk, item.version, status, receipt.transaction)
     return status
 

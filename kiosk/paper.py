@@ -153,6 +153,14 @@ def escpos_ticket(target: str, doc: TicketDoc, pdf: Path, width_mm: int) -> Prin
 
 
 def log_job(store: Store, document: str, ticket_id: int | None, visit_id: int | None, outcome: PrintOutcome) -> int:
+    from kiosk import audit
+
+    patient = None
+    if visit_id is not None:
+        patient = patients.get(store, visits.get(store, visit_id)["patient_id"])
+    elif ticket_id is not None:
+        ticket = checkin.get_ticket(store, ticket_id)
+        patient = patients.get(store, ticket.patient_id) if ticket else None
     with store.transaction() as db:
         cursor = db.execute(
             "INSERT INTO print_jobs(document, ticket_id, visit_id, pdf_path, printer, status, message, created_at) "
@@ -160,6 +168,8 @@ def log_job(store: Store, document: str, ticket_id: int | None, visit_id: int | 
             (document, ticket_id, visit_id, str(outcome.pdf_path), outcome.printer,
              "printed" if outcome.printed else ("failed" if outcome.printer else "saved"), outcome.message_en,
              dt.datetime.now().isoformat(timespec="seconds")))
+        audit.append(store, "station", f"print.{document}", patient=patient,
+                     detail=f"job {cursor.lastrowid} {'printed' if outcome.printed else 'not printed'}")
     return cursor.lastrowid
 
 

@@ -64,6 +64,10 @@ def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
     with open_store(settings.db_path()) as store:
         visit_id = demo_visit_id(store, settings) if args.demo else int(args.visit_id)
         data = claim_payload(store, visit_id)
+        from kiosk import audit, patients
+
+        audit.append(store, "cli", "xml.export", patient=patients.get(store, visits.get(store, visit_id)["patient_id"]),
+                     detail=f"visit {visit_id} -> {args.out}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)

@@ -19,15 +19,19 @@ DOC = TicketDoc("Phòng khám Đa khoa An Bình", "01013", 23, "K01-023", "Khám
 
 def test_cups_queue_produces_the_file(cups, tmp_path: Path) -> None:
     out = Path(cups["out"])
-    before = set(out.glob("*.pdf")) if out.exists() else set()
+    started = time.time() - 1
     pdf = write_ticket(DOC, tmp_path / f"ticket-cups-{time.time_ns()}.pdf")
     outcome = dispatch(pdf, cups["printer"])
     assert outcome.printed, outcome.message_en
     assert outcome.job.startswith("clinicpdf-")
+
+    def fresh() -> list[Path]:  # cups-pdf may reuse a file name: look at the write time
+        return [p for p in out.glob("*.pdf") if p.stat().st_mtime >= started] if out.exists() else []
+
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (set(out.glob("*.pdf")) - before if out.exists() else set()):
+    while time.monotonic() < deadline and not fresh():
         time.sleep(0.2)
-    produced = set(out.glob("*.pdf")) - before
+    produced = fresh()
     assert produced, "cups-pdf wrote the printed file"
     time.sleep(0.5)
     assert all(p.stat().st_size > 1000 and p.read_bytes().startswith(b"%PDF") for p in produced)

@@ -1,0 +1,118 @@
+"""``clinic-kiosk staff …`` and ``clinic-kiosk audit …``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+
+from kiosk import audit, patients, staff
+from kiosk.errors import BadInput
+from kiosk.masking import mask_id
+from kiosk.settings import Settings
+from kiosk.store import open_store
+
+ACTOR = "cli"
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Mật khẩu / password: ")
+    if getpass.getpass("Nhập lại / again: ") != first:
+        raise BadInput("Hai lần nhập không khớp", "The two entries differ")
+    return first
+
+
+def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings.db_path()) as store:
+        user = staff.add(store, ACTOR, args.username, args.name, args.cccd, args.role, _password(args), args.pin)
+    print(f"{user.username}: {user.role.value}")
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings.db_path()) as store:
+        for user in staff.all_staff(store):
+            print(f"{user.username:<16} {user.role.value:<13} {'active' if user.active else 'disabled':<9} "
+                  f"{user.full_name}  CCCD {mask_id(user.cccd)}")
+    return 0
+
+
+def cmd_staff_disable(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings.db_path()) as store:
+        staff.disable(store, ACTOR, args.username)
+    print(f"{args.username}: disabled")
+    return 0
+
+
+def cmd_staff_reset(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings.db_path()) as store:
+        staff.reset_password(store, ACTOR, args.username, _password(args))
+    print(f"{args.username}: password reset")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings.db_path()) as store:
+        verdict = audit.verify(store)
+    if verdict.ok:
+        print(f"audit chain OK ({verdict.rows} rows)")
+        return 0
+    print(f"audit chain BROKEN at row {verdict.broken_at}: {verdict.problem}")
+    return 1
+
+
+def cmd_audit_show(args: argparse.Namespace, settings: Settings) -> int:
+    since = None
+    if args.since:
+        try:
+            since = dt.datetime.fromisoformat(args.since)
+        except ValueError as exc:
+            raise BadInput("--since cần dạng YYYY-MM-DD", "--since takes YYYY-MM-DD") from exc
+    with open_store(settings.db_path()) as store:
+        patient = None
+        if args.patient:
+            patient = patients.find(store, id_number=args.patient) or store_patient_by_code(store, args.patient)
+            if patient is None:
+                raise BadInput("Không có người bệnh này", "No such patient")
+        for event in audit.show(store, patient=patient, since=since):
+            print(f"{event.id:>6} {event.at:%Y-%m-%d %H:%M:%S} {event.actor:<14} {event.action:<22} "
+                  f"{event.patient_ref[:12] or '-':<12} {event.detail}")
+    return 0
+
+
+def store_patient_by_code(store, code: str):  # noqa: ANN001, ANN201
+    row = store.conn.execute("SELECT id FROM patients WHERE patient_code = ?", (code,)).fetchone()
+    return patients.get(store, row[0]) if row else None
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    people = commands.add_parser("staff", help="staff accounts")
+    acts = people.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    add = acts.add_parser("add", help="create an account (password asked, or --password-stdin)")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="full name as registered with BHXH (hoTenCb)")
+    add.add_argument("--cccd", required=True, help="12-digit CCCD registered with BHXH (cccdCb)")
+    add.add_argument("--role", required=True, choices=[r.value for r in staff.STAFF_ROLES])
+    add.add_argument("--pin", help="4-8 digit PIN to unlock a locked station")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(handler=cmd_staff_add)
+    acts.add_parser("list", help="every account, CCCD masked").set_defaults(handler=cmd_staff_list)
+    off = acts.add_parser("disable", help="disable an account")
+    off.add_argument("username")
+    off.set_defaults(handler=cmd_staff_disable)
+    reset = acts.add_parser("reset-password", help="set a new password")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true")
+    reset.set_defaults(handler=cmd_staff_reset)
+
+    trail = commands.add_parser("audit", help="the audit trail")
+    trail_acts = trail.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    trail_acts.add_parser("verify", help="check the hash chain; exit 1 when a row was edited or deleted") \
+        .set_defaults(handler=cmd_audit_verify)
+    show = trail_acts.add_parser("show", help="audit rows, optionally for one patient or since a date")
+    show.add_argument("--patient", metavar="CCCD|MA_BN")
+    show.add_argument("--since", metavar="YYYY-MM-DD")
+    show.set_defaults(handler=cmd_audit_show)

@@ -1,0 +1,97 @@
+"""Staff accounts: argon2id password hashes, a short PIN to unlock a locked station, and the name
+and CCCD the BHXH gateway needs with every lookup (hoTenCb, cccdCb). Every change is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kiosk import audit
+from kiosk.errors import BadInput, KioskError
+from kiosk.model import Role, StaffUser
+from kiosk.store import Store
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+STAFF_ROLES = (Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN)
+
+
+class AuthError(KioskError):
+    """Wrong user name, password or PIN, or a disabled account."""
+
+
+def _check_new(password: str, pin: str | None) -> None:
+    if len(password) < 8:
+        raise BadInput("Mật khẩu cần ít nhất 8 ký tự", "The password needs at least 8 characters")
+    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise BadInput("Mã PIN gồm 4–8 chữ số", "The PIN is 4–8 digits")
+
+
+def add(store: Store, actor: str, username: str, full_name: str, cccd: str, role: str, password: str,
+        pin: str | None = None) -> StaffUser:
+    if role not in {r.value for r in STAFF_ROLES}:
+        raise BadInput(f"Vai trò {role} không hợp lệ", f"Role {role} is not one of receptionist, doctor, admin")
+    if not (len(cccd) == 12 and cccd.isdigit()):
+        raise BadInput("Số CCCD của nhân viên phải có 12 chữ số", "The staff member's CCCD must have 12 digits")
+    _check_new(password, pin)
+    with store.transaction() as db:
+        if db.execute("SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone():
+            raise BadInput(f"Tài khoản {username} đã có", f"The account {username} exists already")
+        db.execute("INSERT INTO staff(username, full_name, cccd, role, password_hash, pin_hash, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)", (username, full_name, cccd, role, _hasher.hash(password),
+                                                    _hasher.hash(pin) if pin else "",
+                                                    dt.datetime.now().isoformat(timespec="seconds")))
+        audit.append(store, actor, "staff.add", detail=f"{username} ({role})")
+    return get(store, username)
+
+
+def get(store: Store, username: str) -> StaffUser:
+    row = store.conn.execute("SELECT id, username, full_name, cccd, role, active FROM staff WHERE username = ?",
+                             (username,)).fetchone()
+    if row is None:
+        raise BadInput(f"Không có tài khoản {username}", f"No account {username}")
+    return StaffUser(row[0], row[1], row[2], row[3], Role(row[4]), bool(row[5]))
+
+
+def all_staff(store: Store) -> list[StaffUser]:
+    rows = store.conn.execute("SELECT id, username, full_name, cccd, role, active FROM staff ORDER BY username")
+    return [StaffUser(r[0], r[1], r[2], r[3], Role(r[4]), bool(r[5])) for r in rows]
+
+
+def disable(store: Store, actor: str, username: str) -> None:
+    get(store, username)
+    with store.transaction() as db:
+        db.execute("UPDATE staff SET active = 0 WHERE username = ?", (username,))
+        audit.append(store, actor, "staff.disable", detail=username)
+
+
+def reset_password(store: Store, actor: str, username: str, password: str) -> None:
+    get(store, username)
+    _check_new(password, None)
+    with store.transaction() as db:
+        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?", (_hasher.hash(password), username))
+        audit.append(store, actor, "staff.reset_password", detail=username)
+
+
+def _verify(stored: str, secret: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return _hasher.verify(stored, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(store: Store, username: str, password: str) -> StaffUser:
+    row = store.conn.execute("SELECT password_hash, active FROM staff WHERE username = ?", (username,)).fetchone()
+    if row is None or not row[1] or not _verify(row[0], password):
+        audit.append(store, username or "?", "staff.sign_in_failed")
+        raise AuthError("Sai tên đăng nhập hoặc mật khẩu", "Wrong user name or password")
+    audit.append(store, username, "staff.sign_in")
+    return get(store, username)
+
+
+def unlock(store: Store, username: str, pin: str) -> bool:
+    row = store.conn.execute("SELECT pin_hash, active FROM staff WHERE username = ?", (username,)).fetchone()
+    return bool(row and row[1] and _verify(row[0], pin))
