@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import audit, checkin, icd10, outbox, paper, patients, visits
+from kiosk import audit, checkin, icd10, outbox, paper, patients, roles, visits
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
 from kiosk.model import Ticket
@@ -21,7 +21,7 @@ from printing.dispatch import PrintOutcome
 from kiosk.errors import KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
-from kiosk.model import HealthBook, Identity, InsuranceCard, Patient
+from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role
 from kiosk.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
 from kiosk.store import Store, open_store
@@ -47,6 +47,11 @@ class Clinic:
         self._lock = threading.Lock()
         self.demo_mode = False
         self.actor = "station"  # who acts: a signed-in user name, or the station's machine role
+        self.role = Role.ADMIN  # the CLI's default; each station sets its own (kiosk, board, …)
+
+    def act_as(self, role: Role, actor: str) -> None:
+        """Run the following use cases as ``actor`` with ``role`` (a signed-in user, or a machine role)."""
+        self.role, self.actor = role, actor
 
     @classmethod
     def open(cls, settings: Settings | None = None, db_path: Path | None = None, *,
@@ -118,10 +123,12 @@ class Clinic:
     # -- use cases ---------------------------------------------------------------------------
     def identify(self, identity: Identity) -> Patient:
         """The patient this scan or typed identity belongs to (registered on first visit)."""
+        roles.require(self.role, "identify")
         return patients.register(self.store, identity)
 
     def lookup(self, patient: Patient, staff: Staff) -> Lookup:
         """Card decision and health book, from every source; a failing source never stops the desk."""
+        roles.require(self.role, "view_health_book")
         if patient.date_of_birth is None:
             raise KioskError("Cần ngày sinh để tra cứu thẻ", "A date of birth is needed to look the card up")
         key = patient.card_number or patient.id_number
@@ -157,6 +164,7 @@ class Clinic:
         When the card could not be checked (gateway down or slow), check-in goes on and the card
         check is marked pending, to be retried in the background (NĐ 188 Art. 38).
         """
+        roles.require(self.role, "check_in")
         assert patient.id is not None
         pending = card_check is None or card_check.decision is Decision.RETRY
         return checkin.check_in(self.store, patient.id, self.department(department_code), service=service,
@@ -166,24 +174,29 @@ class Clinic:
 
     def print_ticket(self, ticket: Ticket) -> PrintOutcome:
         """Write the ticket PDF, send it to the ticket printer (or keep it), and log the job."""
+        roles.require(self.role, "print_ticket")
         _, outcome = paper.print_document(self.store, self.settings, "ticket", ticket_id=ticket.id)
         if not outcome.printed:
             log.warning("ticket %s not printed: %s", ticket.label, outcome.message_en)
         return outcome
 
     def print_visit_document(self, document: str, visit_id: int, printer: str | None = None) -> PrintOutcome:
+        roles.require(self.role, "print_documents")
         return paper.print_document(self.store, self.settings, document, visit_id=visit_id, printer=printer)[1]
 
     def reprint(self, job_id: int, printer: str | None = None) -> PrintOutcome:
         return paper.reprint(self.store, self.settings, job_id, printer)[1]
 
     def board_state(self) -> checkin.BoardState:
+        roles.require(self.role, "read_queue")
         return checkin.board_state(self.store, dt.date.today())
 
     def call_next(self, department_code: str, room: str) -> Ticket:
+        roles.require(self.role, "call_patient")
         return checkin.call_next(self.store, department_code, room)
 
     def room_queue(self, department_code: str, room: str) -> list[checkin.QueueEntry]:
+        roles.require(self.role, "read_queue")
         return checkin.room_queue(self.store, department_code, room, dt.date.today())
 
     def set_ticket_status(self, ticket_id: int, status: str) -> Ticket:
@@ -194,6 +207,7 @@ class Clinic:
 
     # -- the visit ---------------------------------------------------------------------------
     def start_visit(self, ticket: Ticket, card: InsuranceCard | None, doctor_code: str = "") -> dict:
+        roles.require(self.role, "record_visit")
         card_json = {}
         if card is not None:
             card_json = {"card_number": card.card_number, "registered_facility": card.registered_facility,
@@ -209,12 +223,14 @@ class Clinic:
         visits.save_draft(self.store, visit_id, data)
 
     def finalise_visit(self, visit_id: int) -> dict:
+        roles.require(self.role, "record_visit")
         return visits.finalise(self.store, visit_id, self.settings["facility.code"])
 
     def correct_visit(self, visit_id: int) -> dict:
         return visits.correct(self.store, visit_id)
 
     def send_outbox(self) -> dict[str, int]:
+        roles.require(self.role, "send_to_portal")
         return outbox.drain(self.store, self.gateway(), self.settings["facility.code"])
 
     def outbox_for(self, ma_lk: str) -> list[dict]:
@@ -242,6 +258,7 @@ class Clinic:
 
     def cached_health_book(self, patient: Patient) -> HealthBook:
         """The health book as last fetched: no network call, no gateway needed."""
+        roles.require(self.role, "view_health_book")
         service = self._healthbook or HealthBookService(self.store, None)
         audit.append(self.store, self.actor, "healthbook.view", patient=patient, detail="cached")
         return service.from_cache(patient)

@@ -8,10 +8,21 @@ import datetime as dt
 
 from kiosk.checkin import BoardState, Call
 from kiosk.facade import Clinic
+from kiosk.model import Role
 from kiosk.texts import vneid_guide
 from ui.background import run_in_background, wait_for_background
 from ui.i18n import tr
-from ui.qt import QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QSize, QTimer, QVBoxLayout, QWidget
+from ui.qt import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSize,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
 from ui.sound import Sounds
 from ui.voice import Voice
 
@@ -34,6 +45,7 @@ class BoardWindow(QMainWindow):
 
     def __init__(self, clinic: Clinic, *, demo: bool = False) -> None:
         super().__init__()
+        clinic.act_as(Role.BOARD, "board")
         self.clinic = clinic
         self.setObjectName("boardWindow")
         self.setWindowTitle(tr("Màn hình gọi số", "Waiting-hall board"))

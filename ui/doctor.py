@@ -12,7 +12,7 @@ from kiosk import patients
 from kiosk.checkin import QueueEntry
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
-from kiosk.model import HealthBook
+from kiosk.model import HealthBook, Role
 from kiosk.visits import VisitNotFinalisable, quantity
 from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
@@ -57,6 +57,7 @@ class DoctorWindow(StationWindow):
     title_vi, title_en = "Phòng khám", "Exam room"
 
     def __init__(self, clinic: Clinic, *, demo: bool = False) -> None:
+        clinic.act_as(Role.DOCTOR, "doctor")  # until staff sign-in: the station's role
         super().__init__(clinic, demo=demo)
         self.entry: QueueEntry | None = None
         self.lookup: Lookup | None = None

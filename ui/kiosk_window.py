@@ -13,7 +13,7 @@ from kiosk.errors import KioskError
 from kiosk.facade import Clinic
 from kiosk.identify import identity_from_payload
 from kiosk.masking import mask_id, mask_name
-from kiosk.model import Identity, IdentitySource, Patient
+from kiosk.model import Identity, IdentitySource, Patient, Role
 from kiosk.texts import vneid_guide
 from printing.dispatch import PrintOutcome
 from scanner.live import Scan
@@ -64,6 +64,7 @@ class KioskWindow(QMainWindow):
 
     def __init__(self, clinic: Clinic, *, demo: bool = False, camera: str | None = None) -> None:
         super().__init__()
+        clinic.act_as(Role.KIOSK, "kiosk")
         self.clinic = clinic
         self.demo = demo
         self.setObjectName("kioskWindow")

@@ -13,7 +13,7 @@ from kiosk.checkin import CheckIn
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
 from kiosk.identify import identity_from_payload
-from kiosk.model import DatePrecision, Identity, IdentitySource
+from kiosk.model import DatePrecision, Identity, IdentitySource, Role
 from printing.dispatch import PrintOutcome
 from printing.ticket import PRIORITY_LABELS
 from scanner.live import Scan
@@ -92,6 +92,7 @@ class ReceptionWindow(StationWindow):
     title_vi, title_en = "Quầy tiếp đón", "Reception desk"
 
     def __init__(self, clinic: Clinic, *, demo: bool = False, camera: str | None = None) -> None:
+        clinic.act_as(Role.RECEPTIONIST, "reception")  # until staff sign-in: the station's role
         super().__init__(clinic, demo=demo)
         s = clinic.settings
         self.lookup_result: Lookup | None = None

@@ -1,0 +1,73 @@
+"""The role matrix, enforced in the facade: every use case × every role."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk import demo
+from kiosk.facade import Clinic
+from kiosk.identify import identity_from_payload
+from kiosk.model import Role
+from kiosk.roles import USE_CASES, AccessDenied, allowed
+from kiosk.settings import Settings
+from scanner.payloads import parse_payload
+from tests.scanner.test_payloads import CCCD
+
+EXPECTED = {
+    Role.KIOSK: {"identify", "check_in", "print_ticket", "read_queue"},
+    Role.BOARD: {"read_queue"},
+    Role.RECEPTIONIST: {"identify", "check_in", "print_ticket", "read_queue", "lookup_card", "view_health_book",
+                        "print_documents"},
+    Role.DOCTOR: {"identify", "read_queue", "lookup_card", "view_health_book", "call_patient", "record_visit",
+                  "print_documents", "send_to_portal"},
+    Role.ADMIN: set(USE_CASES) - {"record_visit"},
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("use_case", sorted(USE_CASES))
+def test_matrix(role: Role, use_case: str) -> None:
+    assert allowed(role, use_case) == (use_case in EXPECTED[role])
+
+
+@pytest.fixture
+def clinic(kiosk_home):
+    clinic = Clinic.open(Settings())
+    demo.prepare(clinic.store)
+    yield clinic
+    clinic.close()
+
+
+def test_kiosk_cannot_read_history_through_the_facade(clinic) -> None:
+    patient = clinic.identify(identity_from_payload(parse_payload(CCCD)))
+    clinic.act_as(Role.KIOSK, "kiosk")
+    assert clinic.identify(identity_from_payload(parse_payload(CCCD))).id == patient.id
+    assert clinic.check_in(patient, "K01").ticket.number == 1
+    with pytest.raises(AccessDenied) as err:
+        clinic.cached_health_book(patient)
+    assert "kiosk" in err.value.en and "view_health_book" in err.value.en
+    with pytest.raises(AccessDenied):
+        clinic.lookup(patient, clinic.lookup_staff())
+    with pytest.raises(AccessDenied):
+        clinic.call_next("K01", "101")
+
+
+def test_board_reads_the_queue_only(clinic) -> None:
+    patient = clinic.identify(identity_from_payload(parse_payload(CCCD)))
+    clinic.act_as(Role.BOARD, "board")
+    assert clinic.board_state().waiting == {}
+    with pytest.raises(AccessDenied):
+        clinic.check_in(patient, "K01")
+    with pytest.raises(AccessDenied):
+        clinic.identify(identity_from_payload(parse_payload(CCCD)))
+
+
+def test_only_doctors_record_visits(clinic) -> None:
+    patient = clinic.identify(identity_from_payload(parse_payload(CCCD)))
+    ticket = clinic.check_in(patient, "K01").ticket
+    clinic.act_as(Role.RECEPTIONIST, "reception")
+    with pytest.raises(AccessDenied):
+        clinic.start_visit(ticket, None)
+    clinic.act_as(Role.DOCTOR, "doctor")
+    called = clinic.call_next("K01", ticket.room)
+    assert clinic.start_visit(called, None)["status"] == "draft"
