@@ -14,6 +14,7 @@ from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
 from kiosk.model import HealthBook, Role
 from kiosk.visits import VisitNotFinalisable, quantity
+from printing.dispatch import PrintOutcome
 from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
 from ui.i18n import tr
@@ -60,6 +61,7 @@ class DoctorWindow(StationWindow):
         clinic.act_as(Role.DOCTOR, "doctor")  # until staff sign-in: the station's role
         super().__init__(clinic, demo=demo)
         self.entry: QueueEntry | None = None
+        self.last_print: PrintOutcome | None = None
         self.lookup: Lookup | None = None
         self.visit: dict[str, Any] | None = None
         self._dirty = False
@@ -118,8 +120,12 @@ class DoctorWindow(StationWindow):
         return panel
 
     def _visit_form(self) -> QWidget:
-        page = QWidget()
+        outer = QWidget()
+        outer_layout = QVBoxLayout(outer)
+        outer_layout.setContentsMargins(0, 0, 0, 0)
+        page = QWidget()  # the form: locked when the visit is final; the action row below stays usable
         layout = QVBoxLayout(page)
+        outer_layout.addWidget(page, 1)
         form = QFormLayout()
         self.reason = QLineEdit()
         form.addRow(tr("Lý do khám", "Reason for visit"), self.reason)
@@ -214,20 +220,32 @@ class DoctorWindow(StationWindow):
         self.correct_button.setEnabled(False)
         self.correct_button.clicked.connect(self.correct)
         row.addWidget(self.correct_button)
+        self.print_buttons: dict[str, QPushButton] = {}
+        for document, vi, en in (("prescription", "In đơn thuốc", "Print prescription"),
+                                 ("appointment", "In giấy hẹn", "Print appointment"),
+                                 ("referral", "In giấy chuyển", "Print referral"),
+                                 ("visit-summary", "In tóm tắt", "Print summary")):
+            button = QPushButton(tr(vi, en))
+            button.setEnabled(False)
+            button.clicked.connect(lambda _=False, d=document: self.print_document(d))
+            self.print_buttons[document] = button
+            row.addWidget(button)
         self.visit_status = QLabel()
         self.visit_status.setObjectName("visitStatus")
         self.visit_status.setWordWrap(True)
         row.addWidget(self.visit_status, 1)
-        layout.addLayout(row)
+        outer_layout.addLayout(row)
         for field in [self.reason, self.advice, self.refer_to, self.refer_transport, *self.vitals.values()]:
             field.textChanged.connect(self.mark_dirty)
         self.notes.textChanged.connect(self.mark_dirty)
         self.form_page = page
         page.setEnabled(False)
-        return page
+        self.finalise_button.setEnabled(False)
+        return outer
 
     def _set_form_enabled(self, enabled: bool) -> None:
         self.form_page.setEnabled(enabled)
+        self.finalise_button.setEnabled(enabled)
 
     # -- queue -------------------------------------------------------------------------------
     def room(self) -> tuple[str, str]:
@@ -483,6 +501,11 @@ class DoctorWindow(StationWindow):
         self.visit = final
         self._set_form_enabled(False)
         self.correct_button.setEnabled(True)
+        data = final["data"]
+        available = {"prescription": bool(data.get("prescription")), "appointment": bool(data.get("re_exam_on")),
+                     "referral": bool(data.get("referral")), "visit-summary": True}
+        for document, button in self.print_buttons.items():
+            button.setEnabled(available[document])
         self.visit_status.setStyleSheet("")
         self.visit_status.setText(outbox_summary(rows))
         self.refresh_queue()
@@ -494,6 +517,18 @@ class DoctorWindow(StationWindow):
         else:
             self._failed(exc)
             self.visit_status.setText(str(exc) if isinstance(exc, KioskError) else type(exc).__name__)
+
+    def print_document(self, document: str) -> None:
+        if self.visit is None or self.visit["status"] != "final":
+            return
+        visit_id = self.visit["id"]
+        run_in_background(lambda: self.clinic.print_visit_document(document, visit_id), self._printed, self._failed,
+                          owner=self)
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.last_print = outcome
+        self.visit_status.setStyleSheet("" if outcome.printed else "color: #b26a00; font-weight: bold;")
+        self.visit_status.setText(tr(outcome.message_vi, outcome.message_en))
 
     def correct(self) -> None:
         """A correction: a new draft version of the finalised visit, same MA_LK, sent again on finalise."""
@@ -507,6 +542,8 @@ class DoctorWindow(StationWindow):
         self.load_form(draft["data"])
         self._set_form_enabled(True)
         self.correct_button.setEnabled(False)
+        for button in self.print_buttons.values():
+            button.setEnabled(False)
         self.visit_status.setText(tr(f"Bản sửa số {draft['version']} — hoàn tất để gửi lại",
                                      f"Correction version {draft['version']} — finalise to send again"))
 

@@ -59,6 +59,10 @@ def test_call_next_form_finalise_sent(qtbot, clinic, artifacts: Path) -> None:
     rows = clinic.outbox_for(window.visit["ma_lk"])
     assert {r["status"] for r in rows} == {"sent"}
     assert not window.form_page.isEnabled(), "a finalised visit is locked"
+    assert window.print_buttons["prescription"].isEnabled() and not window.print_buttons["referral"].isEnabled()
+    window.print_buttons["prescription"].click()
+    qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+    assert window.last_print.pdf_path.exists() and "No printer configured" in window.last_print.message_en
     window.correct()
     qtbot.waitUntil(lambda: window.visit["version"] == 2, timeout=10000)
     assert window.form_page.isEnabled() and window.visit["ma_lk"] == rows[0]["ma_lk"]
