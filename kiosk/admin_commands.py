@@ -116,3 +116,84 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--patient", metavar="CCCD|MA_BN")
     show.add_argument("--since", metavar="YYYY-MM-DD")
     show.set_defaults(handler=cmd_audit_show)
+
+
+def cmd_patient_export(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    from pathlib import Path
+
+    from kiosk import patient_rights
+
+    with open_store(settings.db_path()) as store:
+        data = patient_rights.export(store, patient_rights.find(store, args.patient), ACTOR)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"{out}: {len(data['visits'])} visits, {len(data['tickets'])} tickets, {len(data['access_log'])} accesses")
+    return 0
+
+
+def cmd_patient_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk import patient_rights
+
+    with open_store(settings.db_path()) as store:
+        patient_rights.delete(store, patient_rights.find(store, args.patient), ACTOR)
+    print("deleted")
+    return 0
+
+
+def cmd_consent_show(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk import consent, patient_rights
+
+    text = consent.consent_text()
+    with open_store(settings.db_path()) as store:
+        answers = consent.current(store, patient_rights.find(store, args.patient))
+    for purpose in text.purposes:
+        given = answers.get(purpose.key)
+        state = "không trả lời / not answered" if given is None else (
+            f"{'ĐỒNG Ý / yes' if given['granted'] else 'KHÔNG / no'} ({given['recorded_at']}, {given['channel']}, "
+            f"text {given['text_version']})")
+        print(f"{purpose.key:<10} {state}  — {purpose.vi}")
+    return 0
+
+
+def cmd_gateway_password(args: argparse.Namespace, settings: Settings) -> int:
+    import keyring
+    from keyring.errors import KeyringError
+
+    from kiosk.secrets_store import KEYRING_SERVICE
+
+    username = settings["gateway.username"]
+    if not username:
+        raise BadInput("Chưa đặt gateway.username", "gateway.username is not set")
+    password = _password(args)
+    try:
+        keyring.set_password(KEYRING_SERVICE, f"gateway:{username}", password)
+    except KeyringError as exc:
+        raise BadInput(f"Không có kho khoá của hệ điều hành ({type(exc).__name__}); dùng biến "
+                       "CLINIC_KIOSK_GATEWAY_PASSWORD", f"No OS keyring here ({type(exc).__name__}); use the "
+                       "CLINIC_KIOSK_GATEWAY_PASSWORD variable") from exc
+    print(f"gateway password stored in the OS keyring for {username}")
+    return 0
+
+
+def add_patient_commands(commands: argparse._SubParsersAction) -> None:
+    patient = commands.add_parser("patient", help="a patient's rights over their data")
+    acts = patient.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
+    export = acts.add_parser("export", help="everything held about a patient, readable (JSON)")
+    export.add_argument("patient", metavar="CCCD|MA_BN")
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.set_defaults(handler=cmd_patient_export)
+    delete = acts.add_parser("delete", help="delete a patient's data (refused inside the retention period)")
+    delete.add_argument("patient", metavar="CCCD|MA_BN")
+    delete.set_defaults(handler=cmd_patient_delete)
+    agreed = commands.add_parser("consent", help="consent records")
+    agreed_acts = agreed.add_subparsers(dest="consent_command", metavar="ACTION", required=True)
+    show = agreed_acts.add_parser("show", help="the patient's answer per purpose")
+    show.add_argument("patient", metavar="CCCD|MA_BN")
+    show.set_defaults(handler=cmd_consent_show)
+    gateway = commands.add_parser("gateway", help="BHXH gateway account")
+    gateway_acts = gateway.add_subparsers(dest="gateway_command", metavar="ACTION", required=True)
+    secret = gateway_acts.add_parser("set-password", help="store the gateway password in the OS keyring")
+    secret.add_argument("--password-stdin", action="store_true")
+    secret.set_defaults(handler=cmd_gateway_password)

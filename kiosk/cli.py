@@ -156,8 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_print_commands(commands)
     from kiosk.admin_commands import add_commands as add_admin_commands
+    from kiosk.admin_commands import add_patient_commands
 
     add_admin_commands(commands)
+    add_patient_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")

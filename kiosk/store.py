@@ -194,6 +194,27 @@ def m004_catalogue_and_outbox(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_consent(db: sqlite_utils.Database) -> None:
+    """Consent per purpose, as given (never pre-ticked), with the text version, time and channel."""
+    db.executescript(
+        """
+        CREATE TABLE consents (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            purpose TEXT NOT NULL,
+            granted INTEGER NOT NULL,
+            text_version TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX consents_patient ON consents(patient_id, purpose, recorded_at);
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
