@@ -6,28 +6,30 @@ card lookups work out of the box. Patients come from the sandbox's synthetic peo
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from kiosk.sandbox.server import DEFAULT_STAFF
 from kiosk.store import Store
 
 DEMO_STAFF_USERNAME = "lan"
+# Demo accounts (README): the sandbox has the two named people on its registered-user list.
+DEMO_ACCOUNTS = (("lan", "receptionist", "demo-lan-2026", "1111"), ("minh", "doctor", "demo-minh-2026", "2222"),
+                 ("admin", "admin", "demo-admin-2026", "0000"))
 
 
 def prepare(store: Store) -> bool:
     """Idempotent; returns True when something was added."""
-    cccd, name = next(iter(DEFAULT_STAFF.items()))
-    with store.transaction() as db:
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO staff(username, full_name, cccd, role, created_at) VALUES (?, ?, ?, ?, ?)",
-            (DEMO_STAFF_USERNAME, name, cccd, "receptionist", dt.datetime.now().isoformat(timespec="seconds")),
-        )
-    from kiosk import kiosk_pin
+    from kiosk import kiosk_pin, staff
 
+    people = list(DEFAULT_STAFF.items())
+    added = False
+    for (username, role, password, pin), (cccd, name) in zip(DEMO_ACCOUNTS, [*people, people[0]], strict=True):
+        if not store.conn.execute("SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone():
+            staff.add(store, "demo", username, name, cccd, role, password, pin)
+            added = True
     if not kiosk_pin.has_pin(store):
         kiosk_pin.set_pin(store, kiosk_pin.DEMO_PIN)
-    return cursor.rowcount > 0
+    return added
 
 
 DEMO_VIDEO_NAME = "demo-camera.avi"

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import audit, checkin, icd10, outbox, paper, patients, roles, visits
+from kiosk import audit, checkin, icd10, outbox, paper, patients, roles, staff, visits
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
 from kiosk.model import Ticket
@@ -21,7 +21,7 @@ from printing.dispatch import PrintOutcome
 from kiosk.errors import KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
-from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role
+from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role, StaffUser
 from kiosk.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
 from kiosk.store import Store, open_store
@@ -48,10 +48,25 @@ class Clinic:
         self.demo_mode = False
         self.actor = "station"  # who acts: a signed-in user name, or the station's machine role
         self.role = Role.ADMIN  # the CLI's default; each station sets its own (kiosk, board, …)
+        self.signed_in: StaffUser | None = None
 
     def act_as(self, role: Role, actor: str) -> None:
         """Run the following use cases as ``actor`` with ``role`` (a signed-in user, or a machine role)."""
         self.role, self.actor = role, actor
+
+    def sign_in(self, username: str, password: str) -> StaffUser:
+        user = staff.authenticate(self.store, username, password)
+        self.signed_in = user
+        self.act_as(user.role, user.username)
+        return user
+
+    def unlock(self, pin: str) -> bool:
+        return self.signed_in is not None and staff.unlock(self.store, self.signed_in.username, pin)
+
+    def sign_out(self) -> None:
+        if self.signed_in is not None:
+            audit.append(self.store, self.signed_in.username, "staff.sign_out")
+        self.signed_in = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, db_path: Path | None = None, *,
@@ -107,7 +122,10 @@ class Clinic:
         return self._healthbook
 
     def lookup_staff(self, username: str | None = None) -> Staff:
-        """The staff member whose name and CCCD go with a gateway lookup (hoTenCb / cccdCb)."""
+        """The staff member whose name and CCCD go with a gateway lookup (hoTenCb / cccdCb): the
+        signed-in user at a staff station."""
+        if username is None and self.signed_in is not None:
+            username = self.signed_in.username
         sql = "SELECT full_name, cccd, username FROM staff WHERE active = 1 AND cccd != ''"
         args: tuple[str, ...] = ()
         if username:

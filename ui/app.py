@@ -125,6 +125,13 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     register_qt_printer()
     _install_crash_dialog(settings.paths.crash_dir)
     clinic = Clinic.open(settings, db_path)
+    if station in ("reception", "doctor"):  # staff stations: a person signs in; kiosk and board run as machines
+        from ui.session import SignInDialog
+
+        dialog = SignInDialog(clinic, station)
+        if dialog.exec() != SignInDialog.DialogCode.Accepted:
+            clinic.close()
+            return 0
     window = create_window(station, clinic, demo=demo)
     if station in ("kiosk", "board"):
         window.showFullScreen()

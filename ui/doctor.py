@@ -58,7 +58,8 @@ class DoctorWindow(StationWindow):
     title_vi, title_en = "Phòng khám", "Exam room"
 
     def __init__(self, clinic: Clinic, *, demo: bool = False) -> None:
-        clinic.act_as(Role.DOCTOR, "doctor")  # until staff sign-in: the station's role
+        if clinic.signed_in is None:  # opened without sign-in (tests, benchmarks): the station's role
+            clinic.act_as(Role.DOCTOR, "doctor")
         super().__init__(clinic, demo=demo)
         self.entry: QueueEntry | None = None
         self.last_print: PrintOutcome | None = None
@@ -82,6 +83,11 @@ class DoctorWindow(StationWindow):
         self._autosave.setInterval(1500)
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.save_draft)
+        self.idle_lock = None
+        if clinic.signed_in is not None:
+            from ui.session import IdleLock
+
+            self.idle_lock = IdleLock(self, clinic, clinic.settings["security.idle_lock_minutes"], self.wipe_patient)
         self.refresh_queue()
 
     # -- layout ------------------------------------------------------------------------------
@@ -252,7 +258,7 @@ class DoctorWindow(StationWindow):
         return self.department.currentData()
 
     def refresh_queue(self) -> None:
-        if self._busy:
+        if self._busy or (self.idle_lock is not None and self.idle_lock.screen.isVisible()):
             return
         dep, room = self.room()
         run_in_background(lambda: self.clinic.room_queue(dep, room), self._show_queue,
@@ -547,7 +553,21 @@ class DoctorWindow(StationWindow):
         self.visit_status.setText(tr(f"Bản sửa số {draft['version']} — hoàn tất để gửi lại",
                                      f"Correction version {draft['version']} — finalise to send again"))
 
+    def wipe_patient(self) -> None:
+        """Lock or switch user: the draft is saved, then nothing of the patient stays on screen or here."""
+        self.save_draft()
+        self.entry = self.lookup = self.visit = None
+        self.last_print = None
+        self.health.clear()
+        self.load_form({})
+        self.visit_status.clear()
+        self.form_page.setEnabled(False)
+        self.finalise_button.setEnabled(False)
+        self.queue.clear()
+
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        if self.idle_lock is not None:
+            self.idle_lock.stop()
         self._refresh_timer.stop()
         self.save_draft()
         wait_for_background()

@@ -92,7 +92,8 @@ class ReceptionWindow(StationWindow):
     title_vi, title_en = "Quầy tiếp đón", "Reception desk"
 
     def __init__(self, clinic: Clinic, *, demo: bool = False, camera: str | None = None) -> None:
-        clinic.act_as(Role.RECEPTIONIST, "reception")  # until staff sign-in: the station's role
+        if clinic.signed_in is None:  # opened without sign-in (tests, benchmarks): the station's role
+            clinic.act_as(Role.RECEPTIONIST, "reception")
         super().__init__(clinic, demo=demo)
         s = clinic.settings
         self.lookup_result: Lookup | None = None
@@ -149,6 +150,11 @@ class ReceptionWindow(StationWindow):
         self._camera_chosen()
 
         QTimer.singleShot(0, self, self._warm_up)
+        self.idle_lock = None
+        if clinic.signed_in is not None:  # a signed-in user's station locks itself when left alone
+            from ui.session import IdleLock
+
+            self.idle_lock = IdleLock(self, clinic, s["security.idle_lock_minutes"], self.clear_patient)
         self._retry_timer = QTimer(self)
         self._retry_timer.timeout.connect(self._retry_pending)
         self._retry_timer.start(60_000)
@@ -292,6 +298,8 @@ class ReceptionWindow(StationWindow):
         self.handle_payload(parse_payload(text))
 
     def handle_payload(self, payload: Payload) -> None:
+        if self.idle_lock is not None and self.idle_lock.screen.isVisible():
+            return  # locked: nobody at the desk to see the patient
         if not payload.ok or payload.kind not in ("cccd", "bhyt"):
             self.show_error(payload.error or tr("Mã QR không phải thẻ của người bệnh", "Not a patient's code"))
             return
@@ -446,6 +454,8 @@ class ReceptionWindow(StationWindow):
                           lambda exc: log.warning("pending card re-check failed: %s", exc), owner=self)
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        if self.idle_lock is not None:
+            self.idle_lock.stop()
         self.camera.stop()
         from ui.qt import QApplication
 

@@ -1,0 +1,52 @@
+"""Staff sign-in, idle lock with PIN, and the wipe that comes before the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.model import Role
+from tests.ui.conftest import widget_texts
+from ui.reception import ReceptionWindow
+from ui.session import SignInDialog
+
+pytestmark = pytest.mark.gui
+
+
+def test_sign_in_dialog(qtbot, clinic) -> None:
+    dialog = SignInDialog(clinic, "reception")
+    qtbot.addWidget(dialog)
+    dialog.username.setText("lan")
+    dialog.password.setText("wrong password")
+    dialog.try_sign_in()
+    assert "Wrong user name or password" in dialog.message.text() or "Sai tên" in dialog.message.text()
+    assert dialog.password.text() == ""
+    dialog.password.setText("demo-lan-2026")
+    dialog.try_sign_in()
+    assert dialog.result() == SignInDialog.DialogCode.Accepted
+    assert clinic.signed_in.username == "lan" and clinic.role is Role.RECEPTIONIST
+    assert clinic.lookup_staff().username == "lan", "lookups carry the signed-in person's name and CCCD"
+
+
+def test_idle_lock_wipes_the_patient_and_opens_with_the_pin(qtbot, clinic, demo_video: Path) -> None:
+    clinic.sign_in("lan", "demo-lan-2026")
+    window = ReceptionWindow(clinic, camera=str(demo_video))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    name = window.lookup_result.patient.full_name
+    assert name in widget_texts(window)
+    window.idle_lock.timer.setInterval(50)  # as if the desk was left for the configured minutes
+    window.idle_lock.timer.start()
+    qtbot.waitUntil(lambda: window.idle_lock.screen.isVisible(), timeout=3000)
+    assert window.lookup_result is None
+    assert name not in widget_texts(window)
+    window.idle_lock.screen.pin.setText("9999")
+    window.idle_lock.screen.try_unlock()
+    assert window.idle_lock.screen.isVisible() and "Wrong PIN" in window.idle_lock.screen.message.text() or \
+        "Sai mã PIN" in window.idle_lock.screen.message.text()
+    window.idle_lock.screen.pin.setText("1111")
+    window.idle_lock.screen.try_unlock()
+    assert not window.idle_lock.screen.isVisible()

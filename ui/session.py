@@ -1,0 +1,137 @@
+"""Staff sessions at a station: the sign-in dialog, and the lock screen that falls after
+``security.idle_lock_minutes`` without a touch — it wipes the patient from the screen and from
+the window's memory first, and opens again with the user's PIN (or a full sign-in to switch user)."""
+
+from __future__ import annotations
+
+from kiosk.errors import KioskError
+from kiosk.facade import Clinic
+from ui.i18n import tr
+from ui.qt import (
+    QApplication,
+    QDialog,
+    QEvent,
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QObject,
+    QPushButton,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class SignInDialog(QDialog):
+    def __init__(self, clinic: Clinic, station_title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.setWindowTitle(tr(f"Đăng nhập — {station_title}", f"Sign in — {station_title}"))
+        form = QFormLayout(self)
+        self.username = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(tr("Tên đăng nhập", "User name"), self.username)
+        form.addRow(tr("Mật khẩu", "Password"), self.password)
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b00020;")
+        form.addRow(self.message)
+        button = QPushButton(tr("Đăng nhập", "Sign in"))
+        button.setDefault(True)
+        button.clicked.connect(self.try_sign_in)
+        form.addRow(button)
+
+    def try_sign_in(self) -> None:
+        try:
+            self.clinic.sign_in(self.username.text().strip(), self.password.text())
+        except KioskError as exc:
+            self.password.clear()
+            self.message.setText(tr(exc.vi, exc.en))
+            return
+        self.accept()
+
+
+class LockScreen(QFrame):
+    """Covers the whole window; nothing of the last patient is behind it (the window wiped it)."""
+
+    def __init__(self, window: QWidget, clinic: Clinic) -> None:
+        super().__init__(window)
+        self.clinic = clinic
+        self.setObjectName("lockScreen")
+        self.setAutoFillBackground(True)
+        self.setStyleSheet("#lockScreen { background: #0b2545; } QLabel { color: white; font-size: 18pt; }")
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.title)
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setPlaceholderText(tr("Mã PIN", "PIN"))
+        self.pin.setMaximumWidth(240)
+        self.pin.returnPressed.connect(self.try_unlock)
+        layout.addWidget(self.pin, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.message = QLabel()
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.message)
+        unlock = QPushButton(tr("Mở khoá", "Unlock"))
+        unlock.clicked.connect(self.try_unlock)
+        layout.addWidget(unlock, alignment=Qt.AlignmentFlag.AlignCenter)
+        switch = QPushButton(tr("Đổi người dùng", "Switch user"))
+        switch.clicked.connect(self.switch_user)
+        layout.addWidget(switch, alignment=Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(1)
+        self.hide()
+
+    def lock(self) -> None:
+        user = self.clinic.signed_in
+        self.title.setText(tr(f"Đã khoá — {user.full_name if user else ''}", f"Locked — {user.full_name if user else ''}"))
+        self.message.clear()
+        self.setGeometry(self.parentWidget().rect())
+        self.show()
+        self.raise_()
+        self.pin.setFocus()
+
+    def try_unlock(self) -> None:
+        if self.clinic.unlock(self.pin.text()):
+            self.pin.clear()
+            self.hide()
+        else:
+            self.pin.clear()
+            self.message.setText(tr("Sai mã PIN", "Wrong PIN"))
+
+    def switch_user(self) -> None:
+        self.clinic.sign_out()
+        dialog = SignInDialog(self.clinic, self.parentWidget().windowTitle(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.hide()
+
+
+class IdleLock(QObject):
+    """Restarts on every touch; when it runs out, ``on_idle`` wipes and the lock screen falls."""
+
+    def __init__(self, window: QWidget, clinic: Clinic, minutes: int, on_idle) -> None:  # noqa: ANN001
+        super().__init__(window)
+        self.screen = LockScreen(window, clinic)
+        self.on_idle = on_idle
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(minutes * 60_000)
+        self.timer.timeout.connect(self.lock)
+        QApplication.instance().installEventFilter(self)
+        self.timer.start()
+
+    def lock(self) -> None:
+        self.on_idle()
+        self.screen.lock()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress) and not self.screen.isVisible():
+            self.timer.start()
+        return False
+
+    def stop(self) -> None:
+        self.timer.stop()
+        QApplication.instance().removeEventFilter(self)
