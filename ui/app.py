@@ -125,6 +125,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     register_qt_printer()
     _install_crash_dialog(settings.paths.crash_dir)
     clinic = Clinic.open(settings, db_path)
+    _quit_on_signals(app)
     if station in ("reception", "doctor"):  # staff stations: a person signs in; kiosk and board run as machines
         from ui.session import SignInDialog
 
@@ -138,7 +139,6 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     else:
         window.show()
     log.info("station %s started (db schema %s)", station, clinic.store.schema_version())
-    _quit_on_signals(app)
     settle_memory()
     try:
         return app.exec()
