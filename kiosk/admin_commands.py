@@ -16,6 +16,14 @@ from kiosk.store import open_store
 ACTOR = "cli"
 
 
+def require(settings: Settings, use_case: str) -> None:
+    """On a kiosk or board PC the command line runs under that machine role too."""
+    from kiosk import roles
+    from kiosk.model import Role
+
+    roles.require(Role(settings["station.role"]) if settings["station.role"] else Role.ADMIN, use_case)
+
+
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -26,6 +34,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "manage_staff")
     with open_store(settings.db_path()) as store:
         user = staff.add(store, ACTOR, args.username, args.name, args.cccd, args.role, _password(args), args.pin)
     print(f"{user.username}: {user.role.value}")
@@ -33,6 +42,7 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "manage_staff")
     with open_store(settings.db_path()) as store:
         for user in staff.all_staff(store):
             print(f"{user.username:<16} {user.role.value:<13} {'active' if user.active else 'disabled':<9} "
@@ -41,6 +51,7 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_staff_disable(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "manage_staff")
     with open_store(settings.db_path()) as store:
         staff.disable(store, ACTOR, args.username)
     print(f"{args.username}: disabled")
@@ -48,6 +59,7 @@ def cmd_staff_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_staff_reset(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "manage_staff")
     with open_store(settings.db_path()) as store:
         staff.reset_password(store, ACTOR, args.username, _password(args))
     print(f"{args.username}: password reset")
@@ -55,6 +67,7 @@ def cmd_staff_reset(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "read_audit")
     with open_store(settings.db_path()) as store:
         verdict = audit.verify(store)
     if verdict.ok:
@@ -65,6 +78,7 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_show(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "read_audit")
     since = None
     if args.since:
         try:
@@ -119,6 +133,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_patient_export(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "export_patient")
     import json
     from pathlib import Path
 
@@ -134,6 +149,7 @@ def cmd_patient_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_patient_delete(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "export_patient")
     from kiosk import patient_rights
 
     with open_store(settings.db_path()) as store:
@@ -143,6 +159,7 @@ def cmd_patient_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_consent_show(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "view_health_book")
     from kiosk import consent, patient_rights
 
     text = consent.consent_text()
@@ -158,6 +175,7 @@ def cmd_consent_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_gateway_password(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "manage_staff")
     import keyring
     from keyring.errors import KeyringError
 

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import audit, checkin, icd10, outbox, paper, patients, roles, staff, visits
+from kiosk import audit, checkin, consent, icd10, outbox, paper, patients, roles, staff, visits
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
 from kiosk.model import Ticket
@@ -72,7 +72,10 @@ class Clinic:
     def open(cls, settings: Settings | None = None, db_path: Path | None = None, *,
              gateway_url: str | None = None) -> Clinic:
         settings = settings or Settings()
-        return cls(settings, open_store(db_path or settings.db_path()), gateway_url=gateway_url)
+        clinic = cls(settings, open_store(db_path or settings.db_path()), gateway_url=gateway_url)
+        if settings["station.role"]:  # a public kiosk or board PC: everything on it runs under that role
+            clinic.act_as(Role(settings["station.role"]), f"{settings['station.role']}-station")
+        return clinic
 
     def close(self) -> None:
         if self._healthbook is not None:
@@ -273,6 +276,14 @@ class Clinic:
                 checkin.set_card_result(self.store, ticket_id, result.card_check.decision.value, False)
                 done += 1
         return done
+
+    def consents(self, patient: Patient) -> dict[str, dict]:
+        roles.require(self.role, "check_in")
+        return consent.current(self.store, patient)
+
+    def record_consent(self, patient: Patient, answers: dict[str, bool], channel: str) -> None:
+        roles.require(self.role, "check_in")
+        consent.record(self.store, patient, answers, channel=channel, recorded_by=self.actor)
 
     def cached_health_book(self, patient: Patient) -> HealthBook:
         """The health book as last fetched: no network call, no gateway needed."""

@@ -184,6 +184,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("board.chime", BOOL, True, "Chime before each call on the board"),
     Option("board.notices", STR_LIST, [],
            "Notices the board shows between calls; empty = the VNeID health-book guide"),
+    Option("station.role", STR, "", "This PC's machine role: empty for a staff PC, kiosk or board for a public "
+           "screen (the command line then runs under that role too)", choices=("", "kiosk", "board")),
     Option("store.path", STR, "", "Database file; empty = clinic.db in the user data folder"),
 )
 

@@ -59,6 +59,9 @@ def claim_payload(store: Store, visit_id: int) -> bytes:
 
 
 def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.admin_commands import require
+
+    require(settings, "send_to_portal")
     if args.demo == (args.visit_id is not None):
         raise BadInput("Cần VISIT_ID hoặc --demo", "Give VISIT_ID or --demo")
     with open_store(settings.db_path()) as store:
@@ -90,6 +93,9 @@ def cmd_xml_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.admin_commands import require
+
+    require(settings, "send_to_portal")
     with open_store(settings.db_path()) as store:
         rows = outbox.status(store)
     if args.json:
@@ -106,6 +112,9 @@ def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox_drain(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.admin_commands import require
+
+    require(settings, "send_to_portal")
     from kiosk.facade import Clinic
 
     clinic = Clinic.open(settings, gateway_url=args.gateway)

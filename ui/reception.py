@@ -130,6 +130,10 @@ class ReceptionWindow(StationWindow):
         columns.addLayout(right, 1)
         self.panel = PatientPanel()
         right.addWidget(self.panel, 1)
+        from ui.consent_box import ConsentBox
+
+        self.consent_box = ConsentBox(self.save_consent)
+        right.addWidget(self.consent_box)
         right.addWidget(self._checkin_box())
 
         self.wedge = WedgeFilter(self)
@@ -333,7 +337,7 @@ class ReceptionWindow(StationWindow):
         self.panel.name.setText(tr("Đang tra cứu…", "Looking up…"))
         clinic = self.clinic
 
-        def work() -> tuple[Lookup, list]:
+        def work() -> tuple[Lookup, list, dict]:
             from kiosk import patients
 
             patient = (clinic.identify(identity) if identity.full_name
@@ -341,13 +345,17 @@ class ReceptionWindow(StationWindow):
             if patient is None:
                 raise KioskError("Chưa có hồ sơ: nhập họ tên và ngày sinh", "No record yet: enter name and date of birth")
             result = clinic.lookup(patient, clinic.lookup_staff())
-            return result, clinic.tickets_today(result.patient)
+            return result, clinic.tickets_today(result.patient), clinic.consents(result.patient)
 
         run_in_background(work, self._identified, self._failed, owner=self)
 
-    def _identified(self, found: tuple[Lookup, list]) -> None:
+    def _identified(self, found: tuple[Lookup, list, dict]) -> None:
         self._busy = False
-        result, tickets = found
+        result, tickets, consents = found
+        if consents:
+            self.consent_box.hide()
+        else:
+            self.consent_box.ask()
         self.lookup_result = result
         self.panel.show_lookup(result, tickets)
         self.checkin_button.setEnabled(True)
@@ -435,8 +443,16 @@ class ReceptionWindow(StationWindow):
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.print_notice.setText(tr(outcome.message_vi, outcome.message_en))
 
+    def save_consent(self, answers: dict[str, bool]) -> None:
+        if self.lookup_result is None:
+            return
+        patient = self.lookup_result.patient
+        run_in_background(lambda: self.clinic.record_consent(patient, answers, "reception"),
+                          lambda _: self.consent_box.hide(), self._failed, owner=self)
+
     def clear_patient(self) -> None:
         """Next patient: nothing of the last one stays on screen or in this window's memory."""
+        self.consent_box.hide()
         self.lookup_result = None
         self.last_checkin = None
         self.last_print = None

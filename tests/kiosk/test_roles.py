@@ -71,3 +71,27 @@ def test_only_doctors_record_visits(clinic) -> None:
     clinic.act_as(Role.DOCTOR, "doctor")
     called = clinic.call_next("K01", ticket.room)
     assert clinic.start_visit(called, None)["status"] == "draft"
+
+
+def test_kiosk_pc_cannot_read_history_through_the_cli(kiosk_home) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("clinic-kiosk")
+    env = os.environ.copy()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
+
+    assert run("demo", "prepare", "--no-video").returncode == 0
+    person = json.loads(run("sandbox", "--list").stdout.splitlines()[0])
+    assert run("lookup", "--qr", person["cccd_qr"]).returncode == 0, "a staff PC may"
+    assert run("config", "set", "station.role", "kiosk").returncode == 0
+    for args in (("lookup", "--qr", person["cccd_qr"]), ("patient", "export", person["cccd"], "--out", "x.json"),
+                 ("audit", "show"), ("outbox", "status")):
+        result = run(*args)
+        assert result.returncode == 5, (args, result.stderr)
+        assert "Role kiosk may not" in result.stderr

@@ -128,3 +128,23 @@ def test_printer_failure_is_shown_with_retry_and_save(qtbot, clinic, demo_video:
     assert {"Thử lại", "Lưu PDF…"} <= set(seen) or {"Retry", "Save PDF…"} <= set(seen)
     assert window.last_print.pdf_path.exists(), "the PDF is kept for a retry or a reprint"
     assert window.reprint_button.isEnabled()
+
+
+def test_first_registration_asks_consent_per_purpose_unticked(qtbot, clinic, demo_video: Path) -> None:
+    from kiosk import consent
+
+    window = open_window(qtbot, clinic, str(demo_video))
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    box = window.consent_box
+    assert box.isVisible()
+    assert set(box.boxes) == {"care", "portal", "reminders"}
+    assert not any(b.isChecked() for b in box.boxes.values()), "never pre-ticked"
+    assert window.checkin_button.isEnabled(), "care goes on before and without consent to optional purposes"
+    box.boxes["care"].setChecked(True)
+    box.boxes["portal"].setChecked(True)
+    patient = window.lookup_result.patient
+    window.save_consent({k: b.isChecked() for k, b in box.boxes.items()})
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=5000)
+    answers = consent.current(clinic.store, patient)
+    assert answers["portal"]["granted"] and not answers["reminders"]["granted"]
+    assert answers["care"]["channel"] == "reception"
