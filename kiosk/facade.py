@@ -277,6 +277,19 @@ class Clinic:
                 done += 1
         return done
 
+    # -- staff administration ------------------------------------------------------------------
+    def staff_accounts(self) -> list[StaffUser]:
+        roles.require(self.role, "manage_staff")
+        return staff.all_staff(self.store)
+
+    def add_staff(self, username: str, full_name: str, cccd: str, role: str, password: str, pin: str | None) -> StaffUser:
+        roles.require(self.role, "manage_staff")
+        return staff.add(self.store, self.actor, username, full_name, cccd, role, password, pin)
+
+    def disable_staff(self, username: str) -> None:
+        roles.require(self.role, "manage_staff")
+        staff.disable(self.store, self.actor, username)
+
     def consents(self, patient: Patient) -> dict[str, dict]:
         roles.require(self.role, "check_in")
         return consent.current(self.store, patient)

@@ -54,6 +54,12 @@ class StationWindow(QMainWindow):
         self.body = QVBoxLayout()
         layout.addLayout(self.body, 1)
         self.setCentralWidget(root)
+        if clinic.signed_in is not None and clinic.signed_in.role.value == "admin":
+            from ui.qt import QPushButton
+
+            manage = QPushButton(tr("Tài khoản nhân viên", "Staff accounts"))
+            manage.clicked.connect(self.open_staff_admin)
+            head.addWidget(manage)
         self.statusBar().showMessage(
             tr("Cơ sở dữ liệu: ", "Database: ") + str(clinic.store.path)
             + ("  ·  " + tr("DỮ LIỆU DEMO", "DEMO DATA") if demo else "")
@@ -62,6 +68,11 @@ class StationWindow(QMainWindow):
         self._clock.timeout.connect(self._tick)
         self._clock.start(1000)
         self._tick()
+
+    def open_staff_admin(self) -> None:
+        from ui.staff_admin import StaffDialog
+
+        StaffDialog(self.clinic, self).exec()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(1366, 768)
