@@ -179,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         setup_logging(settings.paths.log_dir, level=logging.DEBUG if args.verbose else logging.INFO)
+        for warning in settings.warnings():
+            log.warning("%s", warning)
+            if args.handler is not cmd_config_show:  # config show prints them itself
+                print(f"clinic-kiosk: cảnh báo / warning: {warning}", file=sys.stderr)
         handler: Handler = args.handler
         return handler(args, settings)
     except KioskError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import secrets
 import sys
 import threading
 from pathlib import Path
@@ -112,7 +113,7 @@ def create_window(station: str, clinic: Clinic, *, demo: bool = False):  # noqa:
 
 def run_station(station: str, settings: Settings, db_path: Path | None, *, demo: bool = False) -> int:
     check_display()
-    from ui.i18n import set_language, tr
+    from ui.i18n import set_language
     from ui.qt import QApplication, qInstallMessageHandler
 
     qInstallMessageHandler(_qt_message)
@@ -127,19 +128,17 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     clinic = Clinic.open(settings, db_path)
     _quit_on_signals(app)
     if station in ("reception", "doctor"):  # staff stations: a person signs in; kiosk and board run as machines
-        from ui.qt import QMessageBox
         from ui.session import SignInDialog
 
         if not clinic.store.conn.execute("SELECT 1 FROM staff WHERE active = 1 AND role = 'admin'").fetchone():
-            QMessageBox.information(None, "clinic-kiosk", tr(
-                "Chưa có tài khoản quản trị. Tạo tài khoản đầu tiên trên máy này:\n"
-                "clinic-kiosk staff add TÊN --name \"Họ tên\" --cccd SỐ --role admin\n"
-                "(hoặc chạy clinic-kiosk demo prepare để dùng tài khoản demo).",
-                "There is no admin account yet. Create the first one on this PC:\n"
-                "clinic-kiosk staff add NAME --name \"Full name\" --cccd NUMBER --role admin\n"
-                "(or run clinic-kiosk demo prepare for the demo accounts)."))
-            clinic.close()
-            return 2
+            from ui.first_admin import FirstAdminDialog
+
+            code = secrets.token_hex(3).upper()
+            print(f"clinic-kiosk: mã dùng một lần để tạo quản trị viên đầu tiên / one-time code to create the "
+                  f"first admin: {code}", file=sys.stderr, flush=True)
+            if FirstAdminDialog(clinic, code).exec() != FirstAdminDialog.DialogCode.Accepted:
+                clinic.close()
+                return 2
 
         dialog = SignInDialog(clinic, station)
         if dialog.exec() != SignInDialog.DialogCode.Accepted:
