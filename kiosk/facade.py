@@ -13,12 +13,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import audit, checkin, consent, icd10, outbox, paper, patients, roles, staff, visits
+from kiosk import audit, checkin, consent, icd10, kiosk_pin, outbox, paper, patients, roles, staff, visits
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
 from kiosk.model import Ticket
 from printing.dispatch import PrintOutcome
-from kiosk.errors import KioskError
+from kiosk.errors import BadInput, KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
 from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role, StaffUser
@@ -27,6 +27,10 @@ from kiosk.settings import Settings
 from kiosk.store import Store, open_store
 
 log = logging.getLogger("kiosk.facade")
+
+
+class UnknownPatient(BadInput):
+    """An ID or card number this clinic has never seen, with nothing to register the patient from."""
 
 
 @dataclass(frozen=True)
@@ -143,9 +147,36 @@ class Clinic:
 
     # -- use cases ---------------------------------------------------------------------------
     def identify(self, identity: Identity) -> Patient:
-        """The patient this scan or typed identity belongs to (registered on first visit)."""
+        """The patient this scan or typed identity belongs to: registered on the first visit when the
+        identity carries a name (a QR code, or name + date of birth); a bare ID or card number must
+        belong to someone already known."""
         roles.require(self.role, "identify")
-        return patients.register(self.store, identity)
+        if identity.full_name:
+            return patients.register(self.store, identity)
+        found = patients.find(self.store, id_number=identity.id_number, card_number=identity.card_number)
+        if found is None:
+            raise UnknownPatient("Chưa có hồ sơ: quét mã QR hoặc nhập họ tên và ngày sinh",
+                                 "No record yet: scan the QR code or enter the name and date of birth")
+        return found
+
+    def patient(self, patient_id: int) -> Patient:
+        roles.require(self.role, "read_queue")
+        found = patients.get(self.store, patient_id)
+        if found is None:
+            raise UnknownPatient(f"Không có người bệnh {patient_id}", f"No patient {patient_id}")
+        return found
+
+    def has_admin(self) -> bool:
+        return staff.has_admin(self.store)
+
+    def create_first_admin(self, username: str, full_name: str, cccd: str, password: str, pin: str | None) -> StaffUser:
+        """The first run's admin; refused once any admin exists (then an admin adds accounts)."""
+        if staff.has_admin(self.store):
+            raise roles.AccessDenied(self.role, "manage_staff")
+        return staff.add(self.store, "first-run", username, full_name, cccd, "admin", password, pin)
+
+    def check_kiosk_pin(self, pin: str) -> bool:
+        return kiosk_pin.check_pin(self.store, pin)
 
     def lookup(self, patient: Patient, staff: Staff) -> Lookup:
         """Card decision and health book, from every source; a failing source never stops the desk."""

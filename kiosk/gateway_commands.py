@@ -10,7 +10,7 @@ from typing import Any
 
 from kiosk.card_codes import Decision, usable
 from kiosk.errors import BadInput
-from kiosk.facade import Clinic, Lookup
+from kiosk.facade import Clinic, Lookup, UnknownPatient
 from kiosk.gateway import CardCheck
 from kiosk.identify import identity_from_payload
 from kiosk.model import DatePrecision, HealthBook, Identity, IdentitySource, InsuranceCard
@@ -118,11 +118,10 @@ def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
     identity = _identity(args)
     clinic = Clinic.open(settings, gateway_url=args.gateway)
     try:
-        patient = clinic.identify(identity) if identity.full_name else None
-        if patient is None:
-            from kiosk import patients
-
-            patient = patients.find(clinic.store, id_number=identity.id_number, card_number=identity.card_number)
+        try:
+            patient = clinic.identify(identity)
+        except UnknownPatient:
+            patient = None
         if patient is None or patient.date_of_birth is None:
             print("clinic-kiosk: lỗi: cần họ tên và ngày sinh (--name, --dob) cho người bệnh chưa có hồ sơ / "
                   "error: a new patient needs --name and --dob", file=sys.stderr)

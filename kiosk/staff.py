@@ -54,6 +54,10 @@ def get(store: Store, username: str) -> StaffUser:
     return StaffUser(row[0], row[1], row[2], row[3], Role(row[4]), bool(row[5]))
 
 
+def has_admin(store: Store) -> bool:
+    return store.conn.execute("SELECT 1 FROM staff WHERE active = 1 AND role = 'admin'").fetchone() is not None
+
+
 def all_staff(store: Store) -> list[StaffUser]:
     rows = store.conn.execute("SELECT id, username, full_name, cccd, role, active FROM staff ORDER BY username")
     return [StaffUser(r[0], r[1], r[2], r[3], Role(r[4]), bool(r[5])) for r in rows]

@@ -130,7 +130,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     if station in ("reception", "doctor"):  # staff stations: a person signs in; kiosk and board run as machines
         from ui.session import SignInDialog
 
-        if not clinic.store.conn.execute("SELECT 1 FROM staff WHERE active = 1 AND role = 'admin'").fetchone():
+        if not clinic.has_admin():
             from ui.first_admin import FirstAdminDialog
 
             code = secrets.token_hex(3).upper()

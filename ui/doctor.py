@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-from kiosk import patients
 from kiosk.checkin import QueueEntry
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
@@ -287,7 +286,7 @@ class DoctorWindow(StationWindow):
 
         def work() -> tuple[QueueEntry, Lookup | None, HealthBook, dict]:
             ticket = clinic.call_next(dep, room)
-            patient = patients.get(clinic.store, ticket.patient_id)
+            patient = clinic.patient(ticket.patient_id)
             try:
                 found = clinic.lookup(patient, clinic.lookup_staff())
             except KioskError:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hmac
 
-from kiosk import staff
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic
+from ui.account_form import AccountFields
 from ui.i18n import tr
 from ui.qt import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
@@ -21,16 +21,9 @@ class FirstAdminDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(QLabel(tr("Mã dùng một lần đã được in ra cửa sổ dòng lệnh của máy này.",
                               "A one-time code was printed on this PC's console.")))
-        self.code, self.username, self.full_name, self.cccd = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
-        self.password, self.pin = QLineEdit(), QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.code = QLineEdit()
         form.addRow(tr("Mã dùng một lần", "One-time code"), self.code)
-        form.addRow(tr("Tên đăng nhập", "User name"), self.username)
-        form.addRow(tr("Họ tên", "Full name"), self.full_name)
-        form.addRow(tr("Số CCCD", "CCCD"), self.cccd)
-        form.addRow(tr("Mật khẩu (≥ 8 ký tự)", "Password (≥ 8 characters)"), self.password)
-        form.addRow(tr("Mã PIN mở khoá", "Unlock PIN"), self.pin)
+        self.account = AccountFields(form)
         self.message = QLabel()
         self.message.setStyleSheet("color: #b00020;")
         form.addRow(self.message)
@@ -43,9 +36,7 @@ class FirstAdminDialog(QDialog):
             self.message.setText(tr("Mã dùng một lần không đúng", "Wrong one-time code"))
             return
         try:
-            staff.add(self.clinic.store, "first-run", self.username.text().strip(),
-                      " ".join(self.full_name.text().split()), self.cccd.text().strip(), "admin", self.password.text(),
-                      self.pin.text().strip() or None)
+            self.clinic.create_first_admin(*self.account.values())
         except KioskError as exc:
             self.message.setText(tr(exc.vi, exc.en))
             return

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import logging
 
-from kiosk import kiosk_pin
 from kiosk.checkin import CheckIn
 from kiosk.errors import KioskError
-from kiosk.facade import Clinic
+from kiosk.facade import Clinic, UnknownPatient
 from kiosk.identify import identity_from_payload
 from kiosk.masking import mask_id, mask_name
 from kiosk.model import Identity, IdentitySource, Patient, Role
@@ -260,18 +259,7 @@ class KioskWindow(QMainWindow):
     def identify(self, identity: Identity) -> None:
         clinic = self.clinic
 
-        def work() -> Patient:
-            from kiosk import patients
-
-            if identity.full_name:
-                return clinic.identify(identity)
-            found = patients.find(clinic.store, id_number=identity.id_number, card_number=identity.card_number)
-            if found is None:
-                raise KioskError("Chưa có hồ sơ: mời quét mã QR hoặc đến quầy tiếp đón",
-                                 "No record yet: scan your QR code or go to the desk")
-            return found
-
-        run_in_background(work, self._identified, self._failed, owner=self)
+        run_in_background(lambda: clinic.identify(identity), self._identified, self._failed, owner=self)
 
     def _identified(self, patient: Patient) -> None:
         self.patient = patient
@@ -281,6 +269,9 @@ class KioskWindow(QMainWindow):
         self.show_page(CONFIRM)
 
     def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, UnknownPatient):  # nobody to type a name here: the desk registers newcomers
+            exc = KioskError("Chưa có hồ sơ: mời quét mã QR hoặc đến quầy tiếp đón",
+                             "No record yet: scan your QR code or go to the desk")
         self.coaching.setText(str(exc) if isinstance(exc, KioskError) else tr("Có lỗi — mời đến quầy tiếp đón",
                                                                             "Something went wrong — please go to the desk"))
         if not isinstance(exc, KioskError):
@@ -332,7 +323,7 @@ class KioskWindow(QMainWindow):
     def ask_exit(self) -> None:
         pin, ok = QInputDialog.getText(self, tr("Thoát chế độ ki-ốt", "Leave kiosk mode"),
                                        tr("Mã PIN quản trị:", "Admin PIN:"), QLineEdit.EchoMode.Password)
-        if ok and kiosk_pin.check_pin(self.clinic.store, pin):
+        if ok and self.clinic.check_kiosk_pin(pin):
             self.close()
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API

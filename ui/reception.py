@@ -338,13 +338,7 @@ class ReceptionWindow(StationWindow):
         clinic = self.clinic
 
         def work() -> tuple[Lookup, list, dict]:
-            from kiosk import patients
-
-            patient = (clinic.identify(identity) if identity.full_name
-                       else patients.find(clinic.store, id_number=identity.id_number, card_number=identity.card_number))
-            if patient is None:
-                raise KioskError("Chưa có hồ sơ: nhập họ tên và ngày sinh", "No record yet: enter name and date of birth")
-            result = clinic.lookup(patient, clinic.lookup_staff())
+            result = clinic.lookup(clinic.identify(identity), clinic.lookup_staff())
             return result, clinic.tickets_today(result.patient), clinic.consents(result.patient)
 
         run_in_background(work, self._identified, self._failed, owner=self)

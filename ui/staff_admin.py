@@ -5,6 +5,7 @@ from __future__ import annotations
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic
 from kiosk.masking import mask_id
+from ui.account_form import AccountFields
 from ui.i18n import tr
 from ui.qt import (
     QComboBox,
@@ -12,7 +13,6 @@ from ui.qt import (
     QFormLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -38,20 +38,12 @@ class StaffDialog(QDialog):
         disable.clicked.connect(self.disable_selected)
         layout.addWidget(disable)
         form = QFormLayout()
-        self.username, self.full_name, self.cccd = QLineEdit(), QLineEdit(), QLineEdit()
-        self.password, self.pin = QLineEdit(), QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.account = AccountFields(form)
         self.role = QComboBox()
         for value, vi, en in (("receptionist", "Tiếp đón", "Receptionist"), ("doctor", "Bác sĩ", "Doctor"),
                               ("admin", "Quản trị", "Admin")):
             self.role.addItem(tr(vi, en), value)
-        form.addRow(tr("Tên đăng nhập", "User name"), self.username)
-        form.addRow(tr("Họ tên (như đăng ký với BHXH)", "Full name (as registered with BHXH)"), self.full_name)
-        form.addRow(tr("Số CCCD (đăng ký với BHXH)", "CCCD (registered with BHXH)"), self.cccd)
         form.addRow(tr("Vai trò", "Role"), self.role)
-        form.addRow(tr("Mật khẩu (≥ 8 ký tự)", "Password (≥ 8 characters)"), self.password)
-        form.addRow(tr("Mã PIN mở khoá (4–8 số)", "Unlock PIN (4–8 digits)"), self.pin)
         layout.addLayout(form)
         add = QPushButton(tr("Thêm tài khoản", "Add the account"))
         add.clicked.connect(self.add)
@@ -71,15 +63,13 @@ class StaffDialog(QDialog):
 
     def add(self) -> None:
         try:
-            user = self.clinic.add_staff(self.username.text().strip(), " ".join(self.full_name.text().split()),
-                                         self.cccd.text().strip(), self.role.currentData(), self.password.text(),
-                                         self.pin.text().strip() or None)
+            username, full_name, cccd, password, pin = self.account.values()
+            user = self.clinic.add_staff(username, full_name, cccd, self.role.currentData(), password, pin)
         except KioskError as exc:
             self.message.setStyleSheet("color: #b00020;")
             self.message.setText(tr(exc.vi, exc.en))
             return
-        for field in (self.username, self.full_name, self.cccd, self.password, self.pin):
-            field.clear()
+        self.account.clear()
         self.message.setStyleSheet("")
         self.message.setText(tr(f"Đã thêm {user.username}", f"Added {user.username}"))
         self.refresh()

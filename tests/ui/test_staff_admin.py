@@ -16,15 +16,15 @@ def test_admin_adds_and_disables_an_account(qtbot, clinic) -> None:
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == 3
     assert "001085001234" not in [dialog.table.item(r, 2).text() for r in range(3)], "CCCD masked"
-    dialog.username.setText("hoa")
-    dialog.full_name.setText("Phạm Thị Hoa")
-    dialog.cccd.setText("001190002222")
+    dialog.account.username.setText("hoa")
+    dialog.account.full_name.setText("Phạm Thị Hoa")
+    dialog.account.cccd.setText("001190002222")
     dialog.role.setCurrentIndex(1)
-    dialog.password.setText("short")
+    dialog.account.password.setText("short")
     dialog.add()
     assert "8 characters" in dialog.message.text() or "8 ký tự" in dialog.message.text()
-    dialog.password.setText("mat-khau-du-dai")
-    dialog.pin.setText("4321")
+    dialog.account.password.setText("mat-khau-du-dai")
+    dialog.account.pin.setText("4321")
     dialog.add()
     assert dialog.table.rowCount() == 4
     row = next(r for r in range(4) if dialog.table.item(r, 0).text() == "hoa")
