@@ -11,7 +11,7 @@ from kiosk import audit, patients, staff
 from kiosk.errors import BadInput
 from kiosk.masking import mask_id
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store import open_configured
 
 ACTOR = "cli"
 
@@ -35,7 +35,7 @@ def _password(args: argparse.Namespace) -> str:
 
 def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         user = staff.add(store, ACTOR, args.username, args.name, args.cccd, args.role, _password(args), args.pin)
     print(f"{user.username}: {user.role.value}")
     return 0
@@ -43,7 +43,7 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         for user in staff.all_staff(store):
             print(f"{user.username:<16} {user.role.value:<13} {'active' if user.active else 'disabled':<9} "
                   f"{user.full_name}  CCCD {mask_id(user.cccd)}")
@@ -52,7 +52,7 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_staff_disable(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         staff.disable(store, ACTOR, args.username)
     print(f"{args.username}: disabled")
     return 0
@@ -60,7 +60,7 @@ def cmd_staff_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_staff_reset(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         staff.reset_password(store, ACTOR, args.username, _password(args))
     print(f"{args.username}: password reset")
     return 0
@@ -68,7 +68,7 @@ def cmd_staff_reset(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "read_audit")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         verdict = audit.verify(store)
     if verdict.ok:
         print(f"audit chain OK ({verdict.rows} rows)")
@@ -85,7 +85,7 @@ def cmd_audit_show(args: argparse.Namespace, settings: Settings) -> int:
             since = dt.datetime.fromisoformat(args.since)
         except ValueError as exc:
             raise BadInput("--since cần dạng YYYY-MM-DD", "--since takes YYYY-MM-DD") from exc
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         patient = None
         if args.patient:
             patient = patients.find(store, id_number=args.patient) or store_patient_by_code(store, args.patient)
@@ -139,7 +139,7 @@ def cmd_patient_export(args: argparse.Namespace, settings: Settings) -> int:
 
     from kiosk import patient_rights
 
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         data = patient_rights.export(store, patient_rights.find(store, args.patient), ACTOR)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,7 @@ def cmd_patient_delete(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "export_patient")
     from kiosk import patient_rights
 
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         patient_rights.delete(store, patient_rights.find(store, args.patient), ACTOR)
     print("deleted")
     return 0
@@ -163,7 +163,7 @@ def cmd_consent_show(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk import consent, patient_rights
 
     text = consent.consent_text()
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         answers = consent.current(store, patient_rights.find(store, args.patient))
     for purpose in text.purposes:
         given = answers.get(purpose.key)

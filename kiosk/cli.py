@@ -19,7 +19,7 @@ from kiosk import __version__
 from kiosk.errors import KioskError
 from kiosk.logs import setup_logging, write_crash_report
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store import open_configured, open_store
 
 log = logging.getLogger("kiosk.cli")
 
@@ -69,7 +69,7 @@ def cmd_config_set(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_config_kiosk_pin(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk import kiosk_pin
 
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         kiosk_pin.set_pin(store, args.pin)
     print("kiosk PIN set")
     return 0
@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = db_commands.add_parser("migrate", help="create or upgrade the database; print the schema version")
     migrate.add_argument("--db", metavar="PATH", help="database file (default: from settings)")
     migrate.set_defaults(handler=cmd_db_migrate)
+    from kiosk.db_commands import add_commands as add_db_commands
+
+    add_db_commands(db_commands)
 
     demo = commands.add_parser("demo", help="demo data")
     demo_commands = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)

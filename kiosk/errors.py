@@ -36,6 +36,21 @@ class StoreError(KioskError):
     """The database cannot be opened, migrated or written."""
 
 
+class DiskFull(StoreError):
+    """The disk holding the database is full: the write did not happen (all or nothing)."""
+
+
+class CorruptStore(StoreError):
+    """The database file is damaged; ``backup`` is the last good backup, if there is one."""
+
+    exit_code = 4
+
+    def __init__(self, vi: str, en: str, path: object = None, backup: object = None) -> None:
+        super().__init__(vi, en)
+        self.path = path
+        self.backup = backup
+
+
 class NoDisplayError(KioskError):
     """A station window was asked for on a machine without a screen."""
 

@@ -13,18 +13,32 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import audit, checkin, consent, icd10, kiosk_pin, outbox, paper, patients, roles, staff, visits
+from kiosk import (
+    audit,
+    backup,
+    checkin,
+    clock,
+    consent,
+    icd10,
+    kiosk_pin,
+    outbox,
+    paper,
+    patients,
+    roles,
+    staff,
+    visits,
+)
 from kiosk.card_codes import Decision
 from kiosk.checkin import CheckIn
-from kiosk.model import Ticket
-from printing.dispatch import PrintOutcome
+from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
-from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role, StaffUser
+from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role, StaffUser, Ticket
 from kiosk.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
-from kiosk.store import Store, open_store
+from kiosk.store import Store, open_configured
+from printing.dispatch import PrintOutcome
 
 log = logging.getLogger("kiosk.facade")
 
@@ -74,9 +88,9 @@ class Clinic:
 
     @classmethod
     def open(cls, settings: Settings | None = None, db_path: Path | None = None, *,
-             gateway_url: str | None = None) -> Clinic:
+             gateway_url: str | None = None, check: bool = False) -> Clinic:
         settings = settings or Settings()
-        clinic = cls(settings, open_store(db_path or settings.db_path()), gateway_url=gateway_url)
+        clinic = cls(settings, open_configured(settings, path=db_path, check=check), gateway_url=gateway_url)
         if settings["station.role"]:  # a public kiosk or board PC: everything on it runs under that role
             clinic.act_as(Role(settings["station.role"]), f"{settings['station.role']}-station")
         return clinic
@@ -328,6 +342,18 @@ class Clinic:
     def record_consent(self, patient: Patient, answers: dict[str, bool], channel: str) -> None:
         roles.require(self.role, "check_in")
         consent.record(self.store, patient, answers, channel=channel, recorded_by=self.actor)
+
+    # -- housekeeping ----------------------------------------------------------------------------
+    def clock_verdict(self) -> ClockVerdict:
+        """Is this PC's clock right (release date, times already in the store, the gateway's clock)?"""
+        skew = self._gateway.clock_skew_s if self._gateway is not None else None
+        return clock.check_store(self.store, gateway_skew_s=skew)
+
+    def daily_backup(self) -> Path | None:
+        """Take today's backup if none exists yet (stations and the server call this now and then)."""
+        if not self.settings["backup.daily"]:
+            return None
+        return backup.daily(self.store, self.settings.backup_dir(), keep=self.settings["backup.keep"])
 
     def cached_health_book(self, patient: Patient) -> HealthBook:
         """The health book as last fetched: no network call, no gateway needed."""

@@ -10,6 +10,7 @@ in a log line or an error message: errors are built from the path and the failur
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import logging
 import time
 from collections.abc import Callable
@@ -193,6 +194,7 @@ class GatewayClient:
         self.session.verify = verify  # verification is never turned off; a CA bundle path may be given
         self.session.headers["User-Agent"] = f"clinic-kiosk/{__version__}"
         self.logins = 0
+        self.clock_skew_s: float | None = None  # our clock minus the gateway's (its HTTP Date header)
 
     def __repr__(self) -> str:  # never show the password hash or the token
         return f"GatewayClient({self.base_url!r}, username={self.username!r})"
@@ -203,7 +205,9 @@ class GatewayClient:
     # -- transport ---------------------------------------------------------------------------
     def _post(self, path: str, **kwargs: Any) -> requests.Response:
         try:
-            return self.session.post(self.base_url + path, timeout=self.timeout, **kwargs)
+            response = self.session.post(self.base_url + path, timeout=self.timeout, **kwargs)
+            self._note_server_time(response)
+            return response
         except requests.Timeout:
             log.warning("gateway %s: timed out", path)
             raise GatewayUnavailable("Cổng BHXH không trả lời kịp (quá thời gian chờ)",
@@ -212,6 +216,15 @@ class GatewayClient:
             log.warning("gateway %s: %s", path, type(exc).__name__)
             raise GatewayUnavailable(f"Không kết nối được cổng BHXH ({type(exc).__name__})",
                                      f"Cannot reach the BHXH gateway ({type(exc).__name__})") from None
+
+    def _note_server_time(self, response: requests.Response) -> None:
+        """The gateway's clock, from its Date header: a wrong clock here is detected and shown."""
+        try:
+            server = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is not None:
+            self.clock_skew_s = (dt.datetime.now(dt.UTC) - server).total_seconds()
 
     @staticmethod
     def _json(path: str, response: requests.Response) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from kiosk import paper
 from kiosk.errors import BadInput
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store import open_configured
 
 SAMPLE_FILES = ("ticket-80mm.pdf", "ticket-58mm.pdf", "appointment.pdf", "referral.pdf", "prescription.pdf",
                 "visit-summary.pdf")
@@ -19,7 +19,7 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.visit_commands import demo_visit_id
 
     out = Path(args.out)
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         visit_id = demo_visit_id(store, settings)
         ticket_id = store.conn.execute("SELECT ticket_id FROM visits WHERE id = ?", (visit_id,)).fetchone()[0]
         paper.render(store, settings, "ticket", ticket_id=ticket_id, out=out / "ticket-80mm.pdf", width_mm=80)
@@ -34,7 +34,7 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_document(args: argparse.Namespace, settings: Settings) -> int:
     if (args.ticket is None) == (args.visit is None):
         raise BadInput("Cần --ticket hoặc --visit", "Give --ticket ID or --visit ID")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         if args.out:
             path = paper.render(store, settings, args.document, ticket_id=args.ticket, visit_id=args.visit,
                                 out=Path(args.out))
@@ -47,7 +47,7 @@ def cmd_document(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_log(args: argparse.Namespace, settings: Settings) -> int:
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         for job in paper.jobs(store, args.limit):
             target = f"ticket {job['ticket_id']}" if job["ticket_id"] else f"visit {job['visit_id']}"
             print(f"{job['id']:>5} {job['created_at']} {job['document']:<13} {target:<11} {job['status']:<8} "
@@ -56,7 +56,7 @@ def cmd_log(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reprint(args: argparse.Namespace, settings: Settings) -> int:
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         job, outcome = paper.reprint(store, settings, args.job, args.printer)
     print(f"job {job}: {outcome.message_vi} / {outcome.message_en}")
     return 0 if outcome.printed else 4

@@ -17,7 +17,7 @@ from typing import Any
 
 from kiosk.masking import mask_text
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store import open_configured
 from scanner.cascade import Cascade
 from scanner.errors import CameraError
 from scanner.live import LiveScanner, Scan, scan_video
@@ -57,7 +57,7 @@ def _emit(record: dict[str, Any], as_json: bool) -> None:
 
 
 def _slip_key(settings: Settings) -> bytes:
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         return store.installation_secret("slip_key")
 
 

@@ -187,6 +187,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("station.role", STR, "", "This PC's machine role: empty for a staff PC, kiosk or board for a public "
            "screen (the command line then runs under that role too)", choices=("", "kiosk", "board")),
     Option("store.path", STR, "", "Database file; empty = clinic.db in the user data folder"),
+    Option("store.busy_timeout", FLOAT, 10.0,
+           "Seconds a station waits for another one's write before it says the database is busy", minimum=0.1),
+    Option("backup.folder", STR, "",
+           "Folder of the daily backups (best on another disk); empty = 'backups' next to the database"),
+    Option("backup.keep", INT, 14, "How many daily backups to keep", minimum=1),
+    Option("backup.daily", BOOL, True, "Take a backup automatically once a day (stations and the server)"),
 )
 
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
@@ -307,6 +313,10 @@ class Settings:
     def db_path(self) -> Path:
         configured = self["store.path"]
         return Path(configured).expanduser() if configured else self.paths.default_db
+
+    def backup_dir(self) -> Path:
+        configured = self["backup.folder"]
+        return Path(configured).expanduser() if configured else self.db_path().parent / "backups"
 
     def department(self, code: str) -> dict[str, Any] | None:
         return next((d for d in self["facility.departments"] if d["code"] == code), None)

@@ -10,16 +10,22 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from kiosk.errors import StoreError
+from kiosk.errors import CorruptStore, DiskFull, StoreError
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
 
 BUSY_TIMEOUT_S = 10.0
+MAX_IDLE_CONNECTIONS = 8
 
 migrations = Migrations("clinic-kiosk")
 
@@ -221,10 +227,13 @@ SCHEMA_VERSION = len(migrations._migrations)
 class Store:
     """An open clinic database."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT_S,
+                 backup_dir: Path | None = None) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._all: list[sqlite_utils.Database] = []
+        self.busy_timeout = busy_timeout
+        self.backup_dir = backup_dir or self.path.parent / "backups"
+        self._by_thread: dict[int, sqlite_utils.Database] = {}
+        self._owner = threading.get_ident()  # the opening thread keeps its connection
         self._lock = threading.Lock()
         self._closed = False
         self.db  # noqa: B018 - open (and check) the file now, on the opening thread
@@ -232,12 +241,17 @@ class Store:
     def _connect(self) -> sqlite_utils.Database:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        except (sqlite3.Error, OSError) as exc:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            if not isinstance(exc, sqlite3.OperationalError) or "malformed" in str(exc):
+                raise self.corrupt(exc) from exc
+            raise self.translate(exc) from exc
+        except OSError as exc:
             raise StoreError(
                 f"Không mở được cơ sở dữ liệu {self.path}: {exc}",
                 f"Cannot open the database {self.path}: {exc}",
@@ -247,15 +261,24 @@ class Store:
     @property
     def db(self) -> sqlite_utils.Database:
         """This thread's connection: each thread has its own, so one thread's transaction never
-        interleaves with another's (WAL lets them read and write the file side by side)."""
-        db = getattr(self._local, "db", None)
+        interleaves with another's (WAL lets them read and write the file side by side).
+
+        Connections are keyed by thread id, not kept in a ``threading.local``: a Qt pool thread gets
+        a fresh Python thread state for every job, so a thread-local connection would be opened
+        (and kept) once per background job — a leak in a station that runs for days."""
+        ident = threading.get_ident()
+        with self._lock:  # under the lock, so a connection is never closed between this get and its use
+            db = self._by_thread.get(ident)
         if db is None:
             if self._closed:
                 raise StoreError("Cơ sở dữ liệu đã đóng", "The database is closed")
             db = self._connect()
-            self._local.db = db
             with self._lock:
-                self._all.append(db)
+                if len(self._by_thread) >= MAX_IDLE_CONNECTIONS:
+                    busy = sys._current_frames()  # threads running Python now may be inside a transaction
+                    for other in [t for t in self._by_thread if t not in busy and t != self._owner]:
+                        self._by_thread.pop(other).close()
+                self._by_thread[ident] = db
         return db
 
     @property
@@ -265,15 +288,57 @@ class Store:
     def close(self) -> None:
         self._closed = True
         with self._lock:
-            for db in self._all:
+            for db in self._by_thread.values():
                 db.close()
-            self._all.clear()
+            self._by_thread.clear()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def corrupt(self, exc: Exception) -> CorruptStore:
+        """The error for a damaged file: what happened, and the last good backup to restore."""
+        from kiosk.backup import latest
+
+        newest = latest(self.backup_dir)
+        if newest is None:
+            hint_vi = f"chưa có bản sao lưu nào trong {self.backup_dir}"
+            hint_en = f"there is no backup in {self.backup_dir}"
+        else:
+            hint_vi = f"bản sao lưu gần nhất: {newest} (khôi phục: clinic-kiosk db restore {newest})"
+            hint_en = f"last good backup: {newest} (restore: clinic-kiosk db restore {newest})"
+        return CorruptStore(f"Tệp cơ sở dữ liệu {self.path} bị hỏng ({exc}); {hint_vi}",
+                            f"The database file {self.path} is damaged ({exc}); {hint_en}", self.path, newest)
+
+    def translate(self, exc: sqlite3.Error) -> StoreError:
+        """A typed, explained error for what SQLite raised."""
+        text = str(exc)
+        if "full" in text:
+            return DiskFull(f"Ổ đĩa chứa cơ sở dữ liệu đã đầy ({self.path.parent}): thao tác chưa được lưu, dữ liệu "
+                            "trên màn hình vẫn giữ nguyên; hãy giải phóng dung lượng rồi thử lại",
+                            f"The disk holding the database is full ({self.path.parent}): nothing was saved, what "
+                            "is on screen is kept; free some space and try again")
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                f"Cơ sở dữ liệu đang bận (máy khác đang ghi quá {self.busy_timeout:g} giây); hãy thử lại",
+                f"The database is busy (another station has been writing for over {self.busy_timeout:g} s); "
+                "try again")
+        if not isinstance(exc, sqlite3.OperationalError) or "malformed" in text or "not a database" in text:
+            return self.corrupt(exc)
+        return StoreError(f"Lỗi cơ sở dữ liệu {self.path}: {exc}", f"Database error {self.path}: {exc}")
+
+    def check(self) -> None:
+        """A quick integrity check (station and server start, ``db check``): a damaged file is
+        reported at once, with the backup to restore, instead of failing in the middle of a visit."""
+        try:
+            rows = self.conn.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self.corrupt(exc) from exc
+        verdict = "; ".join(str(r[0]) for r in rows[:3])
+        if verdict != "ok":
+            raise self.corrupt(Exception(verdict))
 
     def migrate(self) -> int:
         """Create or upgrade the schema; return the schema version."""
@@ -288,10 +353,7 @@ class Store:
                 migrations.apply(self.db)
                 self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"Không nâng cấp được cơ sở dữ liệu {self.path}: {exc}",
-                f"Cannot upgrade the database {self.path}: {exc}",
-            ) from exc
+            raise self.translate(exc) from exc
         return self.schema_version()
 
     def schema_version(self) -> int:
@@ -333,17 +395,32 @@ class Store:
         try:
             with self._immediate():
                 yield self.db
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreError(
-                    "Cơ sở dữ liệu đang bận (máy khác đang ghi); hãy thử lại",
-                    "The database is busy (another station is writing); try again",
-                ) from exc
-            raise
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, _CALLERS_ERRORS):  # a constraint or a bug: the caller's to handle
+                raise
+            raise self.translate(exc) from exc
 
 
-def open_store(path: Path | str, *, migrate: bool = True) -> Store:
-    store = Store(path)
-    if migrate:
-        store.migrate()
+# SQLite errors that are about the statement, not the file: never turned into a StoreError.
+_CALLERS_ERRORS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.DataError,
+                   sqlite3.NotSupportedError)
+
+
+def open_store(path: Path | str, *, migrate: bool = True, check: bool = False,
+               busy_timeout: float = BUSY_TIMEOUT_S, backup_dir: Path | None = None) -> Store:
+    store = Store(path, busy_timeout=busy_timeout, backup_dir=backup_dir)
+    try:
+        if check:
+            store.check()
+        if migrate:
+            store.migrate()
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def open_configured(settings: Settings, *, check: bool = False, path: Path | None = None) -> Store:
+    """The store the settings name, with their busy timeout and backup folder."""
+    return open_store(path or settings.db_path(), check=check, busy_timeout=settings["store.busy_timeout"],
+                      backup_dir=settings.backup_dir())

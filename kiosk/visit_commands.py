@@ -10,7 +10,7 @@ from pathlib import Path
 from kiosk import icd10, outbox, visits
 from kiosk.errors import BadInput
 from kiosk.settings import Settings
-from kiosk.store import Store, open_store
+from kiosk.store import Store, open_configured
 from kiosk.xml_validate import validate_envelope
 
 
@@ -18,7 +18,7 @@ def cmd_import_icd10(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     if not path.exists():
         raise BadInput(f"Không có tệp {path}", f"No such file {path}")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         counts = icd10.import_workbook(store, path)
     print(f"ICD-10: {counts['codes']} codes, {counts['not_main']} not allowed as main diagnosis, "
           f"{counts['female_only']} female-only, {counts['male_only']} male-only")
@@ -64,7 +64,7 @@ def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "send_to_portal")
     if args.demo == (args.visit_id is not None):
         raise BadInput("Cần VISIT_ID hoặc --demo", "Give VISIT_ID or --demo")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         visit_id = demo_visit_id(store, settings) if args.demo else int(args.visit_id)
         data = claim_payload(store, visit_id)
         from kiosk import audit, patients
@@ -96,7 +96,7 @@ def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.admin_commands import require
 
     require(settings, "send_to_portal")
-    with open_store(settings.db_path()) as store:
+    with open_configured(settings) as store:
         rows = outbox.status(store)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))

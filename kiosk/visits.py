@@ -166,8 +166,10 @@ def finalise(store: Store, visit_id: int, facility: str) -> dict[str, Any]:
         raise KioskError("Hồ sơ XML không đạt QĐ 4750: " + "; ".join(map(str, violations[:5])),
                          "The XML does not meet QĐ 4750: " + "; ".join(map(str, violations[:5])))
     with store.transaction():
-        store.conn.execute("UPDATE visits SET status = 'final', finalised_at = ? WHERE id = ? AND status = 'draft'",
-                           (now, visit_id))
+        locked = store.conn.execute("UPDATE visits SET status = 'final', finalised_at = ? WHERE id = ? "
+                                    "AND status = 'draft'", (now, visit_id))
+        if locked.rowcount == 0:  # another station finalised it in the meantime
+            raise BadInput("Lượt khám đã hoàn tất", "The visit is already finalised")
         if visit["version"] == 1 and visit["data"].get("services"):
             outbox.enqueue(store, "checkin", visit["ma_lk"], 1, visit_id, checkin_xml(visit, patient, facility))
         outbox.enqueue(store, "claim", visit["ma_lk"], visit["version"], visit_id, claim)

@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kiosk.errors import NoDisplayError
+from kiosk.errors import NoDisplayError, StoreError
 from kiosk.facade import Clinic
 from kiosk.logs import install_excepthook
 from kiosk.settings import Settings
@@ -125,7 +125,16 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
 
     register_qt_printer()
     _install_crash_dialog(settings.paths.crash_dir)
-    clinic = Clinic.open(settings, db_path)
+    try:
+        clinic = Clinic.open(settings, db_path, check=True)
+    except StoreError as exc:  # a damaged or unreachable database: say so, with the backup to restore
+        log.error("station %s cannot open the database: %s", station, exc.en)
+        from ui.i18n import tr
+        from ui.qt import QMessageBox
+
+        QMessageBox.critical(None, tr("Không mở được cơ sở dữ liệu", "Cannot open the database"),
+                             tr(exc.vi, exc.en))
+        return exc.exit_code
     _quit_on_signals(app)
     if station in ("reception", "doctor"):  # staff stations: a person signs in; kiosk and board run as machines
         from ui.session import SignInDialog

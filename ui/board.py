@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 from kiosk.checkin import BoardState, Call
+from kiosk.clock import ClockVerdict
 from kiosk.facade import Clinic
 from kiosk.model import Role
 from kiosk.texts import vneid_guide
 from ui.background import run_in_background, wait_for_background
+from ui.housekeeping import Housekeeping
 from ui.i18n import tr
 from ui.qt import (
     QFrame,
@@ -93,6 +95,12 @@ class BoardWindow(QMainWindow):
         self._timer.timeout.connect(self.refresh)
         self._timer.start(POLL_MS)
         self.refresh()
+        self.housekeeping = Housekeeping(clinic, self, self._clock_checked)
+
+    def _clock_checked(self, verdict: ClockVerdict) -> None:
+        if not verdict.ok:  # the hall sees it too: the numbers and times on the tickets may be wrong
+            self._notices = [tr(verdict.vi, verdict.en)]
+            self._show_notice()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(1920, 1080)

@@ -21,6 +21,7 @@ from scanner.sources import CaptureSource
 from ui import i18n
 from ui.background import run_in_background, wait_for_background
 from ui.camera import CameraController
+from ui.housekeeping import Housekeeping
 from ui.i18n import tr
 from ui.qt import (
     QApplication,
@@ -97,6 +98,7 @@ class KioskWindow(QMainWindow):
         else:
             self.camera.start(camera or s["camera.source"])
         self.wipe()
+        self.housekeeping = Housekeeping(clinic, self, lambda verdict: None)  # backups; the clock is logged
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(1080, 1920)

@@ -1,10 +1,10 @@
 """The one module that imports Qt. Every other module in ui/ imports Qt names from here."""
 
+from PySide6.QtCharts import QChart, QChartView, QLineSeries  # noqa: F401
 from PySide6.QtCore import (  # noqa: F401
     QDate,
     QDateTime,
     QElapsedTimer,
-    QUrl,
     QEvent,
     QLocale,
     QMessageLogContext,
@@ -15,6 +15,7 @@ from PySide6.QtCore import (  # noqa: F401
     QThreadPool,
     QTimer,
     QtMsgType,
+    QUrl,
     Signal,
     Slot,
     qInstallMessageHandler,
@@ -33,7 +34,6 @@ from PySide6.QtGui import (  # noqa: F401
     QPixmap,
 )
 from PySide6.QtMultimedia import QMediaDevices, QSoundEffect  # noqa: F401
-from PySide6.QtCharts import QChart, QChartView, QLineSeries  # noqa: F401
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo  # noqa: F401
 from PySide6.QtTextToSpeech import QTextToSpeech  # noqa: F401
 from PySide6.QtWidgets import (  # noqa: F401
@@ -45,27 +45,27 @@ from PySide6.QtWidgets import (  # noqa: F401
     QDialog,
     QFileDialog,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QSplitter,
-    QTextEdit,
-    QStackedWidget,
-    QTabWidget,
-    QFrame,
-    QGridLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
     QSizePolicy,
+    QSplitter,
+    QStackedWidget,
     QStatusBar,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kiosk.clock import ClockVerdict
 from kiosk.facade import Clinic
+from ui.housekeeping import Housekeeping
 from ui.i18n import tr
 from ui.qt import (
     QFont,
@@ -51,6 +53,13 @@ class StationWindow(QMainWindow):
         head.addWidget(self.facility_label)
         head.addWidget(self.clock_label)
         layout.addWidget(header)
+        self.clock_warning = QLabel()
+        self.clock_warning.setObjectName("clockWarning")
+        self.clock_warning.setWordWrap(True)
+        self.clock_warning.setStyleSheet("#clockWarning { background: #c0392b; color: white; font-weight: bold; "
+                                         "padding: 6px; }")
+        self.clock_warning.hide()
+        layout.addWidget(self.clock_warning)
         self.body = QVBoxLayout()
         layout.addLayout(self.body, 1)
         self.setCentralWidget(root)
@@ -68,6 +77,11 @@ class StationWindow(QMainWindow):
         self._clock.timeout.connect(self._tick)
         self._clock.start(1000)
         self._tick()
+        self.housekeeping = Housekeeping(clinic, self, self.show_clock_verdict)
+
+    def show_clock_verdict(self, verdict: ClockVerdict) -> None:
+        self.clock_warning.setText(tr(verdict.vi, verdict.en))
+        self.clock_warning.setVisible(not verdict.ok)
 
     def open_staff_admin(self) -> None:
         from ui.staff_admin import StaffDialog

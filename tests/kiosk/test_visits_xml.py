@@ -28,7 +28,6 @@ from kiosk.xml_spec import TABLES, fields
 from kiosk.xml_validate import validate_envelope
 from scanner.payloads import parse_payload
 
-
 TABLES_XLSX = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "qd4750-xml-tables.xlsx"
 SHEETS = {"XML0": "Bang Check-in", "XML1": "Bang 1_Tong hop", "XML2": "Bang 2_Thuoc ", "XML3": "Bang 3_DVKT, VTYT",
           "XML4": "Bang 4_Dich vu CLS", "XML5": "Bang 5_Dien bien lam sang", "XML13": "Bang 13_Giay chuyen tuyen BHYT",

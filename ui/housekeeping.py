@@ -1,0 +1,52 @@
+"""What a station does by itself now and then, off the GUI thread: the daily backup of the store,
+and the check that this PC's clock is right (shown on the window when it is not)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from kiosk.clock import ClockVerdict
+from kiosk.facade import Clinic
+from ui.background import run_in_background
+from ui.qt import QObject, QTimer
+
+log = logging.getLogger("ui.housekeeping")
+
+CLOCK_EVERY_MS = 60_000
+BACKUP_EVERY_MS = 3_600_000  # a station left running overnight takes the new day's backup
+
+
+class Housekeeping(QObject):
+    def __init__(self, clinic: Clinic, parent: QObject, show_clock: Callable[[ClockVerdict], None]) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self._show_clock = show_clock
+        self.verdict: ClockVerdict | None = None
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self.check_clock)
+        self._clock_timer.start(CLOCK_EVERY_MS)
+        self._backup_timer = QTimer(self)
+        self._backup_timer.timeout.connect(self.backup)
+        self._backup_timer.start(BACKUP_EVERY_MS)
+        self.check_clock()
+        self.backup()
+
+    def check_clock(self) -> None:
+        run_in_background(self.clinic.clock_verdict, self._clock_checked, self._failed, owner=self)
+
+    def _clock_checked(self, verdict: ClockVerdict) -> None:
+        if not verdict.ok and (self.verdict is None or self.verdict.ok):
+            log.warning("clock: %s", verdict.en)
+        self.verdict = verdict
+        self._show_clock(verdict)
+
+    def backup(self) -> None:
+        run_in_background(self.clinic.daily_backup, self._backed_up, self._failed, owner=self)
+
+    def _backed_up(self, path: object) -> None:
+        if path is not None:
+            log.info("daily backup: %s", path)
+
+    def _failed(self, exc: Exception) -> None:
+        log.warning("housekeeping failed: %s", exc)
