@@ -8,6 +8,7 @@ the broken file aside (never deletes it) and puts a checked copy of the backup i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -81,7 +82,8 @@ def make(store: Store, folder: Path, *, keep: int = 14, now: dt.datetime | None 
             os.fsync(f.fileno())
         os.replace(part, target)
     except (OSError, sqlite3.Error) as exc:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
         raise StoreError(f"Không sao lưu được vào {folder}: {exc}", f"Cannot back up to {folder}: {exc}") from exc
     for old in backups(folder)[keep:]:
         old.unlink(missing_ok=True)
@@ -133,7 +135,8 @@ def restore(backup: Path, db_path: Path) -> Path | None:
                 os.replace(side, aside.with_name(aside.name + suffix) if aside else side.with_suffix(".old"))
         os.replace(part, db_path)
     except (OSError, sqlite3.Error) as exc:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
         raise StoreError(f"Không khôi phục được: {exc}", f"Cannot restore: {exc}") from exc
     log.warning("database restored from %s; the previous file was moved to %s", backup, aside)
     return aside

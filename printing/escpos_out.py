@@ -55,7 +55,11 @@ def ticket_image(doc: TicketDoc, width_mm: int = 80) -> Image.Image:
 
 
 def print_ticket(printer, doc: TicketDoc, width_mm: int = 80) -> None:  # noqa: ANN001 - an escpos printer
-    printer.image(ticket_image(doc, width_mm), center=False)
+    image = ticket_image(doc, width_mm)
+    data = printer.profile.profile_data  # tell the profile the paper's width (else escpos prints a warning)
+    printer.profile.profile_data = {**data, "media": {**data.get("media", {}),
+                                                      "width": {"mm": width_mm, "pixels": image.width}}}
+    printer.image(image, center=False)
     printer.cut()
 
 

@@ -77,7 +77,7 @@ class HealthBookView(QWidget):
         self.tabs.addTab(self.medications, tr("Thuốc", "Medications"))
         self.tabs.addTab(labs_page, tr("Xét nghiệm", "Lab results"))
         self.tabs.addTab(self.vaccinations, tr("Tiêm chủng", "Vaccinations"))
-        self.tabs.addTab(self.appointments, tr("Hẹn & chuyển tuyến", "Appointments & referrals"))
+        self.tabs.addTab(self.appointments, tr("Hẹn && chuyển tuyến", "Appointments && referrals"))
         self.book: HealthBook | None = None
         self.clear()
 
