@@ -171,6 +171,11 @@ class Receipt:
     def accepted(self) -> bool:
         return self.code == "200" and bool(self.transaction)
 
+    @classmethod
+    def from_response(cls, data: dict[str, Any]) -> Receipt:
+        return cls(_text(data.get("maKetQua")), _text(data.get("maGiaoDich")),
+                   parse_gateway_time(data.get("thoiGianTiepNhan")), _text(data.get("thongDiep")))
+
 
 class GatewayClient:
     def __init__(
@@ -237,7 +242,7 @@ class GatewayClient:
                                      f"The BHXH gateway refused the request (HTTP {response.status_code})")
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than any real answer
             log.warning("gateway %s: answer is not JSON", path)
             raise GatewayUnavailable("Cổng BHXH trả dữ liệu hỏng", "The BHXH gateway answered garbage") from None
         if not isinstance(data, dict):
@@ -316,8 +321,7 @@ class GatewayClient:
         form = {"username": self.username, "loaiHoSo": kind, "maTinh": facility[:2], "maCSKCB": facility,
                 "fileHSBase64": base64.b64encode(xml).decode("ascii")}
         data = self._call(path, query_auth=False, data=form)
-        receipt = Receipt(_text(data.get("maKetQua")), _text(data.get("maGiaoDich")),
-                          parse_gateway_time(data.get("thoiGianTiepNhan")), _text(data.get("thongDiep")))
+        receipt = Receipt.from_response(data)
         log.info("gateway %s -> %s %s", path, receipt.code, receipt.transaction)
         return receipt
 

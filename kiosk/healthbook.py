@@ -75,45 +75,62 @@ def _datetime(value: Any) -> dt.datetime | None:
         return parse_gateway_time(value)
 
 
-def parse_history(entries: list[dict[str, Any]], provenance: Provenance) -> list[VisitRecord]:
+def _records(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list in a gateway answer; anything else there (a gateway bug) is skipped."""
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if 0 <= number < 100_000 else default
+
+
+def parse_history(entries: Any, provenance: Provenance) -> list[VisitRecord]:
     visits = []
-    for e in entries:
+    for e in _records(entries):
         admitted = parse_gateway_time(e.get("ngayVao"))
         if admitted is None:
             continue
-        text = str(e.get("tenBenh") or "")
+        text = _str(e.get("tenBenh"))
         match = _ICD_RE.match(text)
         diagnoses = (Diagnosis(match.group(1), match.group(2).strip(), True),) if match else ()
         visits.append(VisitRecord(
-            provenance=provenance, facility_code=str(e.get("maCSKCB") or ""), admitted_at=admitted,
+            provenance=provenance, facility_code=_str(e.get("maCSKCB")), admitted_at=admitted,
             discharged_at=parse_gateway_time(e.get("ngayRa")), diagnoses=diagnoses, diagnosis_text=text,
-            discharge_status=str(e.get("tinhTrang") or ""), treatment_result=str(e.get("kqDieuTri") or ""),
-            record_id=str(e.get("maHoSo") or ""),
+            discharge_status=_str(e.get("tinhTrang")), treatment_result=_str(e.get("kqDieuTri")),
+            record_id=_str(e.get("maHoSo")),
         ))
     return visits
 
 
 def apply_book(book: HealthBook, data: dict[str, Any], provenance: Provenance) -> None:
     """Fill the book's lists from the health-book source's answer (QĐ 1332 shape)."""
-    for a in data.get("diUng") or []:
-        book.allergies.append(Allergy(provenance, str(a.get("tacNhan", "")), str(a.get("phanUng", "")),
-                                      str(a.get("mucDo", "")), _date(a.get("ngayGhiNhan"))))
-    for c in data.get("benhManTinh") or []:
-        book.chronic_conditions.append(ChronicCondition(provenance, str(c.get("maBenh", "")),
-                                                        str(c.get("tenBenh", "")), _date(c.get("tuNgay"))))
-    for v in data.get("tiemChung") or []:
+    for a in _records(data.get("diUng")):
+        book.allergies.append(Allergy(provenance, _str(a.get("tacNhan")), _str(a.get("phanUng")),
+                                      _str(a.get("mucDo")), _date(a.get("ngayGhiNhan"))))
+    for c in _records(data.get("benhManTinh")):
+        book.chronic_conditions.append(ChronicCondition(provenance, _str(c.get("maBenh")),
+                                                        _str(c.get("tenBenh")), _date(c.get("tuNgay"))))
+    for v in _records(data.get("tiemChung")):
         given = _date(v.get("ngayTiem"))
         if given:
-            book.vaccinations.append(Vaccination(provenance, str(v.get("vacXin", "")), given,
-                                                 int(v.get("muiThu") or 1)))
-    for r in data.get("xetNghiem") or []:
-        book.lab_results.append(LabResult(provenance, str(r.get("maChiSo", "")), str(r.get("tenChiSo", "")),
-                                          str(r.get("giaTri", "")), str(r.get("donVi", "")),
-                                          _datetime(r.get("ngayKetQua")), str(r.get("khoangThamChieu", ""))))
-    for m in data.get("donThuoc") or []:
-        book.medications.append(Medication(provenance, str(m.get("tenThuoc", "")), str(m.get("hamLuong", "")),
-                                           str(m.get("lieuDung", "")), str(m.get("duongDung", "")),
-                                           _date(m.get("ngayKe")), int(m.get("soNgay") or 0)))
+            book.vaccinations.append(Vaccination(provenance, _str(v.get("vacXin")), given,
+                                                 _int(v.get("muiThu"), 1)))
+    for r in _records(data.get("xetNghiem")):
+        book.lab_results.append(LabResult(provenance, _str(r.get("maChiSo")), _str(r.get("tenChiSo")),
+                                          _str(r.get("giaTri")), _str(r.get("donVi")),
+                                          _datetime(r.get("ngayKetQua")), _str(r.get("khoangThamChieu"))))
+    for m in _records(data.get("donThuoc")):
+        book.medications.append(Medication(provenance, _str(m.get("tenThuoc")), _str(m.get("hamLuong")),
+                                           _str(m.get("lieuDung")), _str(m.get("duongDung")),
+                                           _date(m.get("ngayKe")), _int(m.get("soNgay"), 0)))
 
 
 @dataclass

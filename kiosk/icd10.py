@@ -58,15 +58,41 @@ def ensure_starter(store: Store) -> None:
 
 
 def import_workbook(store: Store, path: Path) -> dict[str, int]:
-    """Import the QĐ 4469 workbook: sheet ICD10 and the A2 (not main) and A4.1/A4.2 (sex) sheets."""
+    """Import the QĐ 4469 workbook: sheet ICD10 and the A2 (not main) and A4.1/A4.2 (sex) sheets.
+    The catalogue is replaced whole, or not at all when the file cannot be read to its end."""
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise BadInput(f"Không đọc được tệp Excel {path}: {type(exc).__name__}",
-                       f"Cannot read the workbook {path}: {type(exc).__name__}") from exc
-    sheets = {name.split()[0]: name for name in book.sheetnames}
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the read-only workbook is done with it
+    except OSError as exc:
+        raise BadInput(f"Không mở được tệp {path}: {exc.strerror}", f"Cannot open {path}: {exc.strerror}") from exc
+    with handle:
+        try:
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+            raise BadInput(f"Không đọc được tệp Excel {path}: {type(exc).__name__}",
+                           f"Cannot read the workbook {path}: {type(exc).__name__}") from exc
+        try:
+            rows, not_main, female, male = _read_workbook(book)
+        except BadInput:
+            raise
+        except Exception as exc:  # a damaged sheet inside a readable zip: same answer, nothing imported
+            raise BadInput(f"Tệp Excel {path} bị hỏng ({type(exc).__name__}): chưa nhập mã nào",
+                           f"The workbook {path} is damaged ({type(exc).__name__}): nothing imported") from exc
+        finally:
+            book.close()
+    with store.transaction() as db:
+        db.execute("DELETE FROM icd10")
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO icd10(code, name_vi, name_en, name_folded, not_main, sex) VALUES (?, ?, ?, ?, ?, ?)",
+            [(c, n, e, f, int(c in not_main), "F" if c in female else "M" if c in male else "")
+             for c, n, e, f in rows],
+        )
+    return {"codes": len(rows), "not_main": len(not_main), "female_only": len(female), "male_only": len(male)}
+
+
+def _read_workbook(book) -> tuple[list[tuple[str, str, str, str]], set[str], set[str], set[str]]:  # noqa: ANN001
+    sheets = {name.split()[0]: name for name in book.sheetnames if name.split()}
     if "ICD10" not in sheets:
         raise BadInput("Tệp không có trang ICD10 của QĐ 4469", "The workbook has no ICD10 sheet (QĐ 4469)")
     rows = []
@@ -96,17 +122,9 @@ def import_workbook(store: Store, path: Path) -> dict[str, int]:
         return found
 
     not_main, female, male = codes("A2"), codes("A4.1"), codes("A4.2")
-    book.close()
     if not rows:
         raise BadInput("Trang ICD10 không có mã bệnh nào", "The ICD10 sheet holds no codes")
-    with store.transaction() as db:
-        db.execute("DELETE FROM icd10")
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO icd10(code, name_vi, name_en, name_folded, not_main, sex) VALUES (?, ?, ?, ?, ?, ?)",
-            [(c, n, e, f, int(c in not_main), "F" if c in female else "M" if c in male else "")
-             for c, n, e, f in rows],
-        )
-    return {"codes": len(rows), "not_main": len(not_main), "female_only": len(female), "male_only": len(male)}
+    return rows, not_main, female, male
 
 
 def search(store: Store, text: str, limit: int = 20) -> list[Icd]:

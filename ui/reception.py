@@ -110,6 +110,7 @@ class ReceptionWindow(StationWindow):
         left.addWidget(self.preview)
         self.coaching = QLabel()
         self.coaching.setObjectName("coaching")
+        self.coaching.setWordWrap(True)  # a lost camera's message is long
         big = QFont(self.font())
         big.setPointSize(13)
         self.coaching.setFont(big)

@@ -148,3 +148,23 @@ def test_first_registration_asks_consent_per_purpose_unticked(qtbot, clinic, dem
     answers = consent.current(clinic.store, patient)
     assert answers["portal"]["granted"] and not answers["reminders"]["granted"]
     assert answers["care"]["channel"] == "reception"
+
+
+def test_camera_unplugged_mid_scan_and_back_recovers_without_restart(qtbot, clinic, artifacts: Path) -> None:
+    from kiosk.sandbox.people import make_people
+    from scanner.synth import empty_scene, render_scene
+    from tests.scanner.mjpeg_server import MjpegCamera
+
+    person = make_people(1, 60)[0]
+    with MjpegCamera([empty_scene(640, 480)], fps=10, seconds=60) as camera:
+        window = open_window(qtbot, clinic, camera.url)
+        qtbot.waitUntil(lambda: window.camera._grabber is not None and window.camera._grabber.state == "running",
+                        timeout=15000)
+        camera.unplug()  # pulled out while the patient holds up the phone
+        qtbot.waitUntil(lambda: "Mất camera" in window.coaching.text(), timeout=15000)
+        window.grab().save(str(artifacts / "reception-camera-lost.png"))
+        assert window.isVisible() and window.manual_tabs.isEnabled(), "typing the ID still works meanwhile"
+        camera.plug([render_scene(person.cccd_qr)])  # plugged back in, the code in front of it
+        qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=20000)
+        assert window.lookup_result.patient.full_name.casefold() == person.full_name.casefold()
+        assert "Mất camera" not in window.coaching.text()
