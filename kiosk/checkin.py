@@ -47,8 +47,10 @@ def check_in(
     card_decision: str = "",
     card_pending: bool = False,
     now: dt.datetime | None = None,
+    number: int | None = None,
 ) -> CheckIn:
-    """Give the patient a number in ``department`` today (one transaction)."""
+    """Give the patient a number in ``department`` today (one transaction). ``number``: the one a
+    station gave offline from its own series (kiosk.offline), else the next one."""
     now = now or dt.datetime.now()
     day = now.date().isoformat()
     code = department["code"]
@@ -58,13 +60,8 @@ def check_in(
                          "AND patient_id = ?", (day, code, patient_id)).fetchone()
         if row is not None:
             return CheckIn(_ticket(row), True)
-        db.execute(
-            "INSERT INTO queue_counters(day, department_code, last_number) VALUES (?, ?, 1) "
-            "ON CONFLICT(day, department_code) DO UPDATE SET last_number = last_number + 1",
-            (day, code),
-        )
-        number = db.execute("SELECT last_number FROM queue_counters WHERE day = ? AND department_code = ?",
-                            (day, code)).fetchone()[0]
+        if number is None:
+            number = _advance(db, day, code, 1)
         room = ""
         if rooms:  # the room with the fewest patients waiting, first listed on a tie
             waiting = dict(db.execute(
@@ -83,13 +80,25 @@ def check_in(
     return CheckIn(ticket, False)
 
 
+def _advance(db, day: str, code: str, count: int) -> int:  # noqa: ANN001 - the transaction's connection
+    """Move the department's counter on by ``count``; returns the last number taken."""
+    db.execute(
+        "INSERT INTO queue_counters(day, department_code, last_number) VALUES (?, ?, ?) "
+        "ON CONFLICT(day, department_code) DO UPDATE SET last_number = queue_counters.last_number + ?",
+        (day, code, count, count),
+    )
+    return int(db.execute("SELECT last_number FROM queue_counters WHERE day = ? AND department_code = ?",
+                          (day, code)).fetchone()[0])
+
+
 def call_next(store: Store, department_code: str, room: str, *, now: dt.datetime | None = None) -> Ticket:
-    """Call the next waiting patient to ``room``: priority first, then by number."""
+    """Call the next waiting patient to ``room``: priority first, then by arrival (an offline check-in
+    carries a number reserved earlier), then by number."""
     now = now or dt.datetime.now()
     with store.transaction() as db:
         row = db.execute(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE day = ? AND department_code = ? AND status = 'waiting' "
-            "AND (room = ? OR room = '') ORDER BY (priority = ''), number LIMIT 1",
+            "AND (room = ? OR room = '') ORDER BY (priority = ''), issued_at, number LIMIT 1",
             (now.date().isoformat(), department_code, room),
         ).fetchone()
         if row is None:
@@ -134,7 +143,7 @@ def board_state(store: Store, day: dt.date, next_count: int = 3) -> BoardState:
     """What the waiting-hall board shows: numbers only, never names."""
     rows = store.conn.execute(
         "SELECT number, department_code, room, status, called_at, priority FROM tickets WHERE day = ? "
-        "ORDER BY (priority = ''), number", (day.isoformat(),)).fetchall()
+        "ORDER BY (priority = ''), issued_at, number", (day.isoformat(),)).fetchall()
     calls = sorted((Call(n, d, r, dt.datetime.fromisoformat(c)) for n, d, r, st, c, _ in rows
                     if st in ("called", "in_room", "done") and c), key=lambda c: c.called_at, reverse=True)
     next_numbers: dict[tuple[str, str], list[int]] = {}
@@ -161,7 +170,7 @@ def room_queue(store: Store, department_code: str, room: str, day: dt.date) -> l
         "JOIN patients p ON p.id = t.patient_id WHERE t.day = ? AND t.department_code = ? "
         "AND (t.room = ? OR t.room = '') AND t.status IN ('called', 'in_room', 'waiting', 'skipped') "
         "ORDER BY CASE t.status WHEN 'in_room' THEN 0 WHEN 'called' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END, "
-        "(t.priority = ''), t.number", (day.isoformat(), department_code, room)).fetchall()
+        "(t.priority = ''), t.issued_at, t.number", (day.isoformat(), department_code, room)).fetchall()
     return [QueueEntry(_ticket(r[:11]), r[11]) for r in rows]
 
 

@@ -97,6 +97,8 @@ def cmd_demo_prepare(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_station(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import run_station  # Qt only for the windows
 
+    if args.server:
+        settings.set_for_run("server.url", args.server)
     return run_station(args.command, settings, Path(args.db) if args.db else None, demo=args.demo)
 
 
@@ -163,11 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_commands(commands)
     add_patient_commands(commands)
+    from kiosk.server_commands import add_commands as add_server_commands
+
+    add_server_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")
         station.add_argument("--db", metavar="PATH", help="database file (default: from settings)")
         station.add_argument("--demo", action="store_true", help="use demo data and a demo camera")
+        station.add_argument("--server", metavar="URL", help="use this clinic server (default: server.url; the "
+                                                             "station must be enrolled with it)")
         station.set_defaults(handler=cmd_station)
     return parser
 

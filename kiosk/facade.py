@@ -6,6 +6,7 @@ windows in ui/ never touch SQL or HTTP themselves.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -39,12 +40,20 @@ from kiosk.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
 from kiosk.store import Store, open_configured
 from printing.dispatch import PrintOutcome
+from printing.ticket import TicketDoc
 
 log = logging.getLogger("kiosk.facade")
 
 
 class UnknownPatient(BadInput):
     """An ID or card number this clinic has never seen, with nothing to register the patient from."""
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    filename: str
+    pdf: bytes
+    ticket: TicketDoc | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,13 @@ class Clinic:
         self.actor = "station"  # who acts: a signed-in user name, or the station's machine role
         self.role = Role.ADMIN  # the CLI's default; each station sets its own (kiosk, board, …)
         self.signed_in: StaffUser | None = None
+
+    def session(self, role: Role, actor: str, signed_in: StaffUser | None = None) -> Clinic:
+        """The same clinic (store, gateway, caches) acting for one request's user: the clinic server
+        makes one per request, so one station's user never acts under another's role."""
+        view = copy.copy(self)
+        view.role, view.actor, view.signed_in = role, actor, signed_in
+        return view
 
     def act_as(self, role: Role, actor: str) -> None:
         """Run the following use cases as ``actor`` with ``role`` (a signed-in user, or a machine role)."""
@@ -94,6 +110,11 @@ class Clinic:
         if settings["station.role"]:  # a public kiosk or board PC: everything on it runs under that role
             clinic.act_as(Role(settings["station.role"]), f"{settings['station.role']}-station")
         return clinic
+
+    @property
+    def location(self) -> str:
+        """Where the clinic's data is, for the status bar: the database file."""
+        return str(self.store.path)
 
     def close(self) -> None:
         if self._healthbook is not None:
@@ -246,6 +267,24 @@ class Clinic:
             log.warning("ticket %s not printed: %s", ticket.label, outcome.message_en)
         return outcome
 
+    def render_document(self, document: str, ticket_id: int | None = None,
+                        visit_id: int | None = None) -> RenderedDocument:
+        """A document as PDF bytes (and, for a ticket, what an ESC/POS printer draws), for a remote
+        station to print on its own printer."""
+        roles.require(self.role, "print_ticket" if document == "ticket" else "print_documents")
+        out = paper.new_pdf_path(self.settings, document)
+        pdf = paper.render(self.store, self.settings, document, ticket_id=ticket_id, visit_id=visit_id, out=out)
+        doc = None
+        if document == "ticket" and ticket_id is not None:
+            ticket = checkin.get_ticket(self.store, ticket_id)
+            doc = paper.ticket_doc(self.store, self.settings, ticket) if ticket is not None else None
+        return RenderedDocument(pdf.name, pdf.read_bytes(), doc)
+
+    def log_print(self, document: str, ticket_id: int | None, visit_id: int | None, outcome: PrintOutcome) -> int:
+        """Record what a station's printer did with a document (the print log and the audit)."""
+        roles.require(self.role, "print_ticket" if document == "ticket" else "print_documents")
+        return paper.log_job(self.store, document, ticket_id, visit_id, outcome)
+
     def print_visit_document(self, document: str, visit_id: int, printer: str | None = None) -> PrintOutcome:
         roles.require(self.role, "print_documents")
         return paper.print_document(self.store, self.settings, document, visit_id=visit_id, printer=printer)[1]
@@ -302,7 +341,7 @@ class Clinic:
     def outbox_for(self, ma_lk: str) -> list[dict]:
         return [r for r in outbox.status(self.store) if r["ma_lk"] == ma_lk]
 
-    def search_icd10(self, text: str) -> list:
+    def search_icd10(self, text: str) -> list[icd10.Icd]:
         return icd10.search(self.store, text)
 
     def tickets_today(self, patient: Patient) -> list[Ticket]:

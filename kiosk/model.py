@@ -266,8 +266,20 @@ class Ticket:
 
     @property
     def label(self) -> str:
-        """What the ticket and the board show: ``K01-023``."""
-        return f"{self.department_code}-{self.number:03d}"
+        """What the ticket and the board show: ``K01-023`` (``K01-A07`` offline at station 1)."""
+        return f"{self.department_code}-{number_text(self.number)}"
+
+
+OFFLINE_SERIES = 10_000  # station N's offline check-ins are numbered N*10000 + 1, 2, …
+
+
+def number_text(number: int) -> str:
+    """A queue number as people read it: ``023``; an offline one by its station's letter: ``A07``."""
+    station, n = divmod(number, OFFLINE_SERIES)
+    if station == 0:
+        return f"{n:03d}"
+    prefix = chr(ord("A") + station - 1) if station <= 26 else f"S{station}-"
+    return f"{prefix}{n:02d}"
 
 
 class VisitStatus(enum.StrEnum):

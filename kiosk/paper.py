@@ -124,18 +124,29 @@ def output_dir(settings: Settings) -> Path:
 def print_document(store: Store, settings: Settings, document: str, *, ticket_id: int | None = None,
                    visit_id: int | None = None, printer: str | None = None) -> tuple[int, PrintOutcome]:
     """Render, dispatch and log; returns (job id, outcome). The PDF is kept for reprints."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S%f")
-    pdf = render(store, settings, document, ticket_id=ticket_id, visit_id=visit_id,
-                 out=output_dir(settings) / dt.date.today().isoformat() / f"{document}-{stamp}.pdf")
-    target = printer_for(settings, document) if printer is None else printer
-    if document == "ticket" and target.startswith("escpos-"):
-        ticket = checkin.get_ticket(store, ticket_id) if ticket_id is not None else None
-        assert ticket is not None
-        outcome = escpos_ticket(target, ticket_doc(store, settings, ticket), pdf, settings["printing.ticket_width_mm"])
-    else:
-        outcome = dispatch(pdf, target, copies=copies_for(settings, document))
+    pdf = render(store, settings, document, ticket_id=ticket_id, visit_id=visit_id, out=new_pdf_path(settings, document))
+    doc = None
+    if document == "ticket" and ticket_id is not None:
+        ticket = checkin.get_ticket(store, ticket_id)
+        doc = ticket_doc(store, settings, ticket) if ticket is not None else None
+    outcome = deliver(settings, document, pdf, doc=doc, printer=printer)
     job = log_job(store, document, ticket_id, visit_id, outcome)
     return job, dataclasses.replace(outcome, log_id=job)
+
+
+def new_pdf_path(settings: Settings, document: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S%f")
+    return output_dir(settings) / dt.date.today().isoformat() / f"{document}-{stamp}.pdf"
+
+
+def deliver(settings: Settings, document: str, pdf: Path, *, doc: TicketDoc | None = None,
+            printer: str | None = None) -> PrintOutcome:
+    """Send a rendered PDF to this station's printer for ``document`` (a ticket to an ESC/POS
+    printer is drawn from ``doc``)."""
+    target = printer_for(settings, document) if printer is None else printer
+    if document == "ticket" and target.startswith("escpos-") and doc is not None:
+        return escpos_ticket(target, doc, pdf, settings["printing.ticket_width_mm"])
+    return dispatch(pdf, target, copies=copies_for(settings, document))
 
 
 def escpos_ticket(target: str, doc: TicketDoc, pdf: Path, width_mm: int) -> PrintOutcome:

@@ -192,10 +192,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("backup.folder", STR, "",
            "Folder of the daily backups (best on another disk); empty = 'backups' next to the database"),
     Option("backup.keep", INT, 14, "How many daily backups to keep", minimum=1),
+    Option("server.url", STR, "", "The clinic server this station uses (https://HOST:PORT); empty = the store on "
+           "this PC. Set by clinic-kiosk enroll"),
+    Option("server.fingerprint", STR, "", "SHA-256 of the clinic server's certificate, pinned at enrolment"),
+    Option("server.listen", STR, "0.0.0.0:8443", "Where clinic-kiosk server listens (HOST:PORT)"),
+    Option("server.store", STR, "sqlite", "The server's store: sqlite (the database file) or postgresql",
+           choices=("sqlite", "postgresql")),
+    Option("server.postgresql", STR, "", "PostgreSQL connection string for server.store = postgresql "
+           "(e.g. host=db dbname=clinic user=clinic); the password from PGPASSWORD or ~/.pgpass"),
     Option("backup.daily", BOOL, True, "Take a backup automatically once a day (stations and the server)"),
 )
 
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
+SHARED_SECTIONS = ("facility", "queue", "billing")  # a remote station takes these from the clinic server
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -261,15 +270,33 @@ class Settings:
         self.paths = paths or app_paths()
         self._site = read_file(self.paths.site_config_file)
         self._user = read_file(self.paths.user_config_file)
+        self._server: dict[str, Any] = {}
+        self._run: dict[str, Any] = {}  # this run's command-line options (never saved)
+
+    def set_for_run(self, key: str, value: Any) -> None:
+        self._run[key] = OPTIONS_BY_KEY[key].validate(value, "command line")
+
+    def apply_server(self, values: dict[str, Any]) -> None:
+        """The clinic server's values of the settings every station must share (the facility, its
+        departments, services, fees): they win over this PC's files."""
+        self._server = {k: OPTIONS_BY_KEY[k].validate(v, "server") for k, v in values.items()
+                        if k in OPTIONS_BY_KEY and k.split(".")[0] in SHARED_SECTIONS}
+
+    def shared(self) -> dict[str, Any]:
+        return {o.key: self[o.key] for o in OPTIONS if o.key.split(".")[0] in SHARED_SECTIONS}
 
     def __getitem__(self, key: str) -> Any:
         option = OPTIONS_BY_KEY[key]
-        for layer in (self._user, self._site):
+        for layer in (self._run, self._server, self._user, self._site):
             if key in layer:
                 return copy.deepcopy(layer[key])
         return copy.deepcopy(option.default)
 
     def origin(self, key: str) -> str:
+        if key in self._run:
+            return "command line"
+        if key in self._server:
+            return "server"
         if key in self._user:
             return "user"
         if key in self._site:

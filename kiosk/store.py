@@ -221,6 +221,40 @@ def m005_consent(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_stations(db: sqlite_utils.Database) -> None:
+    """The clinic server's enrolled stations, their pairing codes, and which offline check-ins have
+    been taken in (once each)."""
+    db.executescript(
+        """
+        CREATE TABLE stations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            token_sha256 TEXT NOT NULL UNIQUE,
+            enrolled_at TEXT NOT NULL,
+            last_seen TEXT,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE pairing_codes (
+            code TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE offline_checkins (
+            station_id INTEGER NOT NULL REFERENCES stations(id),
+            local_id TEXT NOT NULL,
+            ticket_id INTEGER REFERENCES tickets(id),
+            outcome TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (station_id, local_id)
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -358,6 +392,13 @@ class Store:
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def data_version(self) -> int:
+        """Moves on whenever another connection (another thread or process) commits a change."""
+        try:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise self.translate(exc) from exc
 
     def journal_mode(self) -> str:
         return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk.model import number_text
 from printing.fonts import FONTS_DIR
 from printing.ticket import PRIORITY_LABELS, TicketDoc
 
@@ -22,7 +23,7 @@ def ticket_image(doc: TicketDoc, width_mm: int = 80) -> Image.Image:
     scale = width / 576
     lines: list[tuple[str, int, bool]] = [
         (doc.facility_name, int(26 * scale), True), ("PHIẾU SỐ THỨ TỰ / QUEUE TICKET", int(20 * scale), False),
-        (f"{doc.number:03d}", int(150 * scale), True), (doc.department, int(30 * scale), True),
+        (number_text(doc.number), int(150 * scale), True), (doc.department, int(30 * scale), True),
     ]
     if doc.room:
         lines.append((f"Phòng / Room {doc.room}", int(28 * scale), False))

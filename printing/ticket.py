@@ -10,6 +10,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.model import number_text
 from printing.fonts import register
 from printing.qr import draw_qr
 
@@ -55,7 +56,7 @@ def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
     c.drawCentredString(centre, y, "PHIẾU SỐ THỨ TỰ / QUEUE TICKET")
     y -= 22 * mm
     c.setFont(bold, 54 if width_mm >= 80 else 42)
-    c.drawCentredString(centre, y, f"{doc.number:03d}")
+    c.drawCentredString(centre, y, number_text(doc.number))
     y -= 8 * mm
     c.setFont(bold, 11 if width_mm >= 80 else 9)
     c.drawCentredString(centre, y, doc.department)

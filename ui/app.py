@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kiosk.errors import NoDisplayError, StoreError
+from kiosk.errors import KioskError, NoDisplayError
 from kiosk.facade import Clinic
 from kiosk.logs import install_excepthook
 from kiosk.settings import Settings
@@ -126,13 +126,18 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     register_qt_printer()
     _install_crash_dialog(settings.paths.crash_dir)
     try:
-        clinic = Clinic.open(settings, db_path, check=True)
-    except StoreError as exc:  # a damaged or unreachable database: say so, with the backup to restore
+        if settings["server.url"] and db_path is None:  # this PC is a station of the clinic server
+            from kiosk.remote import RemoteClinic
+
+            clinic = RemoteClinic.open(settings)
+        else:
+            clinic = Clinic.open(settings, db_path, check=True)
+    except KioskError as exc:  # a damaged database or no server: say so (with the backup to restore)
         log.error("station %s cannot open the database: %s", station, exc.en)
         from ui.i18n import tr
         from ui.qt import QMessageBox
 
-        QMessageBox.critical(None, tr("Không mở được cơ sở dữ liệu", "Cannot open the database"),
+        QMessageBox.critical(None, tr("Không mở được dữ liệu phòng khám", "Cannot open the clinic's data"),
                              tr(exc.vi, exc.en))
         return exc.exit_code
     _quit_on_signals(app)
@@ -158,7 +163,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
         window.showFullScreen()
     else:
         window.show()
-    log.info("station %s started (db schema %s)", station, clinic.store.schema_version())
+    log.info("station %s started (data: %s)", station, clinic.location)
     settle_memory()
     try:
         return app.exec()

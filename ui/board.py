@@ -9,7 +9,7 @@ import datetime as dt
 from kiosk.checkin import BoardState, Call
 from kiosk.clock import ClockVerdict
 from kiosk.facade import Clinic
-from kiosk.model import Role
+from kiosk.model import Role, number_text
 from kiosk.texts import vneid_guide
 from ui.background import run_in_background, wait_for_background
 from ui.housekeeping import Housekeeping
@@ -132,12 +132,12 @@ class BoardWindow(QMainWindow):
         self.state = state
         if state.calls:
             newest = state.calls[0]
-            self.current.setText(f"{newest.number:03d} → {tr('Phòng', 'Room')} {newest.room}")
+            self.current.setText(f"{number_text(newest.number)} → {tr('Phòng', 'Room')} {newest.room}")
             key = (newest.number, newest.department_code, newest.called_at)
             if self._last_call is not None and key != self._last_call:
                 self.announce(newest)
             self._last_call = key
-            self.recent.setText("\n".join(f"{c.number:03d} → {tr('Phòng', 'Room')} {c.room}" for c in state.calls[1:5]))
+            self.recent.setText("\n".join(f"{number_text(c.number)} → {tr('Phòng', 'Room')} {c.room}" for c in state.calls[1:5]))
         else:
             self.current.setText("—")
             self.recent.clear()
@@ -154,7 +154,7 @@ class BoardWindow(QMainWindow):
             for room in dep.get("rooms") or [""]:
                 numbers = state.next_numbers.get((dep["code"], room), [])
                 self.next_grid.addWidget(QLabel(f"{tr('Phòng', 'Room')} {room}"), row, 0)
-                self.next_grid.addWidget(QLabel(", ".join(f"{n:03d}" for n in numbers) or "—"), row, 1)
+                self.next_grid.addWidget(QLabel(", ".join(number_text(n) for n in numbers) or "—"), row, 1)
                 row += 1
             waiting = QLabel(tr(f"{dep['name']}: {state.waiting.get(dep['code'], 0)} người chờ",
                                 f"{dep.get('name_en', dep['name'])}: {state.waiting.get(dep['code'], 0)} waiting"))

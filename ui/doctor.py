@@ -11,7 +11,7 @@ from typing import Any
 from kiosk.checkin import QueueEntry
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
-from kiosk.model import HealthBook, Role
+from kiosk.model import HealthBook, Role, number_text
 from kiosk.visits import VisitNotFinalisable, quantity
 from printing.dispatch import PrintOutcome
 from ui.background import run_in_background, wait_for_background
@@ -269,7 +269,7 @@ class DoctorWindow(StationWindow):
         for e in entries:
             mark = {"called": "📣 ", "in_room": "▶ ", "skipped": "↷ "}.get(e.ticket.status.value, "")
             priority = " ★" if e.ticket.priority else ""
-            item = QListWidgetItem(f"{mark}{e.ticket.number:03d}  {e.patient_name}{priority}")
+            item = QListWidgetItem(f"{mark}{number_text(e.ticket.number)}  {e.patient_name}{priority}")
             item.setData(Qt.ItemDataRole.UserRole, e)
             self.queue.addItem(item)
             if e.ticket.id == current:
@@ -304,8 +304,8 @@ class DoctorWindow(StationWindow):
         self.health.show_book(book, self.lookup.card_check if self.lookup else None)
         self.load_form(self.visit["data"])
         self._set_form_enabled(True)
-        self.visit_status.setText(tr(f"Đang khám số {self.entry.ticket.number:03d} — bản nháp tự lưu",
-                                     f"Seeing number {self.entry.ticket.number:03d} — draft autosaves"))
+        self.visit_status.setText(tr(f"Đang khám số {number_text(self.entry.ticket.number)} — bản nháp tự lưu",
+                                     f"Seeing number {number_text(self.entry.ticket.number)} — draft autosaves"))
         self.refresh_queue()
 
     def _failed(self, exc: Exception) -> None:

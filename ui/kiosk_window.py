@@ -12,7 +12,7 @@ from kiosk.errors import KioskError
 from kiosk.facade import Clinic, UnknownPatient
 from kiosk.identify import identity_from_payload
 from kiosk.masking import mask_id, mask_name
-from kiosk.model import Identity, IdentitySource, Patient, Role
+from kiosk.model import Identity, IdentitySource, Patient, Role, number_text
 from kiosk.texts import vneid_guide
 from printing.dispatch import PrintOutcome
 from scanner.live import Scan
@@ -294,7 +294,7 @@ class KioskWindow(QMainWindow):
     def _checked_in(self, done: tuple[CheckIn, PrintOutcome]) -> None:
         checkin, outcome = done
         self.last_checkin, self.last_print = checkin, outcome
-        self.ticket_number.setText(f"{checkin.ticket.number:03d}")
+        self.ticket_number.setText(number_text(checkin.ticket.number))
         self.ticket_room.setText(tr(f"Mời đến phòng {checkin.ticket.room}", f"Please go to room {checkin.ticket.room}"))
         self.ticket_note.setText(tr("Mời nhận phiếu bên dưới", "Please take your ticket below") if outcome.printed
                                  else tr("Chưa in được phiếu — mời đến quầy tiếp đón để nhận phiếu",

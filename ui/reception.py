@@ -13,7 +13,7 @@ from kiosk.checkin import CheckIn
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
 from kiosk.identify import identity_from_payload
-from kiosk.model import DatePrecision, Identity, IdentitySource, Role
+from kiosk.model import DatePrecision, Identity, IdentitySource, Role, number_text
 from printing.dispatch import PrintOutcome
 from printing.ticket import PRIORITY_LABELS
 from scanner.live import Scan
@@ -394,7 +394,7 @@ class ReceptionWindow(StationWindow):
         checkin, outcome = done
         self.last_checkin, self.last_print = checkin, outcome
         ticket = checkin.ticket
-        self.ticket_label.setText(f"{ticket.number:03d}  ·  {ticket.department_code}  ·  "
+        self.ticket_label.setText(f"{number_text(ticket.number)}  ·  {ticket.department_code}  ·  "
                                   f"{tr('Phòng', 'Room')} {ticket.room or '—'}")
         notes = []
         if checkin.reprint:

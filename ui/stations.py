@@ -70,7 +70,7 @@ class StationWindow(QMainWindow):
             manage.clicked.connect(self.open_staff_admin)
             head.addWidget(manage)
         self.statusBar().showMessage(
-            tr("Cơ sở dữ liệu: ", "Database: ") + str(clinic.store.path)
+            tr("Cơ sở dữ liệu: ", "Database: ") + clinic.location
             + ("  ·  " + tr("DỮ LIỆU DEMO", "DEMO DATA") if demo else "")
         )
         self._clock = QTimer(self)

@@ -1,0 +1,135 @@
+"""Check-ins while the clinic server cannot be reached.
+
+Design (README, "Offline check-in"): every enrolled station owns a series of queue numbers for the
+times it cannot reach the server: station N numbers its offline check-ins N*10000 + 1, 2, … per
+department per day, shown as its letter and a number (station 1: ``A01``, ``A02``; the server's own
+numbers stay ``001``, ``002`` with no gap). Offline, a check-in takes the station's next number,
+prints the ticket with an "offline" mark and waits here, in a small SQLite file on this PC. When
+the server answers again, the station hands the check-ins in; the server files each once (by its
+local id) under that number, and only a number of that station's series. No two tickets can ever
+share a number; the queue is called in order of arrival, so an offline patient keeps their place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from kiosk import wire
+from kiosk.checkin import CheckIn
+from kiosk.errors import KioskError
+from kiosk.model import OFFLINE_SERIES, Identity, Ticket, TicketStatus
+from kiosk.settings import Settings
+from printing.dispatch import PrintOutcome
+
+
+class NoOfflineNumbers(KioskError):
+    """Offline, and this station cannot number a check-in."""
+
+
+class OfflineSpool:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.executescript("""
+            PRAGMA journal_mode=WAL;
+            CREATE TABLE IF NOT EXISTS counters (day TEXT NOT NULL, department_code TEXT NOT NULL,
+                last_number INTEGER NOT NULL, PRIMARY KEY (day, department_code));
+            CREATE TABLE IF NOT EXISTS station (id INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS pending (local_id TEXT PRIMARY KEY, item TEXT NOT NULL,
+                created_at TEXT NOT NULL, handed_in INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS prints (id INTEGER PRIMARY KEY, pdf TEXT NOT NULL, ticket TEXT NOT NULL);
+        """)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def set_station(self, station_id: int) -> None:
+        """The server's id of this station: its offline series (learnt at every connection)."""
+        with self._lock:
+            self._db.execute("DELETE FROM station")
+            self._db.execute("INSERT INTO station(id) VALUES (?)", (station_id,))
+
+    def station_id(self) -> int | None:
+        with self._lock:
+            row = self._db.execute("SELECT id FROM station").fetchone()
+        return int(row[0]) if row else None
+
+    def check_in(self, identity: Identity, department: dict, *, service: str = "", priority: str = "",
+                 local_id: str, now: dt.datetime | None = None) -> CheckIn:
+        from kiosk.server.registry import OfflineCheckIn
+
+        now = now or dt.datetime.now().replace(microsecond=0)
+        code = department["code"]
+        station_id = self.station_id()
+        if station_id is None:
+            raise NoOfflineNumbers("Mất kết nối máy chủ (máy này chưa từng kết nối được): hãy ghi số tay và báo CNTT",
+                                   "The server is unreachable (this station never reached it): write numbers by "
+                                   "hand and call IT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT INTO counters(day, department_code, last_number) VALUES (?, ?, 1) "
+                             "ON CONFLICT(day, department_code) DO UPDATE SET last_number = last_number + 1",
+                             (now.date().isoformat(), code))
+            n = self._db.execute("SELECT last_number FROM counters WHERE day = ? AND department_code = ?",
+                                 (now.date().isoformat(), code)).fetchone()[0]
+            if n >= OFFLINE_SERIES:
+                self._db.execute("ROLLBACK")
+                raise NoOfflineNumbers("Đã hết dãy số ngoại tuyến hôm nay", "No offline numbers left today")
+            number = station_id * OFFLINE_SERIES + n
+            item = OfflineCheckIn(local_id, identity, code, number, now, service, priority)
+            self._db.execute("INSERT INTO pending(local_id, item, created_at) VALUES (?, ?, ?)",
+                             (local_id, json.dumps(wire.dump(item), ensure_ascii=False), now.isoformat()))
+            self._db.execute("COMMIT")
+        rooms = list(department.get("rooms") or [])
+        ticket = Ticket(0, 0, now.date(), code, number, rooms[0] if len(rooms) == 1 else "", service, priority,
+                        TicketStatus.WAITING, now, "offline")
+        return CheckIn(ticket, False)
+
+    def pending(self) -> list:
+        from kiosk.server.registry import OfflineCheckIn
+
+        with self._lock:
+            rows = self._db.execute("SELECT item FROM pending WHERE handed_in = 0 ORDER BY created_at").fetchall()
+        return [wire.load(OfflineCheckIn, json.loads(r[0])) for r in rows]
+
+    def handed_in(self, local_ids: list[str]) -> None:
+        with self._lock:
+            self._db.executemany("UPDATE pending SET handed_in = 1 WHERE local_id = ?", [(i,) for i in local_ids])
+
+    def print_ticket(self, settings: Settings, ticket: Ticket) -> PrintOutcome:
+        """The offline ticket, drawn on this PC (no patient name; marked offline)."""
+        from dataclasses import replace
+
+        from kiosk import paper
+        from printing.ticket import TicketDoc, write_ticket
+
+        dep = settings.department(ticket.department_code) or {"name": ticket.department_code}
+        doc = TicketDoc(settings["facility.name"], settings["facility.code"], ticket.number, ticket.label,
+                        dep["name"], ticket.room, ticket.service or "NGOẠI TUYẾN / OFFLINE",
+                        ticket.issued_at or dt.datetime.now(), "", ticket.priority, "")
+        pdf = write_ticket(doc, paper.new_pdf_path(settings, "ticket"), settings["printing.ticket_width_mm"])
+        outcome = paper.deliver(settings, "ticket", pdf, doc=doc)
+        with self._lock:
+            job = self._db.execute("INSERT INTO prints(pdf, ticket) VALUES (?, ?)",
+                                   (str(pdf), json.dumps(wire.dump(doc), ensure_ascii=False))).lastrowid
+        return replace(outcome, log_id=-int(job))
+
+    def reprint(self, settings: Settings, job_id: int) -> PrintOutcome:
+        from dataclasses import replace
+
+        from kiosk import paper
+        from printing.ticket import TicketDoc
+
+        with self._lock:
+            row = self._db.execute("SELECT pdf, ticket FROM prints WHERE id = ?", (-job_id,)).fetchone()
+        if row is None:
+            raise KioskError("Không còn phiếu này", "That ticket is gone")
+        outcome = paper.deliver(settings, "ticket", Path(row[0]), doc=wire.load(TicketDoc, json.loads(row[1])))
+        return replace(outcome, log_id=job_id)

@@ -1,0 +1,251 @@
+"""The clinic server's HTTP API (Flask, served by cheroot over TLS; see run.py).
+
+- ``POST /api/v1/enroll``: a station's pairing proof → its token (tls.py explains the proofs).
+- ``POST /api/v1/call/<use case>``: ``{"args": {...}}`` → ``{"result": ...}`` (kiosk.wire), or
+  ``{"error": {"type", "vi", "en", "exit_code"}}`` with HTTP 400/403/401.
+- ``POST /api/v1/sign-in``: a staff member signs in at a staff station → a session token.
+- ``GET /api/v1/changes?since=N&timeout=S``: long-poll; answers as soon as the queue changed.
+- ``GET /api/v1/settings``: the settings every station shares (facility, departments, …).
+- ``POST /api/v1/offline/take-in``: check-ins a station made while it could not reach the server,
+  numbered from its own series (kiosk.offline), handed in when it is back; each taken in once.
+
+Every request but enrolment carries ``Authorization: Bearer <station token>``; staff stations add
+``X-Clinic-Session``. The role of a request is the station's machine role (kiosk, board) or the
+signed-in user's; the gate in api.py and the facade's own role checks both apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import logging
+import secrets
+import threading
+import time
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from kiosk import roles, staff, wire
+from kiosk.errors import BadInput, KioskError
+from kiosk.facade import Clinic
+from kiosk.model import Role, StaffUser
+from kiosk.server import registry
+from kiosk.server.api import EXPOSED
+
+log = logging.getLogger("kiosk.server")
+
+SESSION_HOURS = 12
+LONG_POLL_MAX_S = 30.0
+
+
+class ChangeFeed:
+    """A version number that moves on every change to the queue; waiters wake at once. Writes by
+    other processes on the same SQLite file (the CLI) are seen through ``PRAGMA data_version``."""
+
+    def __init__(self, clinic: Clinic, poll_s: float = 0.1) -> None:
+        self.version = 1
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._clinic = clinic
+        self._poll_s = poll_s
+        self._thread = threading.Thread(target=self._watch, name="change-feed", daemon=True)
+        self._thread.start()
+
+    def bump(self) -> None:
+        with self._cond:
+            self.version += 1
+            self._cond.notify_all()
+
+    def wait(self, since: int, timeout: float) -> int:
+        with self._cond:
+            self._cond.wait_for(lambda: self.version != since or self._stop.is_set(), timeout=timeout)
+            return self.version
+
+    def _watch(self) -> None:
+        last = None
+        while not self._stop.wait(self._poll_s):
+            try:
+                seen = self._clinic.store.data_version()
+            except KioskError:
+                continue
+            if last is not None and seen != last:
+                self.bump()
+            last = seen
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+
+
+@dataclass
+class Session:
+    user: StaffUser
+    station_id: int
+    expires: float
+    token: str = field(repr=False, default="")
+
+
+class Sessions:
+    """Signed-in staff, by the SHA-256 of their session token (kept in memory: a server restart
+    asks everyone to sign in again)."""
+
+    def __init__(self) -> None:
+        self._by_digest: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def open(self, user: StaffUser, station_id: int) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._by_digest[hashlib.sha256(token.encode()).hexdigest()] = Session(
+                user, station_id, time.monotonic() + SESSION_HOURS * 3600)
+        return token
+
+    def get(self, token: str, station_id: int) -> Session | None:
+        with self._lock:
+            found = self._by_digest.get(hashlib.sha256(token.encode()).hexdigest())
+        if found is None or found.station_id != station_id or found.expires < time.monotonic():
+            return None
+        return found
+
+    def close(self, token: str) -> None:
+        with self._lock:
+            self._by_digest.pop(hashlib.sha256(token.encode()).hexdigest(), None)
+
+
+def _error(exc: KioskError, status: int) -> tuple[Response, int]:
+    return jsonify({"error": {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en,
+                              "exit_code": exc.exit_code}}), status
+
+
+def _status_for(exc: KioskError) -> int:
+    if isinstance(exc, roles.AccessDenied):
+        return 403
+    if isinstance(exc, registry.NotEnrolled):
+        return 401
+    return 400
+
+
+def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
+    app = Flask("clinic-kiosk-server")
+    sessions = Sessions()
+    app.config["sessions"] = sessions
+
+    def station() -> registry.Station:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise registry.NotEnrolled("Máy trạm chưa được ghép nối", "The station is not enrolled")
+        return registry.station_for(clinic.store, header[7:])
+
+    def acting(st: registry.Station, *, session_free: bool = False) -> Clinic:
+        if st.machine_role is not None:
+            return clinic.session(st.machine_role, f"{st.kind}:{st.name}")
+        token = request.headers.get("X-Clinic-Session", "")
+        found = sessions.get(token, st.id) if token else None
+        if found is None:
+            if session_free:
+                return clinic.session(Role.BOARD, f"{st.kind}:{st.name}")  # reads nothing personal
+            raise roles.AccessDenied(Role.BOARD, "sign_in")
+        return clinic.session(found.user.role, found.user.username, found.user)
+
+    @app.errorhandler(KioskError)
+    def kiosk_error(exc: KioskError):  # noqa: ANN202
+        return _error(exc, _status_for(exc))
+
+    @app.get("/api/v1/hello")
+    def hello() -> Response:
+        return jsonify({"server": "clinic-kiosk", "fingerprint": fingerprint,
+                        "time": dt.datetime.now().isoformat(timespec="seconds")})
+
+    @app.post("/api/v1/enroll")
+    def enroll() -> Response:
+        body = request.get_json(silent=True) or {}
+        st, token, server_proof = registry.enroll(clinic.store, fingerprint, str(body.get("nonce", "")),
+                                                  str(body.get("proof", "")))
+        log.info("station enrolled: %s (%s)", st.name, st.kind)
+        return jsonify({"token": token, "station": st.name, "kind": st.kind, "server_proof": server_proof})
+
+    @app.get("/api/v1/settings")
+    def shared_settings() -> Response:
+        st = station()
+        return jsonify({"settings": wire.dump(clinic.settings.shared()), "station": st.name, "kind": st.kind,
+                        "station_id": st.id})
+
+    @app.post("/api/v1/sign-in")
+    def sign_in() -> Response:
+        st = station()
+        if st.machine_role is not None:
+            raise roles.AccessDenied(st.machine_role, "sign_in")
+        body = request.get_json(silent=True) or {}
+        user = staff.authenticate(clinic.store, str(body.get("username", "")), str(body.get("password", "")))
+        token = sessions.open(user, st.id)
+        return jsonify({"session": token, "user": wire.dump(user)})
+
+    @app.post("/api/v1/sign-out")
+    def sign_out() -> Response:
+        st = station()
+        view = acting(st)
+        view.sign_out()
+        sessions.close(request.headers.get("X-Clinic-Session", ""))
+        return jsonify({"ok": True})
+
+    @app.post("/api/v1/unlock")
+    def unlock() -> Response:
+        view = acting(station())
+        pin = str((request.get_json(silent=True) or {}).get("pin", ""))
+        return jsonify({"result": view.signed_in is not None and staff.unlock(clinic.store, view.signed_in.username,
+                                                                                pin)})
+
+    @app.post("/api/v1/call/<name>")
+    def call(name: str) -> Response:
+        exposed = EXPOSED.get(name)
+        if exposed is None or name in ("unlock", "sign_out"):
+            raise BadInput(f"Không có chức năng {name}", f"No use case {name}")
+        st = station()
+        view = acting(st, session_free=exposed.session_free)
+        if exposed.gate is not None:
+            roles.require(view.role, exposed.gate)
+        method = getattr(view, name)
+        hints = typing.get_type_hints(getattr(Clinic, name))
+        signature = inspect.signature(getattr(Clinic, name))
+        raw = (request.get_json(silent=True) or {}).get("args", {})
+        args = {}
+        for param in list(signature.parameters)[1:]:
+            if param in raw:
+                args[param] = wire.load(hints.get(param, Any), raw[param])
+        if name in ("lookup", "retry_pending_card_checks") and "staff" in args:
+            args["staff"] = view.lookup_staff()  # the signed-in user's, never what the station sent
+        result = method(**args)
+        if exposed.changes:
+            feed.bump()
+        return jsonify({"result": wire.dump(result)})
+
+    @app.get("/api/v1/changes")
+    def changes() -> Response:
+        station()
+        since = int(request.args.get("since", "0") or 0)
+        timeout = min(float(request.args.get("timeout", "25") or 25), LONG_POLL_MAX_S)
+        return jsonify({"version": feed.wait(since, timeout)})
+
+    @app.post("/api/v1/offline/take-in")
+    def take_in() -> Response:
+        st = station()
+        view = acting(st)
+        roles.require(view.role, "check_in")
+        items = [wire.load(registry.OfflineCheckIn, item) for item in (request.get_json(silent=True) or {})
+                 .get("items", [])]
+        results = [registry.take_in(clinic.store, st, view.department(item.department_code), item) for item in items]
+        if results:
+            feed.bump()
+        return jsonify({"results": wire.dump(results)})
+
+    @app.after_request
+    def seen(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

@@ -1,0 +1,148 @@
+"""The server's stations: pairing codes, enrolment, tokens, the numbers each station keeps for
+offline check-ins, and taking those check-ins in when the station is back (once each)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from kiosk import checkin, patients
+from kiosk.errors import BadInput, KioskError
+from kiosk.model import OFFLINE_SERIES, Identity, Role, Ticket
+from kiosk.server import tls
+from kiosk.store import Store
+
+KINDS = ("reception", "doctor", "kiosk", "board")
+MACHINE_ROLES = {"kiosk": Role.KIOSK, "board": Role.BOARD}  # these run without a person signed in
+PAIRING_MINUTES = 15
+
+
+class NotEnrolled(KioskError):
+    """The station's token is unknown or disabled: it must be enrolled (again)."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Station:
+    id: int
+    name: str
+    kind: str
+
+    @property
+    def machine_role(self) -> Role | None:
+        return MACHINE_ROLES.get(self.kind)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+def new_pairing(store: Store, kind: str, name: str, minutes: int = PAIRING_MINUTES) -> str:
+    if kind not in KINDS:
+        raise BadInput(f"Loại máy trạm phải là {', '.join(KINDS)}", f"The station kind must be one of {', '.join(KINDS)}")
+    if not name.strip():
+        raise BadInput("Cần tên máy trạm", "A station name is needed")
+    code = tls.new_code()
+    with store.transaction() as db:
+        db.execute("DELETE FROM pairing_codes WHERE expires_at < ? OR used = 1", (_now().isoformat(),))
+        db.execute("INSERT INTO pairing_codes(code, kind, name, expires_at) VALUES (?, ?, ?, ?)",
+                   (code, kind, name.strip(), (_now() + dt.timedelta(minutes=minutes)).isoformat()))
+    return code
+
+
+def enroll(store: Store, fingerprint: str, nonce: str, proof: str) -> tuple[Station, str, str]:
+    """Check a station's pairing proof; returns (station, its token, the server's proof)."""
+    with store.transaction() as db:
+        rows = db.execute("SELECT code, kind, name FROM pairing_codes WHERE used = 0 AND expires_at >= ?",
+                          (_now().isoformat(),)).fetchall()
+        for code, kind, name in rows:
+            if tls.same(tls.proof(code, "enroll", fingerprint, nonce), proof):
+                break
+        else:
+            raise NotEnrolled("Mã ghép nối sai hoặc đã hết hạn (hoặc có máy chen giữa đường truyền)",
+                              "Wrong or expired pairing code (or a machine in the middle)")
+        token = secrets.token_urlsafe(32)
+        db.execute("UPDATE pairing_codes SET used = 1 WHERE code = ?", (code,))
+        db.execute("UPDATE stations SET active = 0, name = name || '#' || id WHERE name = ?", (name,))
+        cursor = db.execute("INSERT INTO stations(name, kind, token_sha256, enrolled_at) VALUES (?, ?, ?, ?)",
+                            (name, kind, _digest(token), _now().isoformat(timespec="seconds")))
+        station = Station(cursor.lastrowid, name, kind)
+    from kiosk import audit
+
+    audit.append(store, "server", "station.enroll", detail=f"{station.name} ({station.kind})")
+    return station, token, tls.proof(code, "server", fingerprint, nonce)
+
+
+def station_for(store: Store, token: str) -> Station:
+    row = store.conn.execute("SELECT id, name, kind FROM stations WHERE token_sha256 = ? AND active = 1",
+                             (_digest(token),)).fetchone()
+    if row is None:
+        raise NotEnrolled("Máy trạm chưa được ghép nối với máy chủ (hoặc đã bị gỡ)",
+                          "This station is not enrolled with the server (or was removed)")
+    return Station(*row)
+
+
+def all_stations(store: Store) -> list[dict]:
+    rows = store.conn.execute("SELECT id, name, kind, enrolled_at, last_seen, active FROM stations ORDER BY id")
+    return [dict(zip(("id", "name", "kind", "enrolled_at", "last_seen", "active"), r, strict=True)) for r in rows]
+
+
+def disable(store: Store, name: str) -> None:
+    with store.transaction() as db:
+        if db.execute("UPDATE stations SET active = 0 WHERE name = ?", (name,)).rowcount == 0:
+            raise BadInput(f"Không có máy trạm {name}", f"No station {name}")
+
+
+# -- offline check-ins ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OfflineCheckIn:
+    local_id: str  # the station's own id for it: taking it in twice gives the same answer
+    identity: Identity
+    department_code: str
+    number: int
+    issued_at: dt.datetime
+    service: str = ""
+    priority: str = ""
+
+
+@dataclass(frozen=True)
+class TakenIn:
+    local_id: str
+    outcome: str  # "accepted", "already_checked_in" (the patient had a ticket: that one stands), "refused"
+    ticket: Ticket | None
+    message_vi: str = ""
+    message_en: str = ""
+
+
+def take_in(store: Store, station: Station, department: dict, item: OfflineCheckIn) -> TakenIn:
+    """One check-in made while the station was offline, handed in now."""
+    done = store.conn.execute("SELECT ticket_id, outcome FROM offline_checkins WHERE station_id = ? AND local_id = ?",
+                              (station.id, item.local_id)).fetchone()
+    if done is not None:
+        return TakenIn(item.local_id, done[1], checkin.get_ticket(store, done[0]) if done[0] else None)
+    if item.number // OFFLINE_SERIES != station.id:
+        outcome = TakenIn(item.local_id, "refused", None, f"Số {item.number} không thuộc dãy số của máy trạm này",
+                          f"Number {item.number} is not in this station's offline series")
+    else:
+        patient = patients.register(store, item.identity) if item.identity.full_name else patients.find(
+            store, id_number=item.identity.id_number, card_number=item.identity.card_number)
+        if patient is None:
+            outcome = TakenIn(item.local_id, "refused", None, "Không xác định được người bệnh",
+                              "The patient could not be identified")
+        else:
+            result = checkin.check_in(store, patient.id, department, service=item.service, priority=item.priority,
+                                      station=f"{station.name} (offline)", card_pending=True, now=item.issued_at,
+                                      number=item.number)
+            outcome = TakenIn(item.local_id, "already_checked_in" if result.reprint else "accepted", result.ticket)
+    with store.transaction() as db:
+        db.execute("INSERT OR IGNORE INTO offline_checkins(station_id, local_id, ticket_id, outcome, received_at) "
+                   "VALUES (?, ?, ?, ?, ?)", (station.id, item.local_id, outcome.ticket.id if outcome.ticket else None,
+                                              outcome.outcome, _now().isoformat(timespec="seconds")))
+    return outcome

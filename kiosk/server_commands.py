@@ -1,0 +1,143 @@
+"""``clinic-kiosk server`` (run it; pair, list and remove stations) and ``clinic-kiosk enroll`` (on a
+station: pair this PC with the server once, pinning its certificate)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import signal
+import threading
+from urllib.parse import urlsplit
+
+import requests
+
+from kiosk.errors import BadInput, KioskError
+from kiosk.settings import Settings
+
+
+def _listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise BadInput(f"--listen phải có dạng HOST:PORT, không phải {text!r}", f"--listen needs HOST:PORT, not {text!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def open_server_clinic(settings: Settings):  # noqa: ANN201 - kiosk.facade.Clinic
+    from kiosk.facade import Clinic
+
+    if settings["server.store"] == "postgresql":
+        from kiosk.pgstore import open_pg_store
+
+        return Clinic(settings, open_pg_store(settings["server.postgresql"]))
+    return Clinic.open(settings, check=True)
+
+
+def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.server.run import start_server
+
+    host, port = _listen(args.listen or settings["server.listen"])
+    clinic = open_server_clinic(settings)
+    clinic.gateway()  # the BHXH gateway (and its credentials) live here only
+    server = start_server(clinic, host, port)
+    print(f"clinic-kiosk server: {server.url.replace('127.0.0.1', host) if host not in ('0.0.0.0', '::') else server.url}")
+    print(f"chứng chỉ / certificate SHA-256: {server.fingerprint}")
+    print("ghép nối máy trạm / pair a station: clinic-kiosk server pair --kind reception|doctor|kiosk|board "
+          "--name NAME", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    clinic.close()
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.server import registry
+
+    clinic = open_server_clinic(settings)
+    try:
+        code = registry.new_pairing(clinic.store, args.kind, args.name, args.minutes)
+    finally:
+        clinic.close()
+    print(f"mã ghép nối / pairing code: {code}  ({args.kind} {args.name}, {args.minutes} phút / min)")
+    print(f"trên máy trạm / on the station: clinic-kiosk enroll --server https://THIS-PC:PORT --code {code}")
+    return 0
+
+
+def cmd_stations(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.server import registry
+
+    clinic = open_server_clinic(settings)
+    try:
+        if args.remove:
+            registry.disable(clinic.store, args.remove)
+            print(f"đã gỡ / removed: {args.remove}")
+            return 0
+        for row in registry.all_stations(clinic.store):
+            print(json.dumps(row, ensure_ascii=False))
+    finally:
+        clinic.close()
+    return 0
+
+
+def enroll(settings: Settings, url: str, code: str) -> dict:
+    """Pair this PC with the server at ``url`` using the code shown there; pins its certificate."""
+    from kiosk.remote import pinned_session, save_token
+    from kiosk.server import tls
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise BadInput("Địa chỉ máy chủ phải là https://HOST:PORT", "The server address must be https://HOST:PORT")
+    try:
+        fingerprint = tls.fingerprint_of_server(parts.hostname, parts.port or 443)
+    except OSError as exc:
+        raise KioskError(f"Không kết nối được {url}: {exc}", f"Cannot reach {url}: {exc}") from exc
+    nonce = secrets.token_hex(16)
+    session = pinned_session(fingerprint)
+    try:
+        response = session.post(url.rstrip("/") + "/api/v1/enroll", timeout=10,
+                                json={"nonce": nonce, "proof": tls.proof(code, "enroll", fingerprint, nonce)})
+        answer = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise KioskError(f"Máy chủ không trả lời đúng: {type(exc).__name__}",
+                         f"The server did not answer properly: {type(exc).__name__}") from exc
+    finally:
+        session.close()
+    if "error" in answer:
+        raise KioskError(answer["error"]["vi"], answer["error"]["en"])
+    if not tls.same(answer.get("server_proof", ""), tls.proof(code, "server", fingerprint, nonce)):
+        raise KioskError("Máy chủ không chứng minh được mã ghép nối: có thể có máy chen giữa. Không ghép nối.",
+                         "The server could not prove the pairing code: possibly a machine in the middle. Not paired.")
+    settings.set_user("server.url", url.rstrip("/"))
+    settings.set_user("server.fingerprint", fingerprint)
+    save_token(settings, answer["token"])
+    return {"station": answer["station"], "kind": answer["kind"], "server": url, "fingerprint": fingerprint}
+
+
+def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    done = enroll(settings, args.server, args.code)
+    print(f"đã ghép nối / enrolled: {done['station']} ({done['kind']}) với / with {done['server']}; "
+          f"chứng chỉ / certificate {done['fingerprint'][:16]}…")
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    server = commands.add_parser("server", help="run the clinic server (the store and the gateway for every "
+                                                "station on the LAN); pair and list stations")
+    server.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default: server.listen)")
+    server.set_defaults(handler=cmd_server)
+    sub = server.add_subparsers(dest="server_command", metavar="ACTION")
+    pair = sub.add_parser("pair", help="print a one-time code to enrol a station")
+    pair.add_argument("--kind", required=True, choices=("reception", "doctor", "kiosk", "board"))
+    pair.add_argument("--name", required=True, help="the station's name, e.g. desk-1, room-101")
+    pair.add_argument("--minutes", type=int, default=15, help="how long the code is valid")
+    pair.set_defaults(handler=cmd_pair)
+    stations = sub.add_parser("stations", help="list the enrolled stations (JSON lines)")
+    stations.add_argument("--remove", metavar="NAME", help="remove (disable) this station")
+    stations.set_defaults(handler=cmd_stations)
+    enroll_cmd = commands.add_parser("enroll", help="pair this PC with the clinic server (once)")
+    enroll_cmd.add_argument("--server", required=True, metavar="URL", help="https://HOST:PORT of the server")
+    enroll_cmd.add_argument("--code", required=True, help="the pairing code shown on the server")
+    enroll_cmd.set_defaults(handler=cmd_enroll)

@@ -1,0 +1,97 @@
+"""One contract, two implementations: every use case a station runs gives the same answers through
+the core's facade in-process and through the clinic server over HTTPS (kiosk.remote), with the same
+role limits. (The PostgreSQL store runs the same contract: tests/kiosk/test_pgstore.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.card_codes import Decision
+from kiosk.errors import KioskError
+from kiosk.facade import UnknownPatient
+from kiosk.identify import identity_from_payload
+from kiosk.model import Identity, IdentitySource, TicketStatus
+from kiosk.roles import AccessDenied
+from scanner.payloads import parse_payload
+from tests.kiosk.clinic_world import World
+
+
+@pytest.fixture(params=["local", "remote"])
+def world(request, tmp_path: Path, sandbox) -> Iterator[World]:
+    w = World(tmp_path, sandbox.url, request.param)
+    yield w
+    w.close()
+
+
+def _person(sandbox, state: str = "000"):
+    return next(p for p in sandbox.world.people if p.card_state == state)
+
+
+def run_contract(world: World, sandbox) -> None:
+    reception, doctor = world.station("reception"), world.station("doctor")
+    kiosk, board = world.station("kiosk"), world.station("board")
+    person = _person(sandbox)
+    # reception: scan → patient → card and health book → ticket
+    patient = reception.identify(identity_from_payload(parse_payload(person.cccd_qr)))
+    assert patient.id is not None and patient.full_name.casefold() == person.full_name.casefold()
+    assert reception.identify(Identity(IdentitySource.MANUAL, id_number=person.id_number)).id == patient.id
+    with pytest.raises(UnknownPatient):
+        reception.identify(Identity(IdentitySource.MANUAL, id_number="001099999999"))
+    found = reception.lookup(patient, reception.lookup_staff())
+    assert found.card_check.decision is Decision.USABLE and found.card_check.card is not None
+    assert any(v.diagnoses for v in found.health_book.visits) or found.health_book.notices == []
+    first = reception.check_in(found.patient, "K01", card_check=found.card_check)
+    assert first.ticket.number == 1 and not first.reprint and first.ticket.status is TicketStatus.WAITING
+    again = reception.check_in(found.patient, "K01", card_check=found.card_check)
+    assert again.reprint and again.ticket.number == 1
+    printed = reception.print_ticket(first.ticket)
+    assert printed.pdf_path.exists() and printed.log_id > 0
+    assert [t.number for t in reception.tickets_today(found.patient)] == [1]
+    # kiosk: a second patient checks in alone; no card or history reading
+    other = [p for p in sandbox.world.people if p.card_state == "000"][1]
+    walk_in = kiosk.identify(identity_from_payload(parse_payload(other.cccd_qr)))
+    assert kiosk.check_in(walk_in, "K01").ticket.number == 2
+    with pytest.raises(AccessDenied):
+        kiosk.lookup(walk_in, reception.lookup_staff())
+    # the board: numbers only
+    state = board.board_state()
+    assert state.waiting == {"K01": 2} and sorted(sum(state.next_numbers.values(), [])) == [1, 2]
+    with pytest.raises(AccessDenied):
+        board.check_in(walk_in, "K01")
+    # the doctor's room
+    with pytest.raises(AccessDenied):
+        reception.call_next("K01", first.ticket.room)
+    called = doctor.call_next("K01", first.ticket.room)
+    assert called.number == 1 and called.status is TicketStatus.CALLED
+    assert board.board_state().calls[0].number == 1
+    queue = doctor.room_queue("K01", called.room)
+    assert queue[0].ticket.id == called.id and queue[0].patient_name
+    visit = doctor.start_visit(called, found.card_check.card, "001234/HN-CCHN")
+    data = visit["data"]
+    data.update({"reason": "Ho", "diagnoses": [{"code": "J00", "name": "Viêm mũi họng cấp", "is_main": True}],
+                 "prescription": [{"name": "Paracetamol", "strength": "500mg", "dose": 1, "times_per_day": 3,
+                                   "days": 3, "quantity": 9, "unit_price": 500}],
+                 "re_exam_on": (dt.date.today() + dt.timedelta(days=7)).isoformat()})
+    doctor.save_visit_draft(visit["id"], data)
+    assert [c.code for c in doctor.search_icd10("J00")][:1] == ["J00"]
+    final = doctor.finalise_visit(visit["id"])
+    assert final["status"] == "final"
+    with pytest.raises(KioskError, match="already finalised"):
+        doctor.finalise_visit(visit["id"])
+    assert {r["kind"] for r in doctor.outbox_for(final["ma_lk"])} == {"checkin", "claim"}
+    sent = doctor.send_outbox()
+    assert sent.get("sent", 0) >= 2
+    slip = doctor.print_visit_document("prescription", visit["id"])
+    assert slip.pdf_path.exists() and slip.pdf_path.read_bytes().startswith(b"%PDF")
+    book = doctor.cached_health_book(found.patient)
+    assert book.patient.id == patient.id
+    with pytest.raises(AccessDenied):
+        doctor.add_staff("x", "Người Thử", "001099012345", "receptionist", "secret-pass-1", None)
+
+
+def test_the_same_contract_holds_for_both_facades(world: World, sandbox) -> None:
+    run_contract(world, sandbox)
