@@ -195,7 +195,7 @@ class Clinic:
         return found
 
     def patient(self, patient_id: int) -> Patient:
-        roles.require(self.role, "read_queue")
+        roles.require(self.role, "identify")  # not the board: it shows numbers, never who they are
         found = patients.get(self.store, patient_id)
         if found is None:
             raise UnknownPatient(f"Không có người bệnh {patient_id}", f"No patient {patient_id}")

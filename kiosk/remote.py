@@ -228,10 +228,13 @@ class RemoteClinic:
             self.clock_skew_s = (dt.datetime.now(dt.UTC) - server_time).total_seconds()
         except (TypeError, ValueError):
             pass
-        if not self.online:
-            self.online = True
-            if self._on_connection:
-                self._on_connection(True)
+        self._back_online()
+
+    def _back_online(self) -> None:
+        with self._lock:
+            was, self.online = self.online, True
+        if not was and self._on_connection:
+            self._on_connection(True)
 
     def _reconnect_loop(self) -> None:
         while not self._closed.wait(2.0):
@@ -245,10 +248,9 @@ class RemoteClinic:
                 self.hand_in_offline()
             except ServerUnavailable:
                 continue
-            with self._lock:
-                self.online = True
-            if self._on_connection:
-                self._on_connection(True)
+            except KioskError as exc:  # e.g. the session ended: the check-ins wait for the next sign-in
+                log.warning("offline check-ins not handed in yet: %s", exc.en)
+            self._back_online()
             return
 
     # -- session -----------------------------------------------------------------------------
@@ -261,6 +263,11 @@ class RemoteClinic:
         user = wire.load(StaffUser, answer["user"])
         self.signed_in = user
         self.act_as(user.role, user.username)
+        if self.spool.pending():
+            try:
+                self.hand_in_offline()
+            except KioskError as exc:
+                log.warning("offline check-ins not handed in yet: %s", exc.en)
         return user
 
     def unlock(self, pin: str) -> bool:

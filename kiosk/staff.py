@@ -54,6 +54,15 @@ def get(store: Store, username: str) -> StaffUser:
     return StaffUser(row[0], row[1], row[2], row[3], Role(row[4]), bool(row[5]))
 
 
+def active_user(store: Store, username: str) -> StaffUser | None:
+    """The account if it still exists and is active (a disabled account's sessions end with it)."""
+    try:
+        user = get(store, username)
+    except BadInput:
+        return None
+    return user if user.active else None
+
+
 def has_admin(store: Store) -> bool:
     return store.conn.execute("SELECT 1 FROM staff WHERE active = 1 AND role = 'admin'").fetchone() is not None
 

@@ -223,8 +223,8 @@ def m005_consent(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m006_stations(db: sqlite_utils.Database) -> None:
-    """The clinic server's enrolled stations, their pairing codes, and which offline check-ins have
-    been taken in (once each)."""
+    """The clinic server's enrolled stations, their pairing codes, staff sessions (by the digest of
+    their token; they outlive a server restart), and which offline check-ins have been taken in."""
     db.executescript(
         """
         CREATE TABLE stations (
@@ -242,6 +242,12 @@ def m006_stations(db: sqlite_utils.Database) -> None:
             name TEXT NOT NULL,
             expires_at TEXT NOT NULL,
             used INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE sessions (
+            token_sha256 TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            station_id INTEGER NOT NULL REFERENCES stations(id),
+            expires_at TEXT NOT NULL
         );
         CREATE TABLE offline_checkins (
             station_id INTEGER NOT NULL REFERENCES stations(id),

@@ -22,7 +22,7 @@ EXPOSED: dict[str, Exposed] = {
     "sign_out": Exposed(None),
     # patients, cards, health book
     "identify": Exposed("identify"),
-    "patient": Exposed("read_queue"),
+    "patient": Exposed("identify"),
     "lookup": Exposed("view_health_book"),
     "lookup_staff": Exposed("lookup_card"),
     "cached_health_book": Exposed("view_health_book"),

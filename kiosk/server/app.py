@@ -22,9 +22,7 @@ import inspect
 import logging
 import secrets
 import threading
-import time
 import typing
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -82,39 +80,37 @@ class ChangeFeed:
             self._cond.notify_all()
 
 
-@dataclass
-class Session:
-    user: StaffUser
-    station_id: int
-    expires: float
-    token: str = field(repr=False, default="")
-
-
 class Sessions:
-    """Signed-in staff, by the SHA-256 of their session token (kept in memory: a server restart
-    asks everyone to sign in again)."""
+    """Signed-in staff, stored by the SHA-256 of their session token (a restart of the server keeps
+    everyone signed in; a session ends on sign-out, after SESSION_HOURS, or with its account)."""
 
-    def __init__(self) -> None:
-        self._by_digest: dict[str, Session] = {}
-        self._lock = threading.Lock()
+    def __init__(self, clinic: Clinic) -> None:
+        self.store = clinic.store
+
+    @staticmethod
+    def _digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
 
     def open(self, user: StaffUser, station_id: int) -> str:
         token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._by_digest[hashlib.sha256(token.encode()).hexdigest()] = Session(
-                user, station_id, time.monotonic() + SESSION_HOURS * 3600)
+        expires = dt.datetime.now() + dt.timedelta(hours=SESSION_HOURS)
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE expires_at < ?", (dt.datetime.now().isoformat(),))
+            db.execute("INSERT INTO sessions(token_sha256, username, station_id, expires_at) VALUES (?, ?, ?, ?)",
+                       (self._digest(token), user.username, station_id, expires.isoformat()))
         return token
 
-    def get(self, token: str, station_id: int) -> Session | None:
-        with self._lock:
-            found = self._by_digest.get(hashlib.sha256(token.encode()).hexdigest())
-        if found is None or found.station_id != station_id or found.expires < time.monotonic():
+    def get(self, token: str, station_id: int) -> StaffUser | None:
+        row = self.store.conn.execute("SELECT username FROM sessions WHERE token_sha256 = ? AND station_id = ? "
+                                      "AND expires_at >= ?", (self._digest(token), station_id,
+                                                              dt.datetime.now().isoformat())).fetchone()
+        if row is None:
             return None
-        return found
+        return staff.active_user(self.store, row[0])
 
     def close(self, token: str) -> None:
-        with self._lock:
-            self._by_digest.pop(hashlib.sha256(token.encode()).hexdigest(), None)
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (self._digest(token),))
 
 
 def _error(exc: KioskError, status: int) -> tuple[Response, int]:
@@ -132,7 +128,7 @@ def _status_for(exc: KioskError) -> int:
 
 def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
     app = Flask("clinic-kiosk-server")
-    sessions = Sessions()
+    sessions = Sessions(clinic)
     app.config["sessions"] = sessions
 
     def station() -> registry.Station:
@@ -145,12 +141,12 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         if st.machine_role is not None:
             return clinic.session(st.machine_role, f"{st.kind}:{st.name}")
         token = request.headers.get("X-Clinic-Session", "")
-        found = sessions.get(token, st.id) if token else None
-        if found is None:
+        user = sessions.get(token, st.id) if token else None
+        if user is None:
             if session_free:
                 return clinic.session(Role.BOARD, f"{st.kind}:{st.name}")  # reads nothing personal
             raise roles.AccessDenied(Role.BOARD, "sign_in")
-        return clinic.session(found.user.role, found.user.username, found.user)
+        return clinic.session(user.role, user.username, user)
 
     @app.errorhandler(KioskError)
     def kiosk_error(exc: KioskError):  # noqa: ANN202

@@ -4,6 +4,7 @@ HTTPS ("remote"). The same tests run on every combination."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,14 @@ from kiosk.settings import Settings
 from kiosk.store import Store, open_store
 
 SIGN_IN = {"reception": ("lan", "demo-lan-2026"), "doctor": ("minh", "demo-minh-2026")}
+
+
+def free_port() -> int:
+    """A fixed port, as a real server has (port 0 would leave out SO_REUSEADDR, and a restarted
+    server could not bind again while the old connections close)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def paths(root: Path) -> AppPaths:
@@ -37,7 +46,7 @@ class World:
             from kiosk.server.run import start_server
 
             self.core.gateway()
-            self.server = start_server(self.core, cert_dir=root / "server-tls")
+            self.server = start_server(self.core, port=free_port(), cert_dir=root / "server-tls")
 
     def station(self, kind: str, name: str | None = None, *, sign_in: bool = True) -> Any:
         name = name or f"{kind}-{len(self.stations) + 1}"
