@@ -390,8 +390,8 @@ class Clinic:
 
     def daily_backup(self) -> Path | None:
         """Take today's backup if none exists yet (stations and the server call this now and then)."""
-        if not self.settings["backup.daily"]:
-            return None
+        if not self.settings["backup.daily"] or getattr(self.store, "kind", "sqlite") != "sqlite":
+            return None  # a PostgreSQL store is backed up by its own tools (pg_dump), not from here
         return backup.daily(self.store, self.settings.backup_dir(), keep=self.settings["backup.keep"])
 
     def cached_health_book(self, patient: Patient) -> HealthBook:

@@ -83,10 +83,11 @@ def import_workbook(store: Store, path: Path) -> dict[str, int]:
             book.close()
     with store.transaction() as db:
         db.execute("DELETE FROM icd10")
+        latest = {c: (c, n, e, f) for c, n, e, f in rows}  # a code listed twice: its last line counts
         db.conn.executemany(
-            "INSERT OR REPLACE INTO icd10(code, name_vi, name_en, name_folded, not_main, sex) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO icd10(code, name_vi, name_en, name_folded, not_main, sex) VALUES (?, ?, ?, ?, ?, ?)",
             [(c, n, e, f, int(c in not_main), "F" if c in female else "M" if c in male else "")
-             for c, n, e, f in rows],
+             for c, n, e, f in latest.values()],
         )
     return {"codes": len(rows), "not_main": len(not_main), "female_only": len(female), "male_only": len(male)}
 

@@ -267,6 +267,8 @@ SCHEMA_VERSION = len(migrations._migrations)
 class Store:
     """An open clinic database."""
 
+    kind = "sqlite"
+
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT_S,
                  backup_dir: Path | None = None) -> None:
         self.path = Path(path)

@@ -18,6 +18,7 @@ APT_PACKAGES=(
   xvfb xauth                     # a virtual screen for machines without one
   poppler-utils                  # pdftoppm/pdftotext to check printed documents
   cups cups-client cups-bsd printer-driver-cups-pdf   # printing through CUPS
+  postgresql                     # the clinic server's PostgreSQL store (the tests start a private one)
 )
 
 say() { printf '%s\n' "$*" >&2; }
