@@ -19,6 +19,7 @@ from kiosk.server.app import ChangeFeed, create_app
 log = logging.getLogger("kiosk.server")
 
 OUTBOX_EVERY_S = 15.0
+KEEP_ALIVE_S = 120  # a station's idle connection stays open (no new TLS handshake for each click)
 
 
 @dataclass
@@ -67,8 +68,8 @@ def start_server(clinic: Clinic, host: str = "127.0.0.1", port: int = 0, *, thre
     fingerprint = tls.fingerprint_of_pem(cert)
     feed = ChangeFeed(clinic)
     app = create_app(clinic, fingerprint, feed)
-    server = wsgi.Server((host, port), app, numthreads=threads, server_name="clinic-kiosk",
-                         shutdown_timeout=2)
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="clinic-kiosk", shutdown_timeout=2,
+                         timeout=KEEP_ALIVE_S)
     server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
     server.prepare()
     bound = server.bind_addr[1]

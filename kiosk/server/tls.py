@@ -25,17 +25,17 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud an
 
 
 def ensure_certificate(folder: Path, *, hostnames: list[str] | None = None) -> tuple[Path, Path]:
-    """The server's (certificate, key) files, created once (RSA 3072, ten years, the PC's names)."""
+    """The server's (certificate, key) files, created once (ECDSA P-256, ten years, the PC's names)."""
     cert_path, key_path = folder / "server-cert.pem", folder / "server-key.pem"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     folder.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    key = ec.generate_private_key(ec.SECP256R1())  # fast handshakes; as strong as RSA 3072
     names = sorted({"localhost", socket.gethostname(), *(hostnames or [])})
     alt: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
     alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
