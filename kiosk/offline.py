@@ -112,7 +112,7 @@ class OfflineSpool:
 
         dep = settings.department(ticket.department_code) or {"name": ticket.department_code}
         doc = TicketDoc(settings["facility.name"], settings["facility.code"], ticket.number, ticket.label,
-                        dep["name"], ticket.room, ticket.service or "NGOẠI TUYẾN / OFFLINE",
+                        dep["name"], ticket.room, " · ".join(filter(None, [ticket.service, "NGOẠI TUYẾN / OFFLINE"])),
                         ticket.issued_at or dt.datetime.now(), "", ticket.priority, "")
         pdf = write_ticket(doc, paper.new_pdf_path(settings, "ticket"), settings["printing.ticket_width_mm"])
         outcome = paper.deliver(settings, "ticket", pdf, doc=doc)

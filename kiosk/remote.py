@@ -30,9 +30,19 @@ from kiosk import errors, paper, wire
 from kiosk.checkin import CheckIn
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
-from kiosk.facade import Clinic, RenderedDocument, UnknownPatient
-from kiosk.gateway import CardCheck
-from kiosk.model import Identity, IdentitySource, Patient, Role, StaffUser, Ticket
+from kiosk.facade import Clinic, Lookup, RenderedDocument, UnknownPatient
+from kiosk.gateway import CardCheck, Staff
+from kiosk.model import (
+    HealthBook,
+    Identity,
+    IdentitySource,
+    Patient,
+    Role,
+    Source,
+    SourceNotice,
+    StaffUser,
+    Ticket,
+)
 from kiosk.offline import OfflineSpool
 from kiosk.roles import AccessDenied
 from kiosk.server.api import EXPOSED
@@ -153,6 +163,7 @@ class RemoteClinic:
         self._on_connection = on_connection
         self._lock = threading.Lock()
         self._local_prints: dict[int, tuple[str, Path, int | None, int | None]] = {}
+        self._staff: Staff | None = None
         self.spool = OfflineSpool(settings.paths.data_dir / "offline.db")
         self._reconnect: threading.Thread | None = None
         self._closed = threading.Event()
@@ -390,6 +401,38 @@ class RemoteClinic:
                 pass
         return self.spool.check_in(identity, self.department(department_code), service=service, priority=priority,
                                    local_id=uuid.uuid4().hex)
+
+    def lookup(self, patient: Patient, staff: Staff | None) -> Lookup:
+        """Card and health book from the server; offline, the patient as scanned, with the card check
+        pending (retried by the server once the check-in is handed in)."""
+        error: KioskError = ServerUnavailable("Mất kết nối máy chủ phòng khám", "Lost the connection to the clinic server")
+        if patient.id is not None:
+            try:
+                return wire.load(Lookup, self._call("lookup", {"patient": wire.dump(patient),
+                                                               "staff": wire.dump(staff)}))
+            except ServerUnavailable as exc:
+                error = exc
+        book = HealthBook(patient, notices=[SourceNotice(
+            Source.CLINIC, f"Ngoại tuyến: chưa xem được sổ sức khỏe ({error.vi})",
+            f"Offline: the health book cannot be shown ({error.en})")])
+        return Lookup(patient, CardCheck.unavailable(error, dt.datetime.now()), book)
+
+    def lookup_staff(self, username: str | None = None) -> Staff | None:
+        try:
+            self._staff = wire.load(Staff, self._call("lookup_staff", {"username": username}))
+        except ServerUnavailable:
+            if self._staff is None:
+                return None
+        return self._staff
+
+    def consents(self, patient: Patient) -> dict[str, dict] | None:
+        """None offline: consent is asked and recorded when the server can keep it."""
+        if patient.id is None:
+            return None
+        try:
+            return wire.load(dict[str, dict], self._call("consents", {"patient": wire.dump(patient)}))
+        except ServerUnavailable:
+            return None
 
     def tickets_today(self, patient: Patient) -> list[Ticket]:
         if patient.id is None:

@@ -14,6 +14,7 @@ from kiosk.texts import vneid_guide
 from ui.background import run_in_background, wait_for_background
 from ui.housekeeping import Housekeeping
 from ui.i18n import tr
+from ui.live import LiveUpdates, ServerConnection
 from ui.qt import (
     QFrame,
     QGridLayout,
@@ -91,11 +92,18 @@ class BoardWindow(QMainWindow):
         self._notice_timer = QTimer(self)
         self._notice_timer.timeout.connect(self._show_notice)
         self._notice_timer.start(8000)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start(POLL_MS)
+        self.live = LiveUpdates(clinic, self, POLL_MS)
+        self.live.changed.connect(self.refresh)
+        self.connection = ServerConnection(clinic, self)
+        self.connection.state.connect(self._connection)
         self.refresh()
         self.housekeeping = Housekeeping(clinic, self, self._clock_checked)
+
+    def _connection(self, online: bool) -> None:
+        if not online:
+            self.recent.setText(tr("Mất kết nối máy chủ — đang thử lại…", "Server unreachable — retrying…"))
+        else:
+            self.refresh()
 
     def _clock_checked(self, verdict: ClockVerdict) -> None:
         if not verdict.ok:  # the hall sees it too: the numbers and times on the tickets may be wrong
@@ -163,7 +171,7 @@ class BoardWindow(QMainWindow):
             row += 1
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
-        self._timer.stop()
+        self.live.stop()
         self._notice_timer.stop()
         wait_for_background()
         super().closeEvent(event)

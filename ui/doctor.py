@@ -17,6 +17,7 @@ from printing.dispatch import PrintOutcome
 from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
 from ui.i18n import tr
+from ui.live import LiveUpdates
 from ui.qt import (
     QCheckBox,
     QComboBox,
@@ -75,9 +76,8 @@ class DoctorWindow(StationWindow):
         self.tabs.addTab(self._visit_form(), tr("Khám bệnh", "Visit"))
         split.addWidget(self.tabs)
         split.setSizes([300, 1066])
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.timeout.connect(self.refresh_queue)
-        self._refresh_timer.start(1000)
+        self.live = LiveUpdates(clinic, self, 1000)
+        self.live.changed.connect(self.refresh_queue)
         self._autosave = QTimer(self)
         self._autosave.setInterval(1500)
         self._autosave.setSingleShot(True)
@@ -567,7 +567,7 @@ class DoctorWindow(StationWindow):
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         if self.idle_lock is not None:
             self.idle_lock.stop()
-        self._refresh_timer.stop()
+        self.live.stop()
         self.save_draft()
         wait_for_background()
         super().closeEvent(event)

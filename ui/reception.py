@@ -338,16 +338,18 @@ class ReceptionWindow(StationWindow):
         self.panel.name.setText(tr("Đang tra cứu…", "Looking up…"))
         clinic = self.clinic
 
-        def work() -> tuple[Lookup, list, dict]:
+        def work() -> tuple[Lookup, list, dict | None]:
             result = clinic.lookup(clinic.identify(identity), clinic.lookup_staff())
+            if result.patient.id is None:  # offline (clinic server away): the patient as scanned
+                return result, [], None
             return result, clinic.tickets_today(result.patient), clinic.consents(result.patient)
 
         run_in_background(work, self._identified, self._failed, owner=self)
 
-    def _identified(self, found: tuple[Lookup, list, dict]) -> None:
+    def _identified(self, found: tuple[Lookup, list, dict | None]) -> None:
         self._busy = False
         result, tickets, consents = found
-        if consents:
+        if consents or consents is None:  # None: offline, asked when the server can record it
             self.consent_box.hide()
         else:
             self.consent_box.ask()

@@ -9,6 +9,7 @@ from kiosk.clock import ClockVerdict
 from kiosk.facade import Clinic
 from ui.housekeeping import Housekeeping
 from ui.i18n import tr
+from ui.live import ServerConnection, offline_text
 from ui.qt import (
     QFont,
     QFrame,
@@ -70,7 +71,8 @@ class StationWindow(QMainWindow):
             manage.clicked.connect(self.open_staff_admin)
             head.addWidget(manage)
         self.statusBar().showMessage(
-            tr("Cơ sở dữ liệu: ", "Database: ") + clinic.location
+            (tr("Máy chủ phòng khám: ", "Clinic server: ") if getattr(clinic, "remote", False)
+             else tr("Cơ sở dữ liệu: ", "Database: ")) + clinic.location
             + ("  ·  " + tr("DỮ LIỆU DEMO", "DEMO DATA") if demo else "")
         )
         self._clock = QTimer(self)
@@ -78,6 +80,15 @@ class StationWindow(QMainWindow):
         self._clock.start(1000)
         self._tick()
         self.housekeeping = Housekeeping(clinic, self, self.show_clock_verdict)
+        self.server_warning = QLabel(tr(*offline_text()))
+        self.server_warning.setObjectName("serverWarning")
+        self.server_warning.setWordWrap(True)
+        self.server_warning.setStyleSheet("#serverWarning { background: #b26a00; color: white; font-weight: bold; "
+                                          "padding: 6px; }")
+        self.server_warning.hide()
+        layout.insertWidget(2, self.server_warning)
+        self.connection = ServerConnection(clinic, self)
+        self.connection.state.connect(lambda online: self.server_warning.setVisible(not online))
 
     def show_clock_verdict(self, verdict: ClockVerdict) -> None:
         self.clock_warning.setText(tr(verdict.vi, verdict.en))
