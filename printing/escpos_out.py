@@ -33,7 +33,7 @@ def ticket_image(doc: TicketDoc, width_mm: int = 80) -> Image.Image:
     if doc.priority:
         vi, _ = PRIORITY_LABELS.get(doc.priority, (f"Ưu tiên: {doc.priority}", ""))
         lines.append((f"★ {vi} ★", int(24 * scale), True))
-    qr = segno.make_qr(doc.slip_code, error="m")
+    qr = segno.make_qr(doc.slip_code or doc.label, error="m")  # offline: the number itself
     qr_side = int(200 * scale)
     height = sum(int(size * 1.35) for _, size, _ in lines) + qr_side + 40
     image = Image.new("1", (width, height), 1)

@@ -81,7 +81,8 @@ def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
         c.setFont(regular, 7)
         c.drawCentredString(centre, y, en)
     qr_size = 24 * mm
-    draw_qr(c, doc.slip_code, centre - qr_size / 2, margin + 6 * mm, qr_size)
+    if doc.slip_code:  # an offline ticket has none: the station cannot sign one without the server
+        draw_qr(c, doc.slip_code, centre - qr_size / 2, margin + 6 * mm, qr_size)
     c.setFont(regular, 6.5)
     c.drawCentredString(centre, margin + 2 * mm, f"{doc.label} · {doc.facility_code}")
     c.showPage()
