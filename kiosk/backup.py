@@ -63,6 +63,9 @@ def check_file(path: Path) -> str:
 def make(store: Store, folder: Path, *, keep: int = 14, now: dt.datetime | None = None) -> Path:
     """Copy the open store to ``folder`` (consistent even while others write), check it, keep the
     newest ``keep``; returns the backup's path."""
+    if getattr(store, "kind", "sqlite") != "sqlite":
+        raise StoreError("Cơ sở dữ liệu PostgreSQL được sao lưu bằng pg_dump, không bằng lệnh này",
+                         "A PostgreSQL store is backed up with pg_dump, not with this command")
     now = now or dt.datetime.now()
     target = folder / f"clinic-{now:%Y%m%d-%H%M%S}.db"
     part = target.with_name(target.name + ".part")

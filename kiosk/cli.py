@@ -19,7 +19,7 @@ from kiosk import __version__
 from kiosk.errors import KioskError
 from kiosk.logs import setup_logging, write_crash_report
 from kiosk.settings import Settings
-from kiosk.store import open_configured, open_store
+from kiosk.store import open_configured
 
 log = logging.getLogger("kiosk.cli")
 
@@ -34,10 +34,6 @@ STATIONS = {
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: lỗi / error: {message} (xem / see: {self.prog} --help)\n")
-
-
-def _db_path(args: argparse.Namespace, settings: Settings) -> Path:
-    return Path(args.db).expanduser() if getattr(args, "db", None) else settings.db_path()
 
 
 def cmd_config_show(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,21 +72,19 @@ def cmd_config_kiosk_pin(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    path = _db_path(args, settings)
-    with open_store(path) as store:
-        print(f"schema version {store.schema_version()} ({store.journal_mode()}): {path}")
+    with open_configured(settings, path=Path(args.db).expanduser() if args.db else None) as store:
+        print(f"schema version {store.schema_version()} ({store.journal_mode()}): {store.path}")
     return 0
 
 
 def cmd_demo_prepare(args: argparse.Namespace, settings: Settings) -> int:
-    path = _db_path(args, settings)
     from kiosk import demo
 
     video = None if args.no_video else demo.demo_camera_video(settings.paths.data_dir / demo.DEMO_VIDEO_NAME)
-    with open_store(path) as store:
+    with open_configured(settings, path=Path(args.db).expanduser() if args.db else None) as store:
         added = demo.prepare(store)
         print(f"demo: database ready, schema version {store.schema_version()}"
-              f"{', demo staff added' if added else ''}: {path}" + (f"; demo camera: {video}" if video else ""))
+              f"{', demo staff added' if added else ''}: {store.path}" + (f"; demo camera: {video}" if video else ""))
     return 0
 
 

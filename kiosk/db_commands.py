@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from kiosk import backup
-from kiosk.errors import BadInput
+from kiosk.errors import BadInput, StoreError
 from kiosk.settings import Settings
 from kiosk.store import open_configured
 
@@ -16,15 +16,22 @@ def _db(args: argparse.Namespace, settings: Settings) -> Path:
     return Path(args.db) if args.db else settings.db_path()
 
 
+def _given(args: argparse.Namespace) -> Path | None:
+    return Path(args.db) if args.db else None
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     folder = Path(args.to) if args.to else settings.backup_dir()
-    with open_configured(settings, path=_db(args, settings)) as store:
+    with open_configured(settings, path=_given(args)) as store:
         path = backup.make(store, folder, keep=settings["backup.keep"])
     print(f"đã sao lưu / backed up: {path}")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    if settings["server.store"] == "postgresql" and not args.db:
+        raise StoreError("Cơ sở dữ liệu PostgreSQL được khôi phục bằng pg_restore, không bằng lệnh này",
+                         "A PostgreSQL store is restored with pg_restore, not with this command")
     source = Path(args.backup) if args.backup else backup.latest(settings.backup_dir())
     if source is None:
         raise BadInput(f"Không có bản sao lưu nào trong {settings.backup_dir()}",
@@ -37,9 +44,9 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    path = _db(args, settings)
-    with open_configured(settings, path=path, check=True) as store:
+    with open_configured(settings, path=_given(args), check=True) as store:
         version = store.schema_version()
+        path = store.path
     newest = backup.latest(settings.backup_dir())
     print(json.dumps({"database": str(path), "ok": True, "schema_version": version,
                       "last_backup": str(newest) if newest else None}, ensure_ascii=False))

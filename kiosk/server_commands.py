@@ -26,11 +26,7 @@ def _listen(text: str) -> tuple[str, int]:
 def open_server_clinic(settings: Settings):  # noqa: ANN201 - kiosk.facade.Clinic
     from kiosk.facade import Clinic
 
-    if settings["server.store"] == "postgresql":
-        from kiosk.pgstore import open_pg_store
-
-        return Clinic(settings, open_pg_store(settings["server.postgresql"]))
-    return Clinic.open(settings, check=True)
+    return Clinic.open(settings, check=True)  # SQLite or PostgreSQL, as server.store says
 
 
 def cmd_server(args: argparse.Namespace, settings: Settings) -> int:

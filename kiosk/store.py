@@ -470,6 +470,11 @@ def open_store(path: Path | str, *, migrate: bool = True, check: bool = False,
 
 
 def open_configured(settings: Settings, *, check: bool = False, path: Path | None = None) -> Store:
-    """The store the settings name, with their busy timeout and backup folder."""
+    """The store the settings name, with their busy timeout and backup folder: on a clinic server
+    with ``server.store = "postgresql"``, its PostgreSQL database (every command then works on it)."""
+    if settings["server.store"] == "postgresql" and path is None:
+        from kiosk.pgstore import open_pg_store
+
+        return open_pg_store(settings["server.postgresql"])  # type: ignore[return-value]
     return open_store(path or settings.db_path(), check=check, busy_timeout=settings["store.busy_timeout"],
                       backup_dir=settings.backup_dir())

@@ -91,3 +91,25 @@ def test_concurrent_check_ins_never_share_a_number(pg_store: PgStore) -> None:
     assert numbers == list(range(1, 41))
     verdict = audit.verify(pg_store)
     assert verdict.ok and verdict.rows == 40, verdict  # four writers at once, one unbroken chain
+
+
+def test_commands_on_a_postgresql_server_work_on_postgresql(postgres: PrivatePostgres, kiosk_home, capsys) -> None:
+    """On the server PC, `server.store = postgresql` sends every command to PostgreSQL."""
+    from kiosk.cli import main as cli
+    from kiosk.settings import Settings
+
+    dsn = postgres.create_database(f"clinic_cli_{next(_names)}")
+    settings = Settings()
+    settings.set_user("server.store", "postgresql")
+    settings.set_user("server.postgresql", dsn)
+    assert cli(["demo", "prepare", "--no-video"]) == 0
+    assert "user=clinic" in capsys.readouterr().out
+    assert cli(["staff", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "lan" in listed and "minh" in listed
+    assert cli(["audit", "verify"]) == 0
+    assert cli(["db", "backup"]) == 2
+    assert "pg_dump" in capsys.readouterr().err
+    store = PgStore(dsn)
+    assert store.conn.execute("SELECT COUNT(*) FROM staff").fetchone()[0] == 3
+    store.close()
