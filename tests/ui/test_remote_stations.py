@@ -74,3 +74,40 @@ def test_reception_keeps_working_offline_and_hands_in(qtbot, world: World, sandb
     numbers = [r[0] for r in world.store.conn.execute("SELECT number FROM tickets")]
     assert numbers == [window.last_checkin.ticket.number]
     window.close()
+
+
+def test_remote_doctor_room_calls_records_and_prints(qtbot, world: World, sandbox, artifacts: Path) -> None:  # noqa: F811
+    from kiosk.identify import identity_from_payload
+    from scanner.payloads import parse_payload
+    from ui.doctor import DoctorWindow
+
+    window = DoctorWindow(world.station("doctor", "room-101"))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    desk = world.station("reception", "desk")
+    patient = desk.identify(identity_from_payload(parse_payload(_qr(sandbox, 4))))
+    found = desk.lookup(patient, desk.lookup_staff())
+    desk.check_in(found.patient, "K01", card_check=found.card_check)
+    qtbot.waitUntil(lambda: window.queue.count() >= 1, timeout=3000)  # the long-poll brings it
+    window.call_next()
+    qtbot.waitUntil(lambda: window.visit is not None, timeout=15000)
+    assert patient.full_name.upper() in window.health.banner.text().upper()
+    window.tabs.setCurrentIndex(1)
+    window.reason.setText("Sốt, ho 2 ngày")
+    window.icd_search.setText("viem mui hong")
+    qtbot.waitUntil(lambda: window.icd_results.count() > 0, timeout=5000)
+    window.add_diagnosis(True)
+    window.add_drug()
+    window.rx.item(0, 0).setText("Paracetamol")
+    window.rx.item(0, 4).setText("3")
+    window.finalise()
+    qtbot.waitUntil(lambda: window.visit["status"] == "final", timeout=15000)
+    qtbot.waitUntil(lambda: "transaction" in window.visit_status.text() or "mã giao dịch" in window.visit_status.text(),
+                    timeout=15000)
+    window.grab().save(str(artifacts / "doctor-remote-1366x768.png"))
+    window.print_buttons["prescription"].click()
+    qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+    assert window.last_print.pdf_path.exists(), "printed on the room's own printer (here: the PDF kept)"
+    assert world.store.conn.execute("SELECT COUNT(*) FROM print_jobs WHERE document = 'prescription'").fetchone()[0] == 1
+    window.close()
