@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -61,6 +62,7 @@ class Workspace:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _text(data: bytes) -> str:
