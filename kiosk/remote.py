@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import json
 import logging
 import os
 import ssl
@@ -167,7 +168,17 @@ class RemoteClinic:
         self.spool = OfflineSpool(settings.paths.data_dir / "offline.db")
         self._reconnect: threading.Thread | None = None
         self._closed = threading.Event()
-        hello = self._request("GET", "/api/v1/settings")
+        cached = settings.paths.data_dir / "server-settings.json"
+        try:
+            hello = self._request("GET", "/api/v1/settings")
+            cached.write_text(json.dumps(hello, ensure_ascii=False), encoding="utf-8")
+        except WrongServer:
+            raise
+        except ServerUnavailable:
+            if not cached.exists():
+                raise
+            hello = json.loads(cached.read_text(encoding="utf-8"))  # start offline, as last seen
+            log.warning("clinic server unreachable at start: working offline with its last settings")
         settings.apply_server(hello["settings"])
         self.station_kind = hello["kind"]
         self.spool.set_station(int(hello["station_id"]))

@@ -64,6 +64,8 @@ class ServerConnection(QObject):
         super().__init__(parent)
         if hasattr(clinic, "wait_for_change"):
             clinic._on_connection = self.state.emit
+            if not clinic.online:  # started while the server was away
+                QTimer.singleShot(0, self, lambda: self.state.emit(False))
 
 
 def offline_text() -> tuple[str, str]:

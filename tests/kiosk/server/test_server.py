@@ -207,3 +207,14 @@ def test_server_command_serves_and_pairs(tmp_path: Path, monkeypatch) -> None:
         server.stdout.close()
         server.stderr.close()
     assert server.returncode == 0
+
+
+def test_station_started_while_the_server_is_away_works_offline(world: World, sandbox, tmp_path: Path) -> None:
+    world.station("kiosk", "hall").close()  # enrolled, and has seen the server once
+    world.server.stop()
+    again = RemoteClinic.open(Settings(paths(tmp_path / "hall")))
+    assert not again.online and again.settings.department("K01") is not None
+    patient = again.identify(identity_from_payload(parse_payload(_qr(sandbox, 0))))
+    done = again.check_in(patient, "K01")
+    assert done.ticket.station == "offline" and number_text(done.ticket.number).startswith(("A", "B", "C"))
+    again.close()
