@@ -49,8 +49,15 @@ class PrivateCups:
                 break
             time.sleep(0.2)
         for name in ("clinicpdf", "stopped"):
-            subprocess.run(["lpadmin", "-h", self.server, "-p", name, "-E", "-v", "cups-pdf:/", "-P", str(PPD)],
-                           check=True, capture_output=True)
+            for attempt in range(10):  # a cupsd that has just started may refuse admin requests for a moment
+                done = subprocess.run(["lpadmin", "-h", self.server, "-p", name, "-E", "-v", "cups-pdf:/", "-P",
+                                       str(PPD)], capture_output=True, text=True)
+                if done.returncode == 0:
+                    break
+                time.sleep(0.3 * (attempt + 1))
+            else:
+                self.stop()
+                raise RuntimeError(f"lpadmin failed on the private cupsd: {done.stderr.strip()}")
         subprocess.run(["cupsdisable", "-h", self.server, "stopped"], check=True, capture_output=True)
         self.printer = f"cups:clinicpdf@{self.server}"
         self.stopped = f"cups:stopped@{self.server}"
