@@ -23,6 +23,7 @@ from ui.background import run_in_background, wait_for_background
 from ui.camera import CameraController
 from ui.housekeeping import Housekeeping
 from ui.i18n import tr
+from ui.live import ServerConnection
 from ui.qt import (
     QApplication,
     QEvent,
@@ -76,8 +77,22 @@ class KioskWindow(QMainWindow):
         self.last_checkin: CheckIn | None = None
         self.last_print: PrintOutcome | None = None
         self.pages = QStackedWidget()
-        self.setCentralWidget(self.pages)
+        root = QWidget()
+        column = QVBoxLayout(root)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.server_warning = QLabel()
+        self.server_warning.setObjectName("serverWarning")
+        self.server_warning.setWordWrap(True)
+        self.server_warning.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.server_warning.setStyleSheet("#serverWarning { background: #b26a00; color: white; font-size: 22px; "
+                                          "padding: 10px; }")
+        self.server_warning.hide()
+        column.addWidget(self.server_warning)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(root)
         self._build()
+        self.connection = ServerConnection(clinic, self)
+        self.connection.state.connect(self._connection)
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
         self.idle.timeout.connect(self.wipe)
@@ -102,6 +117,12 @@ class KioskWindow(QMainWindow):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(1080, 1920)
+
+    def _connection(self, online: bool) -> None:
+        """The hall sees it plainly: numbers still come, marked offline."""
+        self.server_warning.setText(tr("Đang mất kết nối máy chủ: vẫn lấy số được (số ngoại tuyến)",
+                                       "No connection to the server: tickets still work (offline numbers)"))
+        self.server_warning.setVisible(not online)
 
     # -- pages -------------------------------------------------------------------------------
     def _page(self) -> tuple[QWidget, QVBoxLayout]:
@@ -295,7 +316,9 @@ class KioskWindow(QMainWindow):
         checkin, outcome = done
         self.last_checkin, self.last_print = checkin, outcome
         self.ticket_number.setText(number_text(checkin.ticket.number))
-        self.ticket_room.setText(tr(f"Mời đến phòng {checkin.ticket.room}", f"Please go to room {checkin.ticket.room}"))
+        room = checkin.ticket.room
+        self.ticket_room.setText(tr(f"Mời đến phòng {room}", f"Please go to room {room}") if room else
+                                 tr("Mời ngồi chờ gọi số", "Please wait for your number to be called"))
         self.ticket_note.setText(tr("Mời nhận phiếu bên dưới", "Please take your ticket below") if outcome.printed
                                  else tr("Chưa in được phiếu — mời đến quầy tiếp đón để nhận phiếu",
                                          "The ticket could not be printed — please collect it at the desk"))

@@ -111,3 +111,25 @@ def test_remote_doctor_room_calls_records_and_prints(qtbot, world: World, sandbo
     assert window.last_print.pdf_path.exists(), "printed on the room's own printer (here: the PDF kept)"
     assert world.store.conn.execute("SELECT COUNT(*) FROM print_jobs WHERE document = 'prescription'").fetchone()[0] == 1
     window.close()
+
+
+def test_remote_kiosk_gives_offline_numbers_and_says_so(qtbot, world: World, sandbox, artifacts: Path) -> None:  # noqa: F811
+    from kiosk.identify import identity_from_payload
+    from scanner.payloads import parse_payload
+    from ui.kiosk_window import KioskWindow
+
+    window = KioskWindow(world.station("kiosk", "hall"), camera="97")
+    qtbot.addWidget(window)
+    window.resize(1080, 1920)
+    window.show()
+    world.server.stop()
+    window.handle_payload(parse_payload(_qr(sandbox, 5)))
+    qtbot.waitUntil(lambda: window.patient is not None, timeout=10000)
+    assert window.server_warning.isVisible()
+    window.check_in(window.clinic.settings["facility.departments"][0]["code"])
+    qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+    assert window.last_checkin.ticket.station == "offline"
+    assert window.ticket_number.text()[0].isalpha()
+    window.grab().scaled(540, 960).save(str(artifacts / "kiosk-offline.png"))
+    del identity_from_payload
+    window.close()
