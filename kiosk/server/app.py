@@ -215,6 +215,8 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
                 args[param] = wire.load(hints.get(param, Any), raw[param])
         if name in ("lookup", "retry_pending_card_checks") and "staff" in args:
             args["staff"] = view.lookup_staff()  # the signed-in user's, never what the station sent
+        if name == "lookup_staff":
+            args = {}  # one's own name and CCCD only, never a colleague's
         result = method(**args)
         if exposed.changes:
             feed.bump()

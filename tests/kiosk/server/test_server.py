@@ -88,6 +88,7 @@ def test_requests_without_a_station_token_or_session_are_refused(world: World, t
         desk.sign_in("lan", "wrong password")
     desk.sign_in("lan", "demo-lan-2026")
     assert desk.board_state().waiting == {}
+    assert desk.lookup_staff("minh").username == "lan", "a colleague's CCCD is not handed out"
     desk.sign_out()
     with pytest.raises(AccessDenied):
         desk.board_state()
