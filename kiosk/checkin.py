@@ -61,7 +61,13 @@ def check_in(
         if row is not None:
             return CheckIn(_ticket(row), True)
         if number is None:
-            number = _advance(db, day, code, 1)
+            db.execute(
+                "INSERT INTO queue_counters(day, department_code, last_number) VALUES (?, ?, 1) "
+                "ON CONFLICT(day, department_code) DO UPDATE SET last_number = queue_counters.last_number + 1",
+                (day, code),
+            )
+            number = db.execute("SELECT last_number FROM queue_counters WHERE day = ? AND department_code = ?",
+                                (day, code)).fetchone()[0]
         room = ""
         if rooms:  # the room with the fewest patients waiting, first listed on a tie
             waiting = dict(db.execute(
@@ -78,17 +84,6 @@ def check_in(
     ticket = get_ticket(store, ticket_id)
     assert ticket is not None
     return CheckIn(ticket, False)
-
-
-def _advance(db, day: str, code: str, count: int) -> int:  # noqa: ANN001 - the transaction's connection
-    """Move the department's counter on by ``count``; returns the last number taken."""
-    db.execute(
-        "INSERT INTO queue_counters(day, department_code, last_number) VALUES (?, ?, ?) "
-        "ON CONFLICT(day, department_code) DO UPDATE SET last_number = queue_counters.last_number + ?",
-        (day, code, count, count),
-    )
-    return int(db.execute("SELECT last_number FROM queue_counters WHERE day = ? AND department_code = ?",
-                          (day, code)).fetchone()[0])
 
 
 def call_next(store: Store, department_code: str, room: str, *, now: dt.datetime | None = None) -> Ticket:

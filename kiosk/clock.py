@@ -11,6 +11,7 @@ Three witnesses, no network of our own needed:
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 from dataclasses import dataclass
 
 from kiosk.store import Store
@@ -44,7 +45,24 @@ def latest_written(store: Store) -> dt.datetime | None:
     return max(times, default=None)
 
 
-def check(now: dt.datetime, *, latest: dt.datetime | None = None, gateway_skew_s: float | None = None) -> ClockVerdict:
+GATEWAY = ("cổng BHXH", "the BHXH gateway's")
+CLINIC_SERVER = ("máy chủ phòng khám", "the clinic server's")
+
+
+def skew_from_date_header(value: str | None) -> float | None:
+    """Our clock minus a server's, from its HTTP ``Date`` header (None when absent or unreadable)."""
+    try:
+        server = email.utils.parsedate_to_datetime(value or "")
+    except (TypeError, ValueError):
+        return None
+    if server.tzinfo is None:
+        return None
+    return (dt.datetime.now(dt.UTC) - server).total_seconds()
+
+
+def check(now: dt.datetime, *, latest: dt.datetime | None = None, gateway_skew_s: float | None = None,
+          reference: tuple[str, str] = GATEWAY) -> ClockVerdict:
+    """``gateway_skew_s``: our clock minus ``reference``'s (the BHXH gateway, or the clinic server)."""
     shown = now.strftime("%d/%m/%Y %H:%M")
     fix_vi = "hãy chỉnh đồng hồ máy (hoặc báo bộ phận CNTT) trước khi tiếp đón"
     fix_en = "set the PC's clock (or call IT) before checking patients in"
@@ -54,8 +72,8 @@ def check(now: dt.datetime, *, latest: dt.datetime | None = None, gateway_skew_s
     if gateway_skew_s is not None and abs(gateway_skew_s) > GATEWAY_TOLERANCE_S:
         minutes = round(gateway_skew_s / 60)
         way_vi, way_en = ("nhanh", "ahead of") if minutes > 0 else ("chậm", "behind")
-        return ClockVerdict(False, f"Đồng hồ máy tính {way_vi} {abs(minutes)} phút so với cổng BHXH; {fix_vi}",
-                            f"The PC's clock is {abs(minutes)} min {way_en} the BHXH gateway's; {fix_en}")
+        return ClockVerdict(False, f"Đồng hồ máy tính {way_vi} {abs(minutes)} phút so với {reference[0]}; {fix_vi}",
+                            f"The PC's clock is {abs(minutes)} min {way_en} {reference[1]}; {fix_en}")
     if latest is not None and now < latest - STORE_TOLERANCE:
         return ClockVerdict(False, f"Đồng hồ máy tính ({shown}) lùi về trước thời điểm đã ghi trong dữ liệu "
                                    f"({latest:%d/%m/%Y %H:%M}); {fix_vi}",

@@ -76,12 +76,14 @@ class Clinic:
         self.actor = "station"  # who acts: a signed-in user name, or the station's machine role
         self.role = Role.ADMIN  # the CLI's default; each station sets its own (kiosk, board, …)
         self.signed_in: StaffUser | None = None
+        self._root: Clinic | None = None  # set on a per-request view (session) of this clinic
 
     def session(self, role: Role, actor: str, signed_in: StaffUser | None = None) -> Clinic:
         """The same clinic (store, gateway, caches) acting for one request's user: the clinic server
         makes one per request, so one station's user never acts under another's role."""
         view = copy.copy(self)
         view.role, view.actor, view.signed_in = role, actor, signed_in
+        view._root = self._root or self  # the gateway session and health-book workers stay shared
         return view
 
     def act_as(self, role: Role, actor: str) -> None:
@@ -128,6 +130,8 @@ class Clinic:
     # -- gateway -----------------------------------------------------------------------------
     def gateway(self) -> GatewayClient:
         """The BHXH gateway client; with no gateway configured, the built-in sandbox on loopback."""
+        if self._root is not None:
+            return self._root.gateway()
         with self._lock:
             if self._gateway is not None:
                 return self._gateway
@@ -158,6 +162,8 @@ class Clinic:
             return self._gateway
 
     def healthbook_service(self) -> HealthBookService:
+        if self._root is not None:
+            return self._root.healthbook_service()
         if self._healthbook is None:
             self._healthbook = HealthBookService(self.store, self.gateway(),
                                                  wait_s=self.settings["gateway.read_timeout"])
@@ -397,6 +403,6 @@ class Clinic:
     def cached_health_book(self, patient: Patient) -> HealthBook:
         """The health book as last fetched: no network call, no gateway needed."""
         roles.require(self.role, "view_health_book")
-        service = self._healthbook or HealthBookService(self.store, None)
+        service = (self._root or self)._healthbook or HealthBookService(self.store, None)
         audit.append(self.store, self.actor, "healthbook.view", patient=patient, detail="cached")
         return service.from_cache(patient)

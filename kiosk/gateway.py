@@ -10,8 +10,8 @@ in a log line or an error message: errors are built from the path and the failur
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ import requests
 
 from kiosk import __version__
 from kiosk.card_codes import Decision, describe
+from kiosk.clock import skew_from_date_header
 from kiosk.errors import KioskError
 from kiosk.model import DatePrecision, InsuranceCard, Sex
 
@@ -199,6 +200,7 @@ class GatewayClient:
         self.session.verify = verify  # verification is never turned off; a CA bundle path may be given
         self.session.headers["User-Agent"] = f"clinic-kiosk/{__version__}"
         self.logins = 0
+        self._login_lock = threading.Lock()
         self.clock_skew_s: float | None = None  # our clock minus the gateway's (its HTTP Date header)
 
     def __repr__(self) -> str:  # never show the password hash or the token
@@ -211,7 +213,9 @@ class GatewayClient:
     def _post(self, path: str, **kwargs: Any) -> requests.Response:
         try:
             response = self.session.post(self.base_url + path, timeout=self.timeout, **kwargs)
-            self._note_server_time(response)
+            skew = skew_from_date_header(response.headers.get("Date"))  # a wrong PC clock is shown
+            if skew is not None:
+                self.clock_skew_s = skew
             return response
         except requests.Timeout:
             log.warning("gateway %s: timed out", path)
@@ -221,15 +225,6 @@ class GatewayClient:
             log.warning("gateway %s: %s", path, type(exc).__name__)
             raise GatewayUnavailable(f"Không kết nối được cổng BHXH ({type(exc).__name__})",
                                      f"Cannot reach the BHXH gateway ({type(exc).__name__})") from None
-
-    def _note_server_time(self, response: requests.Response) -> None:
-        """The gateway's clock, from its Date header: a wrong clock here is detected and shown."""
-        try:
-            server = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
-        except (TypeError, ValueError):
-            return
-        if server.tzinfo is not None:
-            self.clock_skew_s = (dt.datetime.now(dt.UTC) - server).total_seconds()
 
     @staticmethod
     def _json(path: str, response: requests.Response) -> dict[str, Any]:
@@ -272,9 +267,10 @@ class GatewayClient:
         return self._token
 
     def _current_token(self) -> tuple[str, str, float]:
-        if self._token is None or self._token[2] <= self._clock():
-            return self._login()
-        return self._token
+        with self._login_lock:  # the health book's parallel fetches share one login
+            if self._token is None or self._token[2] <= self._clock():
+                return self._login()
+            return self._token
 
     def _call(self, path: str, *, query_auth: bool, **kwargs: Any) -> dict[str, Any]:
         for attempt in (1, 2):

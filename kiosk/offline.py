@@ -16,14 +16,17 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 
-from kiosk import wire
+from kiosk import paper, wire
 from kiosk.checkin import CheckIn
 from kiosk.errors import KioskError
 from kiosk.model import OFFLINE_SERIES, Identity, Ticket, TicketStatus
+from kiosk.server.registry import OfflineCheckIn
 from kiosk.settings import Settings
 from printing.dispatch import PrintOutcome
+from printing.ticket import TicketDoc, write_ticket
 
 
 class NoOfflineNumbers(KioskError):
@@ -63,8 +66,6 @@ class OfflineSpool:
 
     def check_in(self, identity: Identity, department: dict, *, service: str = "", priority: str = "",
                  local_id: str, now: dt.datetime | None = None) -> CheckIn:
-        from kiosk.server.registry import OfflineCheckIn
-
         now = now or dt.datetime.now().replace(microsecond=0)
         code = department["code"]
         station_id = self.station_id()
@@ -93,8 +94,6 @@ class OfflineSpool:
         return CheckIn(ticket, False)
 
     def pending(self) -> list:
-        from kiosk.server.registry import OfflineCheckIn
-
         with self._lock:
             rows = self._db.execute("SELECT item FROM pending WHERE handed_in = 0 ORDER BY created_at").fetchall()
         return [wire.load(OfflineCheckIn, json.loads(r[0])) for r in rows]
@@ -105,11 +104,6 @@ class OfflineSpool:
 
     def print_ticket(self, settings: Settings, ticket: Ticket) -> PrintOutcome:
         """The offline ticket, drawn on this PC (no patient name; marked offline)."""
-        from dataclasses import replace
-
-        from kiosk import paper
-        from printing.ticket import TicketDoc, write_ticket
-
         dep = settings.department(ticket.department_code) or {"name": ticket.department_code}
         doc = TicketDoc(settings["facility.name"], settings["facility.code"], ticket.number, ticket.label,
                         dep["name"], ticket.room, " · ".join(filter(None, [ticket.service, "NGOẠI TUYẾN / OFFLINE"])),
@@ -122,11 +116,6 @@ class OfflineSpool:
         return replace(outcome, log_id=-int(job))
 
     def reprint(self, settings: Settings, job_id: int) -> PrintOutcome:
-        from dataclasses import replace
-
-        from kiosk import paper
-        from printing.ticket import TicketDoc
-
         with self._lock:
             row = self._db.execute("SELECT pdf, ticket FROM prints WHERE id = ?", (-job_id,)).fetchone()
         if row is None:

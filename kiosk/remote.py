@@ -10,6 +10,7 @@ handed to the server when it answers again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import inspect
@@ -27,7 +28,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from kiosk import errors, paper, wire
+from kiosk import clock, errors, paper, wire
 from kiosk.checkin import CheckIn
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
@@ -48,6 +49,7 @@ from kiosk.offline import OfflineSpool
 from kiosk.roles import AccessDenied
 from kiosk.server.api import EXPOSED
 from kiosk.settings import Settings
+from kiosk.visits import Problem
 from printing.dispatch import PrintOutcome
 
 log = logging.getLogger("kiosk.remote")
@@ -163,7 +165,7 @@ class RemoteClinic:
         self.clock_skew_s: float | None = None
         self._on_connection = on_connection
         self._lock = threading.Lock()
-        self._local_prints: dict[int, tuple[str, Path, int | None, int | None]] = {}
+        self._local_prints: dict[int, tuple[str, int | None, int | None]] = {}  # job -> what to render again
         self._staff: Staff | None = None
         self.spool = OfflineSpool(settings.paths.data_dir / "offline.db")
         self._reconnect: threading.Thread | None = None
@@ -202,6 +204,10 @@ class RemoteClinic:
     def location(self) -> str:
         return self.url
 
+    def watch_connection(self, callback: Callable[[bool], None] | None) -> None:
+        """``callback(online)`` whenever the server is lost or found again (from any thread)."""
+        self._on_connection = callback
+
     # -- transport ---------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._token}"}
@@ -238,6 +244,8 @@ class RemoteClinic:
             exc = cls.__new__(cls)  # the same type as on the server, with its words (not re-built)
             KioskError.__init__(exc, err.get("vi", "?"), err.get("en", "?"))
             exc.exit_code = int(err.get("exit_code", 2))
+            if "problems" in err:  # a visit that cannot be finalised: each problem, for the form
+                exc.problems = wire.load(list[Problem], err["problems"])
             raise exc
         return data
 
@@ -257,13 +265,9 @@ class RemoteClinic:
             self._on_connection(False)
 
     def _went_online(self, response: requests.Response) -> None:
-        import email.utils
-
-        try:
-            server_time = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
-            self.clock_skew_s = (dt.datetime.now(dt.UTC) - server_time).total_seconds()
-        except (TypeError, ValueError):
-            pass
+        skew = clock.skew_from_date_header(response.headers.get("Date"))
+        if skew is not None:
+            self.clock_skew_s = skew
         self._back_online()
 
     def _back_online(self) -> None:
@@ -276,9 +280,7 @@ class RemoteClinic:
         while not self._closed.wait(2.0):
             try:
                 self.http.get(self.url + "/api/v1/hello", timeout=(CONNECT_TIMEOUT_S, 5))
-            except requests.exceptions.SSLError:
-                continue
-            except requests.RequestException:
+            except requests.RequestException:  # TLS errors included: still away (or an impostor)
                 continue
             try:
                 self.hand_in_offline()
@@ -338,12 +340,10 @@ class RemoteClinic:
         return None  # the server backs the store up
 
     def clock_verdict(self) -> ClockVerdict:
-        from kiosk import clock
-
-        here = clock.check(dt.datetime.now(), gateway_skew_s=self.clock_skew_s)
+        """This PC's clock against the server's, then the server's own verdict."""
+        here = clock.check(dt.datetime.now(), gateway_skew_s=self.clock_skew_s, reference=clock.CLINIC_SERVER)
         if not here.ok:
-            return ClockVerdict(False, here.vi.replace("cổng BHXH", "máy chủ phòng khám"),
-                                here.en.replace("the BHXH gateway's", "the clinic server's"))
+            return here
         try:
             return wire.load(ClockVerdict, self._call("clock_verdict", {}))
         except ServerUnavailable:
@@ -364,10 +364,8 @@ class RemoteClinic:
         outcome = paper.deliver(self.settings, document, pdf, doc=rendered.ticket, printer=printer)
         job = int(self._call("log_print", {"document": document, "ticket_id": ticket_id, "visit_id": visit_id,
                                            "outcome": wire.dump(outcome)}))
-        self._local_prints[job] = (document, pdf, ticket_id, visit_id)
-        from dataclasses import replace
-
-        return replace(outcome, log_id=job)
+        self._local_prints[job] = (document, ticket_id, visit_id)
+        return dataclasses.replace(outcome, log_id=job)
 
     def print_ticket(self, ticket: Ticket) -> PrintOutcome:
         if ticket.id == 0:  # an offline ticket: drawn and printed here
@@ -379,16 +377,19 @@ class RemoteClinic:
 
     def reprint(self, job_id: int, printer: str | None = None) -> PrintOutcome:
         if job_id in self._local_prints:
-            document, _, ticket_id, visit_id = self._local_prints[job_id]
+            document, ticket_id, visit_id = self._local_prints[job_id]
             return self._print(document, ticket_id, visit_id, printer)
         if job_id < 0:
             return self.spool.reprint(self.settings, job_id)
         raise BadInput("Phiếu này in ở máy khác: hãy in lại từ lượt khám", "That was printed elsewhere: print it again")
 
     # -- offline check-in ----------------------------------------------------------------------
+    def _identify_online(self, identity: Identity) -> Patient:
+        return wire.load(Patient, self._call("identify", {"identity": wire.dump(identity)}))
+
     def identify(self, identity: Identity) -> Patient:
         try:
-            return wire.load(Patient, self._call("identify", {"identity": wire.dump(identity)}))
+            return self._identify_online(identity)
         except ServerUnavailable:
             if not identity.full_name:
                 raise
@@ -404,7 +405,7 @@ class RemoteClinic:
         if self.online:
             try:
                 if patient.id is None:  # found while offline: the server knows them now
-                    patient = wire.load(Patient, self._call("identify", {"identity": wire.dump(identity)}))
+                    patient = self._identify_online(identity)
                 return wire.load(CheckIn, self._call("check_in", {
                     "patient": wire.dump(patient), "department_code": department_code, "service": service,
                     "priority": priority, "station": station, "card_check": wire.dump(card_check)}))
@@ -451,7 +452,7 @@ class RemoteClinic:
         return wire.load(list[Ticket], self._call("tickets_today", {"patient": wire.dump(patient)}))
 
     def hand_in_offline(self) -> list:
-        """Give the server the check-ins made offline (each once; numbers were reserved for them)."""
+        """Give the server the check-ins made offline (each taken in once, under its printed number)."""
         from kiosk.server.registry import TakenIn
 
         items = self.spool.pending()

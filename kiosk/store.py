@@ -357,7 +357,7 @@ class Store:
     def translate(self, exc: sqlite3.Error) -> StoreError:
         """A typed, explained error for what SQLite raised."""
         text = str(exc)
-        if "full" in text:
+        if "disk is full" in text:  # SQLITE_FULL: "database or disk is full"
             return DiskFull(f"Ổ đĩa chứa cơ sở dữ liệu đã đầy ({self.path.parent}): thao tác chưa được lưu, dữ liệu "
                             "trên màn hình vẫn giữ nguyên; hãy giải phóng dung lượng rồi thử lại",
                             f"The disk holding the database is full ({self.path.parent}): nothing was saved, what "

@@ -63,7 +63,7 @@ class ServerConnection(QObject):
     def __init__(self, clinic, parent: QObject) -> None:  # noqa: ANN001
         super().__init__(parent)
         if hasattr(clinic, "wait_for_change"):
-            clinic._on_connection = self.state.emit
+            clinic.watch_connection(self.state.emit)
             if not clinic.online:  # started while the server was away
                 QTimer.singleShot(0, self, lambda: self.state.emit(False))
 

@@ -17,6 +17,7 @@ signed-in user's; the gate in api.py and the facade's own role checks both apply
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import inspect
 import logging
@@ -113,9 +114,19 @@ class Sessions:
             db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (self._digest(token),))
 
 
+@functools.cache
+def _parameters(name: str) -> tuple[tuple[str, Any], ...]:
+    """(name, type) of a use case's parameters, read once from the facade's signature."""
+    target = getattr(Clinic, name)
+    hints = typing.get_type_hints(target)
+    return tuple((p, hints.get(p, Any)) for p in list(inspect.signature(target).parameters)[1:])
+
+
 def _error(exc: KioskError, status: int) -> tuple[Response, int]:
-    return jsonify({"error": {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en,
-                              "exit_code": exc.exit_code}}), status
+    body = {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en, "exit_code": exc.exit_code}
+    if hasattr(exc, "problems"):  # VisitNotFinalisable: the form marks each problem
+        body["problems"] = wire.dump(exc.problems)
+    return jsonify({"error": body}), status
 
 
 def _status_for(exc: KioskError) -> int:
@@ -206,13 +217,8 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         if exposed.gate is not None:
             roles.require(view.role, exposed.gate)
         method = getattr(view, name)
-        hints = typing.get_type_hints(getattr(Clinic, name))
-        signature = inspect.signature(getattr(Clinic, name))
         raw = (request.get_json(silent=True) or {}).get("args", {})
-        args = {}
-        for param in list(signature.parameters)[1:]:
-            if param in raw:
-                args[param] = wire.load(hints.get(param, Any), raw[param])
+        args = {param: wire.load(kind, raw[param]) for param, kind in _parameters(name) if param in raw}
         if name in ("lookup", "retry_pending_card_checks") and "staff" in args:
             args["staff"] = view.lookup_staff()  # the signed-in user's, never what the station sent
         if name == "lookup_staff":
@@ -236,7 +242,7 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         roles.require(view.role, "check_in")
         items = [wire.load(registry.OfflineCheckIn, item) for item in (request.get_json(silent=True) or {})
                  .get("items", [])]
-        results = [registry.take_in(clinic.store, st, view.department(item.department_code), item) for item in items]
+        results = [registry.take_in(view, st, item) for item in items]
         if results:
             feed.bump()
         return jsonify({"results": wire.dump(results)})

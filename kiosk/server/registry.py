@@ -7,12 +7,16 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kiosk import checkin, patients
+from kiosk import checkin
 from kiosk.errors import BadInput, KioskError
 from kiosk.model import OFFLINE_SERIES, Identity, Role, Ticket
 from kiosk.server import tls
 from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from kiosk.facade import Clinic
 
 KINDS = ("reception", "doctor", "kiosk", "board")
 MACHINE_ROLES = {"kiosk": Role.KIOSK, "board": Role.BOARD}  # these run without a person signed in
@@ -121,8 +125,12 @@ class TakenIn:
     message_en: str = ""
 
 
-def take_in(store: Store, station: Station, department: dict, item: OfflineCheckIn) -> TakenIn:
-    """One check-in made while the station was offline, handed in now."""
+def take_in(clinic: Clinic, station: Station, item: OfflineCheckIn) -> TakenIn:
+    """One check-in made while the station was offline, handed in now (``clinic``: the station's
+    view of the facade, so the patient is found or registered as any check-in does)."""
+    from kiosk.facade import UnknownPatient
+
+    store = clinic.store
     done = store.conn.execute("SELECT ticket_id, outcome FROM offline_checkins WHERE station_id = ? AND local_id = ?",
                               (station.id, item.local_id)).fetchone()
     if done is not None:
@@ -131,15 +139,14 @@ def take_in(store: Store, station: Station, department: dict, item: OfflineCheck
         outcome = TakenIn(item.local_id, "refused", None, f"Số {item.number} không thuộc dãy số của máy trạm này",
                           f"Number {item.number} is not in this station's offline series")
     else:
-        patient = patients.register(store, item.identity) if item.identity.full_name else patients.find(
-            store, id_number=item.identity.id_number, card_number=item.identity.card_number)
-        if patient is None:
-            outcome = TakenIn(item.local_id, "refused", None, "Không xác định được người bệnh",
-                              "The patient could not be identified")
+        try:
+            patient = clinic.identify(item.identity)
+        except UnknownPatient as exc:
+            outcome = TakenIn(item.local_id, "refused", None, exc.vi, exc.en)
         else:
-            result = checkin.check_in(store, patient.id, department, service=item.service, priority=item.priority,
-                                      station=f"{station.name} (offline)", card_pending=True, now=item.issued_at,
-                                      number=item.number)
+            result = checkin.check_in(store, patient.id, clinic.department(item.department_code), service=item.service,
+                                      priority=item.priority, station=f"{station.name} (offline)", card_pending=True,
+                                      now=item.issued_at, number=item.number)
             outcome = TakenIn(item.local_id, "already_checked_in" if result.reprint else "accepted", result.ticket)
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO offline_checkins(station_id, local_id, ticket_id, outcome, received_at) "

@@ -16,6 +16,7 @@ from kiosk.facade import UnknownPatient
 from kiosk.identify import identity_from_payload
 from kiosk.model import Identity, IdentitySource, TicketStatus
 from kiosk.roles import AccessDenied
+from kiosk.visits import VisitNotFinalisable
 from scanner.payloads import parse_payload
 from tests.kiosk.clinic_world import World
 
@@ -71,6 +72,9 @@ def run_contract(world: World, sandbox) -> None:
     queue = doctor.room_queue("K01", called.room)
     assert queue[0].ticket.id == called.id and queue[0].patient_name
     visit = doctor.start_visit(called, found.card_check.card, "001234/HN-CCHN")
+    with pytest.raises(VisitNotFinalisable) as refused:  # each problem reaches the form, remote too
+        doctor.finalise_visit(visit["id"])
+    assert any(p.field == "diagnoses" for p in refused.value.problems)
     data = visit["data"]
     data.update({"reason": "Ho", "diagnoses": [{"code": "J00", "name": "Viêm mũi họng cấp", "is_main": True}],
                  "prescription": [{"name": "Paracetamol", "strength": "500mg", "dose": 1, "times_per_day": 3,

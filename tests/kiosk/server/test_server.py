@@ -134,7 +134,7 @@ def test_board_hears_a_check_in_within_a_second(world: World, sandbox) -> None:
 def test_offline_check_in_then_reconnect_without_duplicate_numbers(world: World, sandbox, tmp_path: Path) -> None:
     states: list[bool] = []
     desk = world.station("reception", "desk-1")
-    desk._on_connection = states.append
+    desk.watch_connection(states.append)
     first = desk.identify(identity_from_payload(parse_payload(_qr(sandbox, 0))))
     assert desk.check_in(first, "K01").ticket.number == 1
     port = int(world.server.url.rsplit(":", 1)[1])
@@ -219,3 +219,13 @@ def test_station_started_while_the_server_is_away_works_offline(world: World, sa
     done = again.check_in(patient, "K01")
     assert done.ticket.station == "offline" and number_text(done.ticket.number).startswith(("A", "B", "C"))
     again.close()
+
+
+def test_lookups_share_one_gateway_session_and_worker_pool(world: World, sandbox) -> None:
+    desk = world.station("reception", "desk")
+    for index in range(4):
+        patient = desk.identify(identity_from_payload(parse_payload(_qr(sandbox, index))))
+        assert desk.lookup(patient, desk.lookup_staff()).card_check.card is not None
+    workers = [t for t in threading.enumerate() if t.name.startswith("healthbook")]
+    assert len(workers) <= 3, "every request's view uses the server's one health-book pool"
+    assert world.core.gateway().logins == 1
