@@ -147,6 +147,7 @@ def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "") -> 
             try:
                 start = time.perf_counter()
                 patient = clinic.identify(identity)
+                clinic.record_consent(patient, {"care": True}, "reception")  # asked at the desk
                 start = time.perf_counter()
                 clinic.check_in(patient, "K01")
                 with lock:

@@ -92,6 +92,8 @@ def front_desk(role: str, index: int, count: int) -> None:
         if _retrying(lambda p=patient: clinic.tickets_today(p)):
             continue  # done before this process was restarted
         card_check = clinic.lookup(patient, staff).card_check if staff is not None else None
+        if role == "reception":  # the desk asks the consent on care before the check-in
+            _retrying(lambda p=patient: clinic.record_consent(p, {"care": True}, "reception"))
         done = _retrying(lambda p=patient, c=card_check: clinic.check_in(p, DEPARTMENT["code"], station=role,
                                                                          card_check=c))
         if not done.reprint:

@@ -84,3 +84,9 @@ def describe(code: str | None) -> CodeInfo:
 
 def usable(decision: Decision) -> bool:
     return decision in (Decision.USABLE, Decision.USABLE_NEW_CARD)
+
+
+def needs_confirmation(decision: Decision) -> bool:
+    """The gateway answered, and not "usable": insurance only on the receptionist's word (and reason).
+    ``RETRY`` is not here: a card that could not be checked yet goes on, pending (NĐ 188 Art. 38)."""
+    return decision in (Decision.NOT_USABLE, Decision.CHECK_PAPER)

@@ -55,3 +55,24 @@ class NoDisplayError(KioskError):
     """A station window was asked for on a machine without a screen."""
 
     exit_code = 3
+
+
+class WrongPatient(KioskError):
+    """A record (ticket, visit, print job) belongs to another patient than the one it was asked for:
+    the action is refused rather than printing or sending for the wrong person."""
+
+
+class ConsentNeeded(BadInput):
+    """Check-in at the desk needs the patient's answer (yes or no) on processing data for care."""
+
+
+class CardNotUsable(BadInput):
+    """An insurance service was chosen for a card the gateway said cannot be used, with no reason given."""
+
+
+class VisitOpenElsewhere(KioskError):
+    """The visit is open at another station; opening it here too needs the user's word (take over)."""
+
+    def __init__(self, vi: str, en: str, holder: str = "") -> None:
+        super().__init__(vi, en)
+        self.holder = holder

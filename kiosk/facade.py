@@ -29,10 +29,10 @@ from kiosk import (
     staff,
     visits,
 )
-from kiosk.card_codes import Decision
+from kiosk.card_codes import Decision, needs_confirmation
 from kiosk.checkin import CheckIn
 from kiosk.clock import ClockVerdict
-from kiosk.errors import BadInput, KioskError
+from kiosk.errors import BadInput, CardNotUsable, ConsentNeeded, KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
 from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role, StaffUser, Ticket
@@ -251,33 +251,49 @@ class Clinic:
         return dep
 
     def check_in(self, patient: Patient, department_code: str, *, service: str = "", priority: str = "",
-                 station: str = "", card_check: CardCheck | None = None) -> CheckIn:
+                 station: str = "", card_check: CardCheck | None = None, bhyt_reason: str = "") -> CheckIn:
         """A queue number for today; the same ticket again if the patient already has one here.
 
         When the card could not be checked (gateway down or slow), check-in goes on and the card
-        check is marked pending, to be retried in the background (NĐ 188 Art. 38).
+        check is marked pending, to be retried in the background (NĐ 188 Art. 38). A card the
+        gateway said cannot be used goes to an insurance service only with the receptionist's
+        reason, which is audited. At the desk, the patient's answer on processing data for care
+        (yes or no) must be on record first.
         """
         roles.require(self.role, "check_in")
         assert patient.id is not None
+        if self.role is Role.RECEPTIONIST and "care" not in consent.current(self.store, patient):
+            raise ConsentNeeded("Chưa có câu trả lời của người bệnh về xử lý dữ liệu để khám bệnh",
+                                "The patient has not answered the consent to process data for care")
+        reason = " ".join(bhyt_reason.split())[:200]
+        if (card_check is not None and needs_confirmation(card_check.decision)
+                and service in self.settings["queue.insurance_services"]):
+            if not reason:
+                raise CardNotUsable("Thẻ BHYT không dùng được: chọn Khám dịch vụ hoặc ghi lý do vẫn khám BHYT",
+                                    "The BHYT card cannot be used: choose a fee-paying service or give the reason")
+            audit.append(self.store, self.actor, "checkin.bhyt_override", patient=patient,
+                         detail=f"card {card_check.decision.value} [{card_check.code}]: {reason}")
         pending = card_check is None or card_check.decision is Decision.RETRY
         return checkin.check_in(self.store, patient.id, self.department(department_code), service=service,
                                 priority=priority, station=station,
                                 card_decision=card_check.decision.value if card_check else "",
                                 card_pending=pending)
 
-    def print_ticket(self, ticket: Ticket) -> PrintOutcome:
+    def print_ticket(self, ticket: Ticket, *, context: str = "") -> PrintOutcome:
         """Write the ticket PDF, send it to the ticket printer (or keep it), and log the job."""
         roles.require(self.role, "print_ticket")
-        _, outcome = paper.print_document(self.store, self.settings, "ticket", ticket_id=ticket.id)
+        _, outcome = paper.print_document(self.store, self.settings, "ticket", ticket_id=ticket.id,
+                                          expect_patient_id=ticket.patient_id, context=context, actor=self.actor)
         if not outcome.printed:
             log.warning("ticket %s not printed: %s", ticket.label, outcome.message_en)
         return outcome
 
     def render_document(self, document: str, ticket_id: int | None = None,
-                        visit_id: int | None = None) -> RenderedDocument:
+                        visit_id: int | None = None, patient_id: int | None = None) -> RenderedDocument:
         """A document as PDF bytes (and, for a ticket, what an ESC/POS printer draws), for a remote
-        station to print on its own printer."""
+        station to print on its own printer; refused when the record is not ``patient_id``'s."""
         roles.require(self.role, "print_ticket" if document == "ticket" else "print_documents")
+        paper.check_patient(self.store, ticket_id, visit_id, patient_id)
         out = paper.new_pdf_path(self.settings, document)
         pdf = paper.render(self.store, self.settings, document, ticket_id=ticket_id, visit_id=visit_id, out=out)
         doc = None
@@ -286,17 +302,24 @@ class Clinic:
             doc = paper.ticket_doc(self.store, self.settings, ticket) if ticket is not None else None
         return RenderedDocument(pdf.name, pdf.read_bytes(), doc)
 
-    def log_print(self, document: str, ticket_id: int | None, visit_id: int | None, outcome: PrintOutcome) -> int:
+    def log_print(self, document: str, ticket_id: int | None, visit_id: int | None, outcome: PrintOutcome,
+                  context: str = "") -> int:
         """Record what a station's printer did with a document (the print log and the audit)."""
         roles.require(self.role, "print_ticket" if document == "ticket" else "print_documents")
-        return paper.log_job(self.store, document, ticket_id, visit_id, outcome)
+        return paper.log_job(self.store, document, ticket_id, visit_id, outcome, context=context, actor=self.actor)
 
-    def print_visit_document(self, document: str, visit_id: int, printer: str | None = None) -> PrintOutcome:
+    def print_visit_document(self, document: str, visit_id: int, printer: str | None = None, *,
+                             patient_id: int | None = None, context: str = "") -> PrintOutcome:
+        """Print a finalised visit's document; with ``patient_id``, only if the visit is that patient's."""
         roles.require(self.role, "print_documents")
-        return paper.print_document(self.store, self.settings, document, visit_id=visit_id, printer=printer)[1]
+        return paper.print_document(self.store, self.settings, document, visit_id=visit_id, printer=printer,
+                                    expect_patient_id=patient_id, context=context, actor=self.actor)[1]
 
-    def reprint(self, job_id: int, printer: str | None = None) -> PrintOutcome:
-        return paper.reprint(self.store, self.settings, job_id, printer)[1]
+    def reprint(self, job_id: int, printer: str | None = None, *, patient_id: int | None = None,
+                context: str = "") -> PrintOutcome:
+        """Print a logged job's PDF again; with ``patient_id``, only if the job is that patient's."""
+        return paper.reprint(self.store, self.settings, job_id, printer, expect_patient_id=patient_id,
+                             context=context, actor=self.actor)[1]
 
     def board_state(self) -> checkin.BoardState:
         roles.require(self.role, "read_queue")
@@ -317,7 +340,10 @@ class Clinic:
         return checkin.transfer(self.store, ticket_id, self.department(department_code), room)
 
     # -- the visit ---------------------------------------------------------------------------
-    def start_visit(self, ticket: Ticket, card: InsuranceCard | None, doctor_code: str = "") -> dict:
+    def start_visit(self, ticket: Ticket, card: InsuranceCard | None, doctor_code: str = "", opened_by: str = "",
+                    take_over: bool = False) -> dict:
+        """The called ticket's visit, opened at the station ``opened_by``; a draft open at another
+        station raises ``VisitOpenElsewhere`` unless the user chose to take it over."""
         roles.require(self.role, "record_visit")
         card_json = {}
         if card is not None:
@@ -327,14 +353,25 @@ class Clinic:
                          "five_year_date": card.five_year_date.isoformat() if card.five_year_date else "",
                          "area_code": card.area_code}
         fee = self.settings["billing.exam_fee"]
+        if take_over:
+            audit.append(self.store, self.actor, "visit.take_over", patient=patients.get(self.store, ticket.patient_id),
+                         detail=f"ticket {ticket.id} at {opened_by}")
         return visits.start(self.store, ticket, self.settings["facility.code"], card=card_json,
-                            doctor_code=doctor_code, exam_fee=dict(fee) if fee else None)
+                            doctor_code=doctor_code, exam_fee=dict(fee) if fee else None, opened_by=opened_by,
+                            take_over=take_over)
 
-    def save_visit_draft(self, visit_id: int, data: dict) -> None:
-        visits.save_draft(self.store, visit_id, data)
-
-    def finalise_visit(self, visit_id: int) -> dict:
+    def release_visit(self, visit_id: int, opened_by: str) -> None:
+        """The station closed the patient (next call, lock, sign-out): the visit is free to open elsewhere."""
         roles.require(self.role, "record_visit")
+        visits.release(self.store, visit_id, opened_by)
+
+    def save_visit_draft(self, visit_id: int, data: dict, opened_by: str = "") -> None:
+        visits.save_draft(self.store, visit_id, data, opened_by)
+
+    def finalise_visit(self, visit_id: int, patient_id: int | None = None) -> dict:
+        """Lock the visit and queue its XML; with ``patient_id``, only if the visit is that patient's."""
+        roles.require(self.role, "record_visit")
+        paper.check_patient(self.store, None, visit_id, patient_id)
         return visits.finalise(self.store, visit_id, self.settings["facility.code"])
 
     def correct_visit(self, visit_id: int) -> dict:

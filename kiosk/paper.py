@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import checkin, patients, visits
-from kiosk.errors import BadInput
+from kiosk.errors import BadInput, WrongPatient
 from kiosk.masking import mask_name
 from kiosk.model import DatePrecision, Patient, Sex, Ticket
 from kiosk.settings import Settings
@@ -69,7 +69,8 @@ def ticket_doc(store: Store, settings: Settings, ticket: Ticket) -> TicketDoc:
     code = settings["facility.code"]
     return TicketDoc(settings["facility.name"], code, ticket.number, ticket.label, dep["name"], ticket.room,
                      ticket.service, dt.datetime.now(), mask_name(patient.full_name) if patient else "", ticket.priority,
-                     make_slip(key, code, "ticket", f"{ticket.day:%Y%m%d}-{ticket.department_code}-{ticket.number}"))
+                     make_slip(key, code, "ticket", f"{ticket.day:%Y%m%d}-{ticket.department_code}-{ticket.number}"),
+                     patient.patient_code if patient else "")
 
 
 def render(store: Store, settings: Settings, document: str, *, ticket_id: int | None = None,
@@ -122,15 +123,17 @@ def output_dir(settings: Settings) -> Path:
 
 
 def print_document(store: Store, settings: Settings, document: str, *, ticket_id: int | None = None,
-                   visit_id: int | None = None, printer: str | None = None) -> tuple[int, PrintOutcome]:
+                   visit_id: int | None = None, printer: str | None = None, expect_patient_id: int | None = None,
+                   context: str = "", actor: str = "station") -> tuple[int, PrintOutcome]:
     """Render, dispatch and log; returns (job id, outcome). The PDF is kept for reprints."""
+    check_patient(store, ticket_id, visit_id, expect_patient_id)
     pdf = render(store, settings, document, ticket_id=ticket_id, visit_id=visit_id, out=new_pdf_path(settings, document))
     doc = None
     if document == "ticket" and ticket_id is not None:
         ticket = checkin.get_ticket(store, ticket_id)
         doc = ticket_doc(store, settings, ticket) if ticket is not None else None
     outcome = deliver(settings, document, pdf, doc=doc, printer=printer)
-    job = log_job(store, document, ticket_id, visit_id, outcome)
+    job = log_job(store, document, ticket_id, visit_id, outcome, context=context, actor=actor)
     return job, dataclasses.replace(outcome, log_id=job)
 
 
@@ -163,43 +166,66 @@ def escpos_ticket(target: str, doc: TicketDoc, pdf: Path, width_mm: int) -> Prin
     return PrintOutcome(True, pdf, target, f"Đã in trên máy in nhiệt {target}", f"Printed on thermal printer {target}")
 
 
-def log_job(store: Store, document: str, ticket_id: int | None, visit_id: int | None, outcome: PrintOutcome) -> int:
+def record_patient(store: Store, ticket_id: int | None, visit_id: int | None) -> Patient | None:
+    """The patient a ticket or a visit belongs to (the record's own, never the screen's)."""
+    if visit_id is not None:
+        visit = visits.get(store, visit_id)
+        return patients.get(store, visit["patient_id"]) if visit else None
+    if ticket_id is not None:
+        ticket = checkin.get_ticket(store, ticket_id)
+        return patients.get(store, ticket.patient_id) if ticket else None
+    return None
+
+
+def check_patient(store: Store, ticket_id: int | None, visit_id: int | None, expect_patient_id: int | None) -> None:
+    """Refuse to print a record for another patient than the one the station has in context."""
+    if expect_patient_id is None:
+        return
+    patient = record_patient(store, ticket_id, visit_id)
+    if patient is None or patient.id != expect_patient_id:
+        raise WrongPatient("Giấy này thuộc người bệnh khác: không in", "This document belongs to another patient: "
+                           "not printed")
+
+
+def log_job(store: Store, document: str, ticket_id: int | None, visit_id: int | None, outcome: PrintOutcome,
+            *, context: str = "", actor: str = "station") -> int:
+    """One print-log row: the document, its record and that record's patient, the station context
+    that printed it, what the printer did."""
     from kiosk import audit
 
-    patient = None
-    if visit_id is not None:
-        patient = patients.get(store, visits.get(store, visit_id)["patient_id"])
-    elif ticket_id is not None:
-        ticket = checkin.get_ticket(store, ticket_id)
-        patient = patients.get(store, ticket.patient_id) if ticket else None
+    patient = record_patient(store, ticket_id, visit_id)
     with store.transaction() as db:
         cursor = db.execute(
-            "INSERT INTO print_jobs(document, ticket_id, visit_id, pdf_path, printer, status, message, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO print_jobs(document, ticket_id, visit_id, pdf_path, printer, status, message, created_at, "
+            "patient_id, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (document, ticket_id, visit_id, str(outcome.pdf_path), outcome.printer,
              "printed" if outcome.printed else ("failed" if outcome.printer else "saved"), outcome.message_en,
-             dt.datetime.now().isoformat(timespec="seconds")))
-        audit.append(store, "station", f"print.{document}", patient=patient,
-                     detail=f"job {cursor.lastrowid} {'printed' if outcome.printed else 'not printed'}")
+             dt.datetime.now().isoformat(timespec="seconds"), patient.id if patient else None, context))
+        audit.append(store, actor, f"print.{document}", patient=patient,
+                     detail=f"job {cursor.lastrowid} {'printed' if outcome.printed else 'not printed'}"
+                            + (f" from {context}" if context else ""))
     return cursor.lastrowid
 
 
-def reprint(store: Store, settings: Settings, job_id: int, printer: str | None = None) -> tuple[int, PrintOutcome]:
+def reprint(store: Store, settings: Settings, job_id: int, printer: str | None = None, *,
+            expect_patient_id: int | None = None, context: str = "", actor: str = "station") -> tuple[int, PrintOutcome]:
     row = store.conn.execute("SELECT document, ticket_id, visit_id, pdf_path, printer FROM print_jobs WHERE id = ?",
                              (job_id,)).fetchone()
     if row is None:
         raise BadInput(f"Không có lệnh in {job_id}", f"No print job {job_id}")
     document, ticket_id, visit_id, pdf_path, old_printer = row
+    check_patient(store, ticket_id, visit_id, expect_patient_id)
     pdf = Path(pdf_path)
     if not pdf.exists():
         raise BadInput(f"Tệp PDF của lệnh in {job_id} không còn: {pdf}", f"The PDF of job {job_id} is gone: {pdf}")
     outcome = dispatch(pdf, printer if printer is not None else (old_printer or printer_for(settings, document)),
                        copies=copies_for(settings, document))
-    job = log_job(store, document, ticket_id, visit_id, outcome)
+    job = log_job(store, document, ticket_id, visit_id, outcome, context=context, actor=actor)
     return job, dataclasses.replace(outcome, log_id=job)
 
 
 def jobs(store: Store, limit: int = 50) -> list[dict[str, Any]]:
-    keys = ("id", "document", "ticket_id", "visit_id", "pdf_path", "printer", "status", "message", "created_at")
+    keys = ("id", "document", "ticket_id", "visit_id", "pdf_path", "printer", "status", "message", "created_at",
+            "patient_id", "context")
     rows = store.conn.execute(f"SELECT {', '.join(keys)} FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,))
     return [dict(zip(keys, r, strict=True)) for r in rows]

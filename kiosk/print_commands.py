@@ -41,7 +41,7 @@ def cmd_document(args: argparse.Namespace, settings: Settings) -> int:
             print(path)
             return 0
         job, outcome = paper.print_document(store, settings, args.document, ticket_id=args.ticket,
-                                            visit_id=args.visit, printer=args.printer)
+                                            visit_id=args.visit, printer=args.printer, context="cli", actor="cli")
     print(f"job {job}: {outcome.message_vi} / {outcome.message_en}")
     return 0 if outcome.printed else 4
 
@@ -51,13 +51,13 @@ def cmd_log(args: argparse.Namespace, settings: Settings) -> int:
         for job in paper.jobs(store, args.limit):
             target = f"ticket {job['ticket_id']}" if job["ticket_id"] else f"visit {job['visit_id']}"
             print(f"{job['id']:>5} {job['created_at']} {job['document']:<13} {target:<11} {job['status']:<8} "
-                  f"{job['printer'] or '-'}  {job['pdf_path']}")
+                  f"{job['printer'] or '-'}  {job['pdf_path']}  {job['context'] or '-'}")
     return 0
 
 
 def cmd_reprint(args: argparse.Namespace, settings: Settings) -> int:
     with open_configured(settings) as store:
-        job, outcome = paper.reprint(store, settings, args.job, args.printer)
+        job, outcome = paper.reprint(store, settings, args.job, args.printer, context="cli", actor="cli")
     print(f"job {job}: {outcome.message_vi} / {outcome.message_en}")
     return 0 if outcome.printed else 4
 

@@ -355,30 +355,34 @@ class RemoteClinic:
                                timeout=timeout + 10)
         return int(answer["version"])
 
-    def _print(self, document: str, ticket_id: int | None, visit_id: int | None, printer: str | None) -> PrintOutcome:
+    def _print(self, document: str, ticket_id: int | None, visit_id: int | None, printer: str | None, *,
+               patient_id: int | None = None, context: str = "") -> PrintOutcome:
         rendered: RenderedDocument = wire.load(RenderedDocument, self._call(
-            "render_document", {"document": document, "ticket_id": ticket_id, "visit_id": visit_id}))
+            "render_document", {"document": document, "ticket_id": ticket_id, "visit_id": visit_id,
+                                "patient_id": patient_id}))
         pdf = paper.new_pdf_path(self.settings, document)
         pdf.parent.mkdir(parents=True, exist_ok=True)
         pdf.write_bytes(rendered.pdf)
         outcome = paper.deliver(self.settings, document, pdf, doc=rendered.ticket, printer=printer)
         job = int(self._call("log_print", {"document": document, "ticket_id": ticket_id, "visit_id": visit_id,
-                                           "outcome": wire.dump(outcome)}))
+                                           "outcome": wire.dump(outcome), "context": context}))
         self._local_prints[job] = (document, ticket_id, visit_id)
         return dataclasses.replace(outcome, log_id=job)
 
-    def print_ticket(self, ticket: Ticket) -> PrintOutcome:
+    def print_ticket(self, ticket: Ticket, *, context: str = "") -> PrintOutcome:
         if ticket.id == 0:  # an offline ticket: drawn and printed here
             return self.spool.print_ticket(self.settings, ticket)
-        return self._print("ticket", ticket.id, None, None)
+        return self._print("ticket", ticket.id, None, None, patient_id=ticket.patient_id, context=context)
 
-    def print_visit_document(self, document: str, visit_id: int, printer: str | None = None) -> PrintOutcome:
-        return self._print(document, None, visit_id, printer)
+    def print_visit_document(self, document: str, visit_id: int, printer: str | None = None, *,
+                             patient_id: int | None = None, context: str = "") -> PrintOutcome:
+        return self._print(document, None, visit_id, printer, patient_id=patient_id, context=context)
 
-    def reprint(self, job_id: int, printer: str | None = None) -> PrintOutcome:
+    def reprint(self, job_id: int, printer: str | None = None, *, patient_id: int | None = None,
+                context: str = "") -> PrintOutcome:
         if job_id in self._local_prints:
             document, ticket_id, visit_id = self._local_prints[job_id]
-            return self._print(document, ticket_id, visit_id, printer)
+            return self._print(document, ticket_id, visit_id, printer, patient_id=patient_id, context=context)
         if job_id < 0:
             return self.spool.reprint(self.settings, job_id)
         raise BadInput("Phiếu này in ở máy khác: hãy in lại từ lượt khám", "That was printed elsewhere: print it again")
@@ -398,7 +402,7 @@ class RemoteClinic:
                            identity.id_number, identity.card_number, identity.address)
 
     def check_in(self, patient: Patient, department_code: str, *, service: str = "", priority: str = "",
-                 station: str = "", card_check: CardCheck | None = None) -> CheckIn:
+                 station: str = "", card_check: CardCheck | None = None, bhyt_reason: str = "") -> CheckIn:
         identity = Identity(IdentitySource.MANUAL, id_number=patient.id_number, card_number=patient.card_number,
                             full_name=patient.full_name, date_of_birth=patient.date_of_birth,
                             dob_precision=patient.dob_precision, sex=patient.sex, address=patient.address)
@@ -408,7 +412,8 @@ class RemoteClinic:
                     patient = self._identify_online(identity)
                 return wire.load(CheckIn, self._call("check_in", {
                     "patient": wire.dump(patient), "department_code": department_code, "service": service,
-                    "priority": priority, "station": station, "card_check": wire.dump(card_check)}))
+                    "priority": priority, "station": station, "card_check": wire.dump(card_check),
+                    "bhyt_reason": bhyt_reason}))
             except ServerUnavailable:
                 pass
         return self.spool.check_in(identity, self.department(department_code), service=service, priority=priority,

@@ -261,6 +261,20 @@ def m006_stations(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m007_print_context(db: sqlite_utils.Database) -> None:
+    """Two identifiers on paper: each print job names the patient of its own record and the
+    station context (station, user, context number) that printed it. A visit draft names the
+    station that has it open, so a second station does not open the same patient unasked."""
+    db.executescript(
+        """
+        ALTER TABLE print_jobs ADD COLUMN patient_id INTEGER REFERENCES patients(id);
+        ALTER TABLE print_jobs ADD COLUMN context TEXT NOT NULL DEFAULT '';
+        ALTER TABLE visits ADD COLUMN opened_by TEXT NOT NULL DEFAULT '';
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

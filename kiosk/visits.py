@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk import icd10, outbox, patients
-from kiosk.errors import BadInput, KioskError
+from kiosk.errors import BadInput, KioskError, VisitOpenElsewhere
 from kiosk.model import Sex, Ticket
 from kiosk.store import Store
 from kiosk.xml130 import build_tables, checkin_xml, envelope
@@ -67,10 +67,21 @@ def get(store: Store, visit_id: int) -> dict[str, Any]:
 
 
 def start(store: Store, ticket: Ticket, facility: str, *, card: dict[str, Any] | None = None,
-          doctor_code: str = "", exam_fee: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The visit of a called ticket (the existing draft when there is one)."""
+          doctor_code: str = "", exam_fee: dict[str, Any] | None = None, opened_by: str = "",
+          take_over: bool = False) -> dict[str, Any]:
+    """The visit of a called ticket (the existing draft when there is one), opened by ``opened_by``
+    (a station's claim). A draft another station has open is refused unless ``take_over``."""
     key = ma_lk(facility, ticket)
-    row = store.conn.execute("SELECT id FROM visits WHERE ma_lk = ? ORDER BY version DESC LIMIT 1", (key,)).fetchone()
+    with store.transaction() as db:
+        row = db.execute("SELECT id, status, opened_by FROM visits WHERE ma_lk = ? ORDER BY version DESC LIMIT 1",
+                         (key,)).fetchone()
+        if row:
+            visit_id, status, holder = row
+            if status == "draft" and opened_by:
+                if holder and holder != opened_by and not take_over:
+                    raise VisitOpenElsewhere(f"Người bệnh này đang được khám ở máy khác ({holder})",
+                                             f"This patient is open at another station ({holder})", holder)
+                db.execute("UPDATE visits SET opened_by = ? WHERE id = ?", (opened_by, visit_id))
     if row:
         return get(store, row[0])
     data = {"department_code": ticket.department_code, "visit_kind": "01", "card": card or {},
@@ -78,20 +89,31 @@ def start(store: Store, ticket: Ticket, facility: str, *, card: dict[str, Any] |
             "services": [exam_fee] if exam_fee else [], "reason": "", "exam_notes": "", "advice": "",
             "re_exam_on": "", "referral": None, "prescription_code": prescription_code(facility)}
     with store.transaction() as db:
-        cursor = db.execute("INSERT INTO visits(ma_lk, version, patient_id, ticket_id, status, started_at, data_json) "
-                            "VALUES (?, 1, ?, ?, 'draft', ?, ?)",
+        cursor = db.execute("INSERT INTO visits(ma_lk, version, patient_id, ticket_id, status, started_at, data_json, "
+                            "opened_by) VALUES (?, 1, ?, ?, 'draft', ?, ?, ?)",
                             (key, ticket.patient_id, ticket.id, dt.datetime.now().isoformat(timespec="seconds"),
-                             json.dumps(data, ensure_ascii=False)))
+                             json.dumps(data, ensure_ascii=False), opened_by))
         db.execute("UPDATE tickets SET status = 'in_room' WHERE id = ?", (ticket.id,))
     return get(store, cursor.lastrowid)
 
 
-def save_draft(store: Store, visit_id: int, data: dict[str, Any]) -> None:
-    """Autosave: the form's state goes to the store; after a crash the draft comes back."""
+def release(store: Store, visit_id: int, opened_by: str) -> None:
+    """The station closed the patient: the visit is no longer open there."""
     with store.transaction() as db:
-        status = db.execute("SELECT status FROM visits WHERE id = ?", (visit_id,)).fetchone()
+        db.execute("UPDATE visits SET opened_by = '' WHERE id = ? AND opened_by = ?", (visit_id, opened_by))
+
+
+def save_draft(store: Store, visit_id: int, data: dict[str, Any], opened_by: str = "") -> None:
+    """Autosave: the form's state goes to the store; after a crash the draft comes back. With
+    ``opened_by``, only while that station still has the visit open (not taken over elsewhere)."""
+    with store.transaction() as db:
+        status = db.execute("SELECT status, opened_by FROM visits WHERE id = ?", (visit_id,)).fetchone()
         if status is None or status[0] != "draft":
             raise BadInput("Lượt khám đã khoá: hãy tạo bản sửa", "The visit is locked: make a correction")
+        if opened_by and status[1] and status[1] != opened_by:
+            raise VisitOpenElsewhere(f"Lượt khám đã được mở ở máy khác ({status[1]}): không lưu ở đây",
+                                     f"The visit was opened at another station ({status[1]}): not saved here",
+                                     status[1])
         db.execute("UPDATE visits SET data_json = ? WHERE id = ?", (json.dumps(data, ensure_ascii=False), visit_id))
 
 

@@ -136,7 +136,7 @@ def _diagnosis_text(visit: VisitInfo) -> str:
 
 def _patient_lines(patient: PatientInfo, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
     return [
-        _line("Họ và tên", patient.full_name, styles),
+        _line("Họ và tên", f"{patient.full_name}    Mã người bệnh: {patient.patient_code or '—'}", styles),
         _line("Ngày sinh", f"{patient.date_of_birth} ({patient.age_text})    Giới tính: {patient.sex}", styles),
         _line("Số định danh cá nhân/CCCD", patient.id_number, styles),
         _line("Địa chỉ", patient.address, styles),

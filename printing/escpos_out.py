@@ -29,7 +29,7 @@ def ticket_image(doc: TicketDoc, width_mm: int = 80) -> Image.Image:
         lines.append((f"Phòng / Room {doc.room}", int(28 * scale), False))
     if doc.service:
         lines.append((doc.service, int(24 * scale), False))
-    lines += [(doc.masked_name, int(24 * scale), False), (doc.issued_at.strftime("%H:%M  %d/%m/%Y"), int(22 * scale), False)]
+    lines += [(doc.patient_line, int(24 * scale), False), (doc.issued_at.strftime("%H:%M  %d/%m/%Y"), int(22 * scale), False)]
     if doc.priority:
         vi, _ = PRIORITY_LABELS.get(doc.priority, (f"Ưu tiên: {doc.priority}", ""))
         lines.append((f"★ {vi} ★", int(24 * scale), True))

@@ -36,6 +36,11 @@ class TicketDoc:
     masked_name: str
     priority: str
     slip_code: str  # back-link QR text
+    patient_code: str = ""  # the second identifier beside the masked name (none on an offline ticket)
+
+    @property
+    def patient_line(self) -> str:
+        return " · ".join(filter(None, [self.masked_name, self.patient_code]))
 
 
 def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
@@ -69,7 +74,7 @@ def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
         c.drawCentredString(centre, y, doc.service)
         y -= 5 * mm
     c.setFont(regular, 9 if width_mm >= 80 else 7.5)
-    c.drawCentredString(centre, y, doc.masked_name)
+    c.drawCentredString(centre, y, doc.patient_line)
     y -= 4.5 * mm
     c.drawCentredString(centre, y, doc.issued_at.strftime("%H:%M  %d/%m/%Y"))
     if doc.priority:

@@ -6,24 +6,29 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.checkin import QueueEntry
-from kiosk.errors import KioskError
+from kiosk.context import PatientContext, StationContext
+from kiosk.errors import KioskError, VisitOpenElsewhere
 from kiosk.facade import Clinic, Lookup
-from kiosk.model import HealthBook, Role, number_text
+from kiosk.model import HealthBook, Patient, Role, Ticket, TicketStatus, number_text
 from kiosk.visits import VisitNotFinalisable, quantity
 from printing.dispatch import PrintOutcome
 from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
 from ui.i18n import tr
 from ui.live import LiveUpdates
+from ui.patient_banner import PatientBanner
 from ui.qt import (
     QCheckBox,
     QComboBox,
     QDate,
     QDateEdit,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -31,7 +36,9 @@ from ui.qt import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     Qt,
     QTableWidget,
@@ -50,6 +57,7 @@ VITALS = [("pulse", "Mạch (lần/phút)", "Pulse (/min)"), ("temperature", "Nh
           ("bp_sys", "HA tâm thu (mmHg)", "BP systolic"), ("bp_dia", "HA tâm trương (mmHg)", "BP diastolic"),
           ("resp_rate", "Nhịp thở (lần/phút)", "Respiratory rate"), ("weight", "Cân nặng (kg)", "Weight (kg)"),
           ("height", "Chiều cao (cm)", "Height (cm)"), ("spo2", "SpO2 (%)", "SpO2 (%)")]
+NOBODY = ("Chưa có người bệnh — bấm «Gọi người tiếp theo»", "No patient — press «Call next»")
 RX_COLUMNS = ["name", "strength", "dose", "times_per_day", "days", "route", "quantity"]
 
 
@@ -61,20 +69,29 @@ class DoctorWindow(StationWindow):
         if clinic.signed_in is None:  # opened without sign-in (tests, benchmarks): the station's role
             clinic.act_as(Role.DOCTOR, "doctor")
         super().__init__(clinic, demo=demo)
-        self.entry: QueueEntry | None = None
-        self.last_print: PrintOutcome | None = None
-        self.lookup: Lookup | None = None
-        self.visit: dict[str, Any] | None = None
+        self.context = StationContext("doctor")
+        self.station_id = f"doctor-{uuid.uuid4().hex[:6]}"  # this window, in a visit's "open at" claim
         self._dirty = False
         self._busy = False
         split = QSplitter()
         self.body.addWidget(split, 1)
         split.addWidget(self._queue_panel())
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        self.banner = PatientBanner()
+        self.banner.clear(*NOBODY)
+        right_layout.addWidget(self.banner)  # above both tabs: seen while prescribing
         self.tabs = QTabWidget()
         self.health = HealthBookView()
         self.tabs.addTab(self.health, tr("Sổ sức khỏe", "Health book"))
-        self.tabs.addTab(self._visit_form(), tr("Khám bệnh", "Visit"))
-        split.addWidget(self.tabs)
+        visit_scroll = QScrollArea()
+        visit_scroll.setWidgetResizable(True)
+        visit_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        visit_scroll.setWidget(self._visit_form())
+        self.tabs.addTab(visit_scroll, tr("Khám bệnh", "Visit"))
+        right_layout.addWidget(self.tabs, 1)
+        split.addWidget(right)
         split.setSizes([300, 1066])
         self.live = LiveUpdates(clinic, self, 1000)
         self.live.changed.connect(self.refresh_queue)
@@ -110,6 +127,10 @@ class DoctorWindow(StationWindow):
             layout.addWidget(button)
             if text_en == "Call next":
                 self.call_button = button
+        self.resume_button = QPushButton(tr("Tiếp tục khám người đã gọi", "Resume the called patient"))
+        self.resume_button.setObjectName("resumeButton")
+        self.resume_button.clicked.connect(self.resume)
+        layout.addWidget(self.resume_button)
         row = QHBoxLayout()
         self.transfer_to = QComboBox()
         for i in range(self.department.count()):
@@ -246,6 +267,7 @@ class DoctorWindow(StationWindow):
         self.form_page = page
         page.setEnabled(False)
         self.finalise_button.setEnabled(False)
+        outer.setMinimumHeight(560)  # below this the form scrolls; the banner above never does
         return outer
 
     def _set_form_enabled(self, enabled: bool) -> None:
@@ -264,7 +286,7 @@ class DoctorWindow(StationWindow):
                           lambda exc: self.queue_status.setText(str(exc)), owner=self)
 
     def _show_queue(self, entries: list[QueueEntry]) -> None:
-        current = self.entry.ticket.id if self.entry else None
+        current = self.current.ticket.id if self.current and self.current.ticket else None
         self.queue.clear()
         for e in entries:
             mark = {"called": "📣 ", "in_room": "▶ ", "skipped": "↷ "}.get(e.ticket.status.value, "")
@@ -277,15 +299,89 @@ class DoctorWindow(StationWindow):
         self.queue_status.setText(tr(f"{sum(1 for e in entries if e.ticket.status.value == 'waiting')} người đang chờ",
                                      f"{sum(1 for e in entries if e.ticket.status.value == 'waiting')} waiting"))
 
+    # -- the patient in context ----------------------------------------------------------------
+    @property
+    def current(self) -> PatientContext | None:
+        return self.context.current
+
+    @property
+    def entry(self) -> QueueEntry | None:
+        ctx = self.current
+        return QueueEntry(ctx.ticket, ctx.patient.full_name) if ctx and ctx.ticket else None
+
+    @property
+    def lookup(self) -> Lookup | None:
+        return self.current.lookup if self.current else None
+
+    @property
+    def visit(self) -> dict[str, Any] | None:
+        return self.current.visit if self.current else None
+
+    @property
+    def last_print(self) -> PrintOutcome | None:
+        return self.current.last_outcome if self.current else None
+
+    @property
+    def claim(self) -> str:
+        """Who has a visit open here: the user at this window."""
+        user = self.clinic.signed_in.username if self.clinic.signed_in else self.clinic.actor
+        return f"{user}@{self.station_id}"
+
+    def _close_context(self, because: str) -> None:
+        """Save the draft of the patient in context, free their visit, and clear every trace of them
+        from the screen — before anything of another patient can appear."""
+        ctx = self.current
+        if ctx is not None:
+            self._autosave.stop()
+            self.save_draft()
+            if ctx.visit is not None and ctx.visit["status"] == "draft":
+                visit_id, claim = ctx.visit["id"], self.claim
+                run_in_background(lambda: self.clinic.release_visit(visit_id, claim), lambda _: None,
+                                  lambda exc: log.warning("release visit: %s", exc), owner=self)
+        self.context.close(because)
+        self.banner.clear(*NOBODY)
+        self.health.clear()
+        self.load_form({})
+        self.icd_search.clear()
+        self.icd_results.clear()
+        self.visit_status.setStyleSheet("")
+        self.visit_status.clear()
+        self._set_form_enabled(False)
+        self.correct_button.setEnabled(False)
+        for button in self.print_buttons.values():
+            button.setEnabled(False)
+
     def call_next(self) -> None:
         if self._busy:
             return
-        self._busy = True
         dep, room = self.room()
-        clinic = self.clinic
+        self._open(lambda clinic: clinic.call_next(dep, room), ("Đang gọi người tiếp theo…", "Calling the next "
+                                                                "patient…"))
 
-        def work() -> tuple[QueueEntry, Lookup | None, HealthBook, dict]:
-            ticket = clinic.call_next(dep, room)
+    def resume(self, take_over: bool = False) -> None:
+        """Open again the selected patient already called to this room (after a lock, a restart)."""
+        if self._busy:
+            return
+        items = self.queue.selectedItems()
+        entry: QueueEntry | None = items[0].data(Qt.ItemDataRole.UserRole) if items else None
+        if entry is None or entry.ticket.status not in (TicketStatus.CALLED, TicketStatus.IN_ROOM):
+            self.queue_status.setText(tr("Chọn một người đã được gọi (📣 hoặc ▶) trong danh sách",
+                                         "Choose a called patient (📣 or ▶) in the list"))
+            return
+        if self.current and self.current.ticket and self.current.ticket.id == entry.ticket.id:
+            return
+        ticket = entry.ticket
+        self._open(lambda clinic: ticket, ("Đang mở lại người bệnh…", "Opening the patient again…"),
+                   take_over=take_over)
+
+    def _open(self, get_ticket: Callable[[Clinic], Ticket], busy: tuple[str, str], take_over: bool = False) -> None:
+        self._busy = True
+        self._close_context("call")
+        self.banner.busy(*busy)
+        clinic, claim, licence = self.clinic, self.claim, self.clinic.settings["doctor.licence"]
+
+        def work() -> tuple[Ticket, Patient, Lookup | None, HealthBook, dict]:
+            ticket = get_ticket(clinic)
             patient = clinic.patient(ticket.patient_id)
             try:
                 found = clinic.lookup(patient, clinic.lookup_staff())
@@ -293,24 +389,54 @@ class DoctorWindow(StationWindow):
                 found = None
             book = found.health_book if found else clinic.cached_health_book(patient)
             card = found.card_check.card_for_visit if found else None
-            visit = clinic.start_visit(ticket, card, clinic.settings["doctor.licence"])
-            return QueueEntry(ticket, patient.full_name), found, book, visit
+            visit = clinic.start_visit(ticket, card, licence, claim, take_over)
+            return ticket, patient, found, book, visit
 
-        run_in_background(work, self._called, self._failed, owner=self)
+        run_in_background(work, self._called, self._open_failed, owner=self)
 
-    def _called(self, result: tuple[QueueEntry, Lookup | None, HealthBook, dict]) -> None:
+    def _called(self, result: tuple[Ticket, Patient, Lookup | None, HealthBook, dict]) -> None:
         self._busy = False
-        self.entry, self.lookup, book, self.visit = result
-        self.health.show_book(book, self.lookup.card_check if self.lookup else None)
-        self.load_form(self.visit["data"])
-        self._set_form_enabled(True)
-        self.visit_status.setText(tr(f"Đang khám số {number_text(self.entry.ticket.number)} — bản nháp tự lưu",
-                                     f"Seeing number {number_text(self.entry.ticket.number)} — draft autosaves"))
+        ticket, patient, found, book, visit = result
+        opened_by = self.clinic.signed_in.username if self.clinic.signed_in else self.clinic.actor
+        ctx = self.context.open(patient, opened_by, ticket=ticket, lookup=found, visit=visit)
+        self.banner.show_patient(patient, found.card_check if found else None, book)
+        self.health.show_book(book, found.card_check if found else None)
+        self.load_form(visit["data"])
+        if visit["status"] == "draft":
+            self._set_form_enabled(True)
+            self.visit_status.setText(tr(f"Đang khám số {number_text(ticket.number)} — bản nháp tự lưu",
+                                         f"Seeing number {number_text(ticket.number)} — draft autosaves"))
+        else:
+            self._show_final(ctx)
+        self.refresh_queue()
+
+    def _open_failed(self, exc: Exception) -> None:
+        self._busy = False
+        if isinstance(exc, VisitOpenElsewhere):
+            self.banner.clear(*NOBODY)
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setWindowTitle(tr("Đang khám ở máy khác", "Open at another station"))
+            box.setText(tr(f"{exc.vi}.\nMở tại đây? Máy kia sẽ không lưu được bản nháp nữa.",
+                           f"{exc.en}.\nOpen it here? The other station can no longer save the draft."))
+            take = box.addButton(tr("Mở tại đây", "Open here"), QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(tr("Không mở", "Do not open"), QMessageBox.ButtonRole.RejectRole)
+            self.take_over_dialog = box
+            box.exec()
+            if box.clickedButton() is take:
+                self.resume(take_over=True)
+            return
+        self.banner.clear(*NOBODY)
+        self._failed(exc)
         self.refresh_queue()
 
     def _failed(self, exc: Exception) -> None:
         self._busy = False
-        self.queue_status.setText(str(exc) if isinstance(exc, KioskError) else f"{type(exc).__name__}")
+        message = tr(exc.vi, exc.en) if isinstance(exc, KioskError) else type(exc).__name__
+        self.queue_status.setText(message)
+        if self.current is not None:
+            self.visit_status.setStyleSheet("color: #b00020;")
+            self.visit_status.setText(message)
         if not isinstance(exc, KioskError):
             log.error("doctor action failed", exc_info=exc)
 
@@ -318,18 +444,29 @@ class DoctorWindow(StationWindow):
         items = self.queue.selectedItems()
         return items[0].data(Qt.ItemDataRole.UserRole) if items else self.entry
 
+    def _left_room(self, ticket_id: int | None) -> None:
+        """The patient in context was skipped, marked absent or transferred: they leave this screen."""
+        if self.current and self.current.ticket and self.current.ticket.id == ticket_id:
+            self._close_context("left the room")
+        self.refresh_queue()
+
     def _status(self, status: str) -> None:
         entry = self._selected()
-        if entry is not None:
-            run_in_background(lambda: self.clinic.set_ticket_status(entry.ticket.id, status),
-                              lambda _: self.refresh_queue(), self._failed, owner=self)
+        if entry is None:
+            return
+        ticket_id = entry.ticket.id
+        leaves = status in ("skipped", "no_show")
+        run_in_background(lambda: self.clinic.set_ticket_status(ticket_id, status),
+                          lambda _: self._left_room(ticket_id) if leaves else self.refresh_queue(),
+                          self._failed, owner=self)
 
     def transfer(self) -> None:
         entry = self._selected()
         if entry is None:
             return
+        ticket_id = entry.ticket.id
         dep, room = self.transfer_to.currentData()
-        run_in_background(lambda: self.clinic.transfer(entry.ticket.id, dep, room), lambda _: self.refresh_queue(),
+        run_in_background(lambda: self.clinic.transfer(ticket_id, dep, room), lambda _: self._left_room(ticket_id),
                           self._failed, owner=self)
 
     # -- visit form --------------------------------------------------------------------------
@@ -405,16 +542,25 @@ class DoctorWindow(StationWindow):
         self._autosave.start()
 
     def save_draft(self) -> None:
-        if not self._dirty or self.visit is None or self.visit["status"] != "draft":
+        """Autosave the form into the visit it was opened for (and only while this station has it)."""
+        ctx = self.current
+        if not self._dirty or ctx is None or ctx.visit is None or ctx.visit["status"] != "draft":
             return
         self._dirty = False
-        data, visit_id = self.form_data(), self.visit["id"]
-        self.visit["data"] = data
-        run_in_background(lambda: self.clinic.save_visit_draft(visit_id, data),
-                          lambda _: self.visit_status.setText(tr("Đã lưu nháp", "Draft saved")),
-                          self._failed, owner=self)
+        data, visit_id, claim = self.form_data(), ctx.visit["id"], self.claim
+        ctx.visit["data"] = data
+
+        def saved(_: object) -> None:
+            if self.context.is_current(ctx):
+                self.visit_status.setText(tr("Đã lưu nháp", "Draft saved"))
+
+        run_in_background(lambda: self.clinic.save_visit_draft(visit_id, data, claim), saved, self._failed,
+                          owner=self)
 
     def search_icd(self, text: str) -> None:
+        if self.current is None:
+            self.icd_results.clear()
+            return
         if len(text.strip()) < 2:
             self.icd_results.clear()
             return
@@ -484,84 +630,107 @@ class DoctorWindow(StationWindow):
         self.mark_dirty()
 
     def finalise(self) -> None:
-        if self.visit is None:
+        ctx = self.current
+        if ctx is None or ctx.visit is None or ctx.visit["status"] != "draft" or self._busy:
             return
         self._autosave.stop()
-        data, visit_id = self.form_data(), self.visit["id"]
+        self._busy = True
+        data, visit_id, patient_id, claim = self.form_data(), ctx.visit["id"], ctx.patient.id, self.claim
         clinic = self.clinic
 
         def work() -> tuple[dict, dict[str, int], list[dict]]:
-            clinic.save_visit_draft(visit_id, data)
-            final = clinic.finalise_visit(visit_id)
+            clinic.save_visit_draft(visit_id, data, claim)
+            final = clinic.finalise_visit(visit_id, patient_id)
             try:
                 sent = clinic.send_outbox()
             except KioskError:
                 sent = {}
             return final, sent, clinic.outbox_for(final["ma_lk"])
 
-        run_in_background(work, self._finalised, self._finalise_failed, owner=self)
+        run_in_background(work, lambda result: self._finalised(ctx, result), self._finalise_failed, owner=self)
 
-    def _finalised(self, result: tuple[dict, dict[str, int], list[dict]]) -> None:
+    def _finalised(self, ctx: PatientContext, result: tuple[dict, dict[str, int], list[dict]]) -> None:
+        self._busy = False
         final, _, rows = result
-        self.visit = final
+        ctx.visit = final
+        if not self.context.is_current(ctx):
+            return
+        self._show_final(ctx)
+        self.visit_status.setText(outbox_summary(rows))
+        self.refresh_queue()
+
+    def _show_final(self, ctx: PatientContext) -> None:
+        """A finalised visit: the form locked, its documents printable, a correction possible."""
         self._set_form_enabled(False)
         self.correct_button.setEnabled(True)
-        data = final["data"]
+        data = ctx.visit["data"]
         available = {"prescription": bool(data.get("prescription")), "appointment": bool(data.get("re_exam_on")),
                      "referral": bool(data.get("referral")), "visit-summary": True}
         for document, button in self.print_buttons.items():
             button.setEnabled(available[document])
         self.visit_status.setStyleSheet("")
-        self.visit_status.setText(outbox_summary(rows))
-        self.refresh_queue()
+        self.visit_status.setText(tr("Lượt khám đã hoàn tất", "The visit is finalised"))
 
     def _finalise_failed(self, exc: Exception) -> None:
+        self._busy = False
         self.visit_status.setStyleSheet("color: #b00020;")
         if isinstance(exc, VisitNotFinalisable):
             self.visit_status.setText("\n".join(tr(p.vi, p.en) for p in exc.problems))
         else:
             self._failed(exc)
-            self.visit_status.setText(str(exc) if isinstance(exc, KioskError) else type(exc).__name__)
+            self.visit_status.setText(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else type(exc).__name__)
 
     def print_document(self, document: str) -> None:
-        if self.visit is None or self.visit["status"] != "final":
+        """Print a document of the visit in context — its own, for its own patient — or say why not."""
+        ctx = self.current
+        if ctx is None or ctx.visit is None:
+            self.visit_status.setStyleSheet("color: #b00020;")
+            self.visit_status.setText(tr("Chưa có người bệnh: không có gì để in", "No patient: nothing to print"))
             return
-        visit_id = self.visit["id"]
-        run_in_background(lambda: self.clinic.print_visit_document(document, visit_id), self._printed, self._failed,
-                          owner=self)
+        if ctx.visit["status"] != "final":
+            self.visit_status.setStyleSheet("color: #b00020;")
+            self.visit_status.setText(tr("Hoàn tất lượt khám trước khi in", "Finalise the visit before printing"))
+            return
+        visit_id, patient_id = ctx.visit["id"], ctx.patient.id
+        run_in_background(lambda: self.clinic.print_visit_document(document, visit_id, patient_id=patient_id,
+                                                                   context=ctx.tag),
+                          lambda outcome: self._printed(ctx, outcome), self._failed, owner=self)
 
-    def _printed(self, outcome: PrintOutcome) -> None:
-        self.last_print = outcome
+    def _printed(self, ctx: PatientContext, outcome: PrintOutcome) -> None:
+        if not self.context.is_current(ctx):
+            return
+        ctx.last_outcome = outcome
+        if outcome.log_id:
+            ctx.print_jobs.append(outcome.log_id)
         self.visit_status.setStyleSheet("" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.visit_status.setText(tr(outcome.message_vi, outcome.message_en))
 
     def correct(self) -> None:
         """A correction: a new draft version of the finalised visit, same MA_LK, sent again on finalise."""
-        if self.visit is None or self.visit["status"] != "final":
+        ctx = self.current
+        if ctx is None or ctx.visit is None or ctx.visit["status"] != "final":
             return
-        visit_id = self.visit["id"]
-        run_in_background(lambda: self.clinic.correct_visit(visit_id), self._correcting, self._failed, owner=self)
+        visit_id = ctx.visit["id"]
+        run_in_background(lambda: self.clinic.correct_visit(visit_id), lambda draft: self._correcting(ctx, draft),
+                          self._failed, owner=self)
 
-    def _correcting(self, draft: dict) -> None:
-        self.visit = draft
+    def _correcting(self, ctx: PatientContext, draft: dict) -> None:
+        if not self.context.is_current(ctx):
+            return
+        ctx.visit = draft
         self.load_form(draft["data"])
         self._set_form_enabled(True)
         self.correct_button.setEnabled(False)
         for button in self.print_buttons.values():
             button.setEnabled(False)
+        self.visit_status.setStyleSheet("")
         self.visit_status.setText(tr(f"Bản sửa số {draft['version']} — hoàn tất để gửi lại",
                                      f"Correction version {draft['version']} — finalise to send again"))
 
     def wipe_patient(self) -> None:
-        """Lock or switch user: the draft is saved, then nothing of the patient stays on screen or here."""
-        self.save_draft()
-        self.entry = self.lookup = self.visit = None
-        self.last_print = None
-        self.health.clear()
-        self.load_form({})
-        self.visit_status.clear()
-        self.form_page.setEnabled(False)
-        self.finalise_button.setEnabled(False)
+        """Lock or switch user: the draft is saved, then nothing of the patient stays on screen or here.
+        After unlocking, «Tiếp tục khám» opens the called patient again."""
+        self._close_context("lock")
         self.queue.clear()
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from kiosk.checkin import CheckIn
+from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, UnknownPatient
 from kiosk.identify import identity_from_payload
@@ -72,10 +73,9 @@ class KioskWindow(QMainWindow):
         self.setWindowTitle("Ki-ốt tự phục vụ / Self-service kiosk")
         self.setStyleSheet(STYLE)
         self.voice = Voice(clinic.settings["kiosk.voice"], self)
-        self.patient: Patient | None = None
-        self.identity: Identity | None = None
-        self.last_checkin: CheckIn | None = None
-        self.last_print: PrintOutcome | None = None
+        self.context = StationContext("kiosk")  # the person at the kiosk now, and their ticket
+        self._serial = 0  # an answer is shown only to the person who asked for it
+        self._busy = False
         self.pages = QStackedWidget()
         root = QWidget()
         column = QVBoxLayout(root)
@@ -279,42 +279,72 @@ class KioskWindow(QMainWindow):
             return
         self.identify(identity_from_payload(payload))
 
+    @property
+    def patient(self) -> Patient | None:
+        return self.context.current.patient if self.context.current else None
+
+    @property
+    def last_checkin(self) -> CheckIn | None:
+        return self.context.current.checkin if self.context.current else None
+
+    @property
+    def last_print(self) -> PrintOutcome | None:
+        return self.context.current.last_outcome if self.context.current else None
+
     def identify(self, identity: Identity) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        serial = self._serial
         clinic = self.clinic
+        run_in_background(lambda: clinic.identify(identity), lambda patient: self._identified(serial, patient),
+                          lambda exc: self._failed(serial, exc), owner=self)
 
-        run_in_background(lambda: clinic.identify(identity), self._identified, self._failed, owner=self)
-
-    def _identified(self, patient: Patient) -> None:
-        self.patient = patient
+    def _identified(self, serial: int, patient: Patient) -> None:
+        self._busy = False
+        if serial != self._serial:  # wiped (idle, "back") while it ran: not for whoever stands here now
+            return
+        self.context.open(patient, "kiosk")
         self.confirm_name.setText(mask_name(patient.full_name))
         self.confirm_id.setText(tr("Số định danh: ", "ID number: ") + (mask_id(patient.id_number) if patient.id_number
                                                                      else mask_id(patient.card_number)))
         self.show_page(CONFIRM)
 
-    def _failed(self, exc: Exception) -> None:
+    def _failed(self, serial: int, exc: Exception) -> None:
+        """Any failure: everything of this person is wiped at once, and the start page says what to do."""
+        self._busy = False
+        if serial != self._serial:
+            return
         if isinstance(exc, UnknownPatient):  # nobody to type a name here: the desk registers newcomers
             exc = KioskError("Chưa có hồ sơ: mời quét mã QR hoặc đến quầy tiếp đón",
                              "No record yet: scan your QR code or go to the desk")
-        self.coaching.setText(str(exc) if isinstance(exc, KioskError) else tr("Có lỗi — mời đến quầy tiếp đón",
-                                                                            "Something went wrong — please go to the desk"))
         if not isinstance(exc, KioskError):
             log.error("kiosk step failed", exc_info=exc)
-        self.show_page(START)
+        self.wipe()
+        self.coaching.setText(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else
+                              tr("Có lỗi — mời đến quầy tiếp đón", "Something went wrong — please go to the desk"))
+        self.coaching.setStyleSheet("color: #ffd166; font-weight: bold;")
 
     def check_in(self, department_code: str) -> None:
-        if self.patient is None:
+        ctx = self.context.current
+        if ctx is None or self._busy:
             return
-        clinic, patient = self.clinic, self.patient
+        self._busy = True
+        serial, clinic, patient = self._serial, self.clinic, ctx.patient
 
         def work() -> tuple[CheckIn, PrintOutcome]:
             done = clinic.check_in(patient, department_code, station="kiosk")  # card check: pending
-            return done, clinic.print_ticket(done.ticket)
+            return done, clinic.print_ticket(done.ticket, context=ctx.tag)
 
-        run_in_background(work, self._checked_in, self._failed, owner=self)
+        run_in_background(work, lambda done: self._checked_in(ctx, done), lambda exc: self._failed(serial, exc),
+                          owner=self)
 
-    def _checked_in(self, done: tuple[CheckIn, PrintOutcome]) -> None:
+    def _checked_in(self, ctx: PatientContext, done: tuple[CheckIn, PrintOutcome]) -> None:
+        self._busy = False
+        if not self.context.is_current(ctx):
+            return
         checkin, outcome = done
-        self.last_checkin, self.last_print = checkin, outcome
+        ctx.checkin, ctx.ticket, ctx.last_outcome = checkin, checkin.ticket, outcome
         self.ticket_number.setText(number_text(checkin.ticket.number))
         room = checkin.ticket.room
         self.ticket_room.setText(tr(f"Mời đến phòng {room}", f"Please go to room {room}") if room else
@@ -328,13 +358,14 @@ class KioskWindow(QMainWindow):
 
     def wipe(self) -> None:
         """Back to the start with no trace of the last patient on screen or in memory."""
-        self.patient = None
-        self.identity = None
-        self.last_checkin = None
+        self.context.close("wiped")
+        self._serial += 1  # an answer still on its way is for nobody now
         for label in (self.confirm_name, self.confirm_id, self.ticket_number, self.ticket_room, self.ticket_note,
                       self.coaching):
             label.clear()
+        self.coaching.setStyleSheet("")
         self.keypad_field.clear()
+        self.keypad_title.setText(tr("Nhập 12 số căn cước", "Enter your 12-digit ID number"))
         self.camera.reset()
         self.pages.setCurrentIndex(START)
         self.idle.stop()

@@ -58,6 +58,8 @@ from PySide6.QtWidgets import (  # noqa: F401
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QRadioButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,

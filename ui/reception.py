@@ -8,11 +8,13 @@ import shutil
 from pathlib import Path
 
 from kiosk import demo
-from kiosk.card_codes import Decision
+from kiosk.card_codes import Decision, needs_confirmation
 from kiosk.checkin import CheckIn
+from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
 from kiosk.identify import identity_from_payload
+from kiosk.masking import mask_id
 from kiosk.model import DatePrecision, Identity, IdentitySource, Role, number_text
 from printing.dispatch import PrintOutcome
 from printing.ticket import PRIORITY_LABELS
@@ -21,6 +23,8 @@ from scanner.payloads import Payload, parse_payload
 from ui.background import run_in_background, wait_for_background
 from ui.camera import CameraController
 from ui.i18n import tr
+from ui.consent_box import ConsentBox
+from ui.patient_banner import PatientBanner, birth_text
 from ui.patient_panel import PatientPanel
 from ui.qt import (
     QCheckBox,
@@ -30,6 +34,7 @@ from ui.qt import (
     QFileDialog,
     QFont,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QImage,
@@ -41,6 +46,7 @@ from ui.qt import (
     QPen,
     QPixmap,
     QPushButton,
+    QScrollArea,
     Qt,
     QTabWidget,
     QTimer,
@@ -96,10 +102,11 @@ class ReceptionWindow(StationWindow):
             clinic.act_as(Role.RECEPTIONIST, "reception")
         super().__init__(clinic, demo=demo)
         s = clinic.settings
-        self.lookup_result: Lookup | None = None
-        self.last_checkin: CheckIn | None = None
-        self.last_print: PrintOutcome | None = None
+        self.context = StationContext("reception")
         self._busy = False
+        self._lookup_serial = 0  # a lookup's answer is shown only if no newer lookup or clear came since
+        self.pending_switch: Identity | None = None  # a scan waiting for the receptionist's word
+        self._deferred: Identity | None = None  # a scan that arrived while a job ran
         self.sounds = Sounds(s.paths.data_dir / "sounds", self)
 
         columns = QHBoxLayout()
@@ -129,12 +136,24 @@ class ReceptionWindow(StationWindow):
 
         right = QVBoxLayout()
         columns.addLayout(right, 1)
+        right.addWidget(self._switch_prompt())
+        self.banner = PatientBanner()
+        right.addWidget(self.banner)  # outside the scroll area: never scrolls away
+        work = QWidget()
+        work_layout = QVBoxLayout(work)
+        work_layout.setContentsMargins(0, 0, 0, 0)
         self.panel = PatientPanel()
-        right.addWidget(self.panel, 1)
-        from ui.consent_box import ConsentBox
-
+        work_layout.addWidget(self.panel)
         self.consent_box = ConsentBox(self.save_consent)
-        right.addWidget(self.consent_box)
+        self.consent_box.changed.connect(self._update_actions)
+        work_layout.addWidget(self.consent_box)
+        work_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("receptionWork")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(work)
+        right.addWidget(scroll, 1)
         right.addWidget(self._checkin_box())
 
         self.wedge = WedgeFilter(self)
@@ -170,7 +189,8 @@ class ReceptionWindow(StationWindow):
         sample = ("AĂÂBCDĐEÊGHIKLMNOÔƠPQRSTUƯVXY aăâbcdđeêghiklmnoôơpqrstuưvxy 0123456789 "
                   "ÀÁẢÃẠẰẮẲẴẶẦẤẨẪẬÈÉẺẼẸỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌỒỐỔỖỘỜỚỞỠỢÙÚỦŨỤỪỨỬỮỰỲÝỶỸỴ "
                   "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ →—·")
-        for label in (self.panel.name, self.panel.decision, self.panel.safety, self.ticket_label, self.print_notice):
+        for label in (self.banner.name, self.banner.card_status, self.panel.safety, self.ticket_label,
+                      self.print_notice):
             probe = QLabel(sample)
             probe.setFont(label.font())
             probe.setStyleSheet("font-weight: bold;")
@@ -233,6 +253,21 @@ class ReceptionWindow(StationWindow):
         form.addRow(tr("Khoa", "Department"), self.department)
         form.addRow(tr("Dịch vụ", "Service"), self.service)
         form.addRow(tr("Ưu tiên", "Priority"), self.priority)
+        self.card_notice = QLabel()
+        self.card_notice.setObjectName("cardNotice")
+        self.card_notice.setWordWrap(True)
+        self.card_notice.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.card_notice.hide()
+        form.addRow(self.card_notice)
+        self.bhyt_reason = QLineEdit()
+        self.bhyt_reason.setObjectName("bhytReason")
+        self.bhyt_reason.setMaxLength(200)
+        self.bhyt_reason.setPlaceholderText(tr("Lý do vẫn khám BHYT (bắt buộc, được ghi nhật ký)",
+                                               "Why BHYT anyway (required, audited)"))
+        self.bhyt_reason.textChanged.connect(self._update_actions)
+        self.bhyt_reason.hide()
+        form.addRow(self.bhyt_reason)
+        self.service.currentIndexChanged.connect(self._service_chosen)
         layout.addLayout(form)
         row = QHBoxLayout()
         self.checkin_button = QPushButton(tr("Lấy số thứ tự", "Issue queue number"))
@@ -242,10 +277,12 @@ class ReceptionWindow(StationWindow):
         self.checkin_button.clicked.connect(self.on_check_in)
         row.addWidget(self.checkin_button)
         self.reprint_button = QPushButton(tr("In lại phiếu", "Reprint ticket"))
+        self.reprint_button.setObjectName("reprintButton")
         self.reprint_button.setEnabled(False)
         self.reprint_button.clicked.connect(self.reprint)
         row.addWidget(self.reprint_button)
         self.clear_button = QPushButton(tr("Người tiếp theo", "Next patient"))
+        self.clear_button.setObjectName("nextPatientButton")
         self.clear_button.clicked.connect(self.clear_patient)
         row.addWidget(self.clear_button)
         layout.addLayout(row)
@@ -295,6 +332,97 @@ class ReceptionWindow(StationWindow):
             self.coaching.setText(tr(vi, en))
             self.preview.setText(tr(vi, en))
 
+    def _switch_prompt(self) -> QWidget:
+        """The question asked when a card is read while another patient is still being received."""
+        box = QFrame()
+        box.setObjectName("switchPrompt")
+        box.setStyleSheet("#switchPrompt { background: #fff3cd; border: 2px solid #b26a00; border-radius: 6px; }"
+                          "#switchPrompt QLabel { color: #5a3a00; font-weight: bold; }")
+        layout = QVBoxLayout(box)
+        self.switch_text = QLabel()
+        self.switch_text.setObjectName("switchText")
+        self.switch_text.setWordWrap(True)
+        layout.addWidget(self.switch_text)
+        row = QHBoxLayout()
+        self.switch_yes = QPushButton()
+        self.switch_yes.setObjectName("switchYes")
+        self.switch_yes.clicked.connect(self.accept_switch)
+        self.switch_no = QPushButton()
+        self.switch_no.setObjectName("switchNo")
+        self.switch_no.clicked.connect(self.refuse_switch)
+        row.addWidget(self.switch_yes)
+        row.addWidget(self.switch_no)
+        layout.addLayout(row)
+        box.hide()
+        self.switch_box = box
+        return box
+
+    # -- the patient in context ----------------------------------------------------------------
+    @property
+    def current(self) -> PatientContext | None:
+        return self.context.current
+
+    @property
+    def lookup_result(self) -> Lookup | None:
+        return self.current.lookup if self.current else None
+
+    @property
+    def last_checkin(self) -> CheckIn | None:
+        return self.current.checkin if self.current else None
+
+    @property
+    def last_print(self) -> PrintOutcome | None:
+        return self.current.last_outcome if self.current else None
+
+    def _close_context(self, because: str) -> None:
+        """Everything of the patient in context leaves the screen and this window, visibly, at once."""
+        self.context.close(because)
+        self._lookup_serial += 1  # an answer still on its way belongs to nobody now
+        self.pending_switch = None
+        self.switch_box.hide()
+        self.consent_box.close_for_patient()
+        self.banner.clear()
+        self.panel.clear()
+        self.ticket_label.clear()
+        self.print_notice.clear()
+        self.card_notice.hide()
+        self.bhyt_reason.clear()
+        self.bhyt_reason.hide()
+        self.service.setCurrentIndex(0)
+        self.priority.setCurrentIndex(0)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        """Enable what applies to the patient in context, and nothing else."""
+        ctx = self.current
+        self.reprint_button.setEnabled(bool(ctx and ctx.last_print and not self._busy))
+        self.checkin_button.setEnabled(self._check_in_problem() is None)
+
+    def _check_in_problem(self) -> tuple[str, str] | None:
+        """Why "Lấy số thứ tự" cannot be pressed now (None: it can)."""
+        ctx = self.current
+        if ctx is None or ctx.lookup is None or self._busy:
+            return ("Chưa có người bệnh", "No patient")
+        if ctx.consents is not None and "care" not in ctx.consents and not self.consent_box.care_answered():
+            return ("Cần câu trả lời của người bệnh về xử lý dữ liệu để khám bệnh (đồng ý hoặc không)",
+                    "The patient's answer on processing data for care is needed (agree or not)")
+        if self._card_needs_reason() and not self.bhyt_reason.text().strip():
+            return ("Thẻ BHYT không dùng được: ghi lý do vẫn khám BHYT hoặc chọn Khám dịch vụ",
+                    "The BHYT card cannot be used: give the reason or choose the fee-paying service")
+        return None
+
+    def _card_needs_reason(self) -> bool:
+        ctx = self.current
+        return bool(ctx and ctx.lookup and needs_confirmation(ctx.lookup.card_check.decision)
+                    and self.service.currentData() in self.clinic.settings["queue.insurance_services"])
+
+    def _service_chosen(self) -> None:
+        needs = self._card_needs_reason()
+        self.bhyt_reason.setVisible(needs)
+        if not needs:
+            self.bhyt_reason.clear()
+        self._update_actions()
+
     # -- identifying -------------------------------------------------------------------------
     def on_camera_scan(self, scan: Scan) -> None:
         self.handle_payload(scan.payload)
@@ -310,7 +438,7 @@ class ReceptionWindow(StationWindow):
             return
         self.sounds.beep.play()
         self.preview.flash()
-        self.identify(identity_from_payload(payload))
+        self.request_patient(identity_from_payload(payload))
 
     def on_manual_lookup(self) -> None:
         tab = self.manual_tabs.currentIndex()
@@ -321,21 +449,71 @@ class ReceptionWindow(StationWindow):
                 return
             identity = Identity(IdentitySource.MANUAL, id_number=number)
         elif tab == 1:
-            identity = Identity(IdentitySource.MANUAL, card_number=self.card_input.text().strip().upper())
+            card = self.card_input.text().strip().upper()
+            if not card:
+                self.show_error(tr("Hãy nhập mã thẻ BHYT", "Enter the BHYT card number"))
+                return
+            identity = Identity(IdentitySource.MANUAL, card_number=card)
         else:
+            name = " ".join(self.name_input.text().split())
+            if not name:
+                self.show_error(tr("Hãy nhập họ tên", "Enter the full name"))
+                return
             d = self.dob_input.date()
-            identity = Identity(IdentitySource.MANUAL, full_name=" ".join(self.name_input.text().split()),
+            identity = Identity(IdentitySource.MANUAL, full_name=name,
                                 date_of_birth=dt.date(d.year(), d.month(), d.day()), dob_precision=DatePrecision.DAY)
+        self.request_patient(identity)
+
+    def request_patient(self, identity: Identity) -> None:
+        """A card was read or an identity typed: the rule of the desk (DOMAIN §16). The same person
+        again is ignored; another person while one is still being received waits for the
+        receptionist's word; otherwise the next patient starts."""
+        ctx = self.current
+        if ctx is not None and ctx.is_same_person(identity):
+            self.statusBar().showMessage(tr("Đã đọc thẻ của người bệnh đang tiếp đón", "That card is the patient "
+                                            "already on screen"), 5000)
+            return
+        if self._busy:  # a lookup or check-in is running: this card is taken up when it ends
+            self._deferred = identity
+            self.statusBar().showMessage(tr("Đang xử lý — thẻ vừa quét sẽ được xem sau", "Busy — the card just read "
+                                            "comes next"), 5000)
+            return
+        if self.context.under_work():
+            self.ask_switch(identity)
+            return
         self.identify(identity)
 
+    def ask_switch(self, identity: Identity) -> None:
+        ctx = self.current
+        assert ctx is not None
+        self.pending_switch = identity
+        now = f"{ctx.patient.full_name.upper()} ({birth_text(ctx.patient)})"
+        new = describe_identity(identity)
+        self.switch_text.setText(tr(f"Đang tiếp đón {now} — chuyển sang {new}?",
+                                    f"Now receiving {now} — switch to {new}?"))
+        self.switch_yes.setText(tr("Chuyển sang người mới", "Switch to the new patient"))
+        self.switch_no.setText(tr(f"Ở lại với {ctx.patient.full_name}", f"Stay with {ctx.patient.full_name}"))
+        self.switch_box.show()
+        self.sounds.beep.play()
+
+    def accept_switch(self) -> None:
+        identity, self.pending_switch = self.pending_switch, None
+        self.switch_box.hide()
+        if identity is not None:
+            self.identify(identity)
+
+    def refuse_switch(self) -> None:
+        self.pending_switch = None
+        self.switch_box.hide()
+        self.camera.reset()  # the other card may be shown again when it is their turn
+
     def identify(self, identity: Identity) -> None:
-        if self._busy:
-            return
+        """Close the patient in context, then look the new one up."""
+        self._close_context("new lookup")
         self._busy = True
-        self.checkin_button.setEnabled(False)
-        self.ticket_label.clear()
-        self.print_notice.clear()
-        self.panel.name.setText(tr("Đang tra cứu…", "Looking up…"))
+        self._update_actions()
+        self.banner.busy("Đang tra cứu…", "Looking up…")
+        serial = self._lookup_serial
         clinic = self.clinic
 
         def work() -> tuple[Lookup, list, dict | None]:
@@ -344,29 +522,72 @@ class ReceptionWindow(StationWindow):
                 return result, [], None
             return result, clinic.tickets_today(result.patient), clinic.consents(result.patient)
 
-        run_in_background(work, self._identified, self._failed, owner=self)
+        run_in_background(work, lambda found: self._identified(serial, found),
+                          lambda exc: self._lookup_failed(serial, exc), owner=self)
 
-    def _identified(self, found: tuple[Lookup, list, dict | None]) -> None:
+    def _identified(self, serial: int, found: tuple[Lookup, list, dict | None]) -> None:
         self._busy = False
+        if serial != self._lookup_serial:  # cleared (next patient, lock) while it ran
+            self._next_deferred()
+            return
         result, tickets, consents = found
-        if consents or consents is None:  # None: offline, asked when the server can record it
-            self.consent_box.hide()
+        opened_by = self.clinic.signed_in.username if self.clinic.signed_in else self.clinic.actor
+        ctx = self.context.open(result.patient, opened_by, lookup=result, consents=consents)
+        self.banner.show_patient(result.patient, result.card_check, result.health_book)
+        self.panel.show_lookup(result, tickets)
+        for field in (self.cccd_input, self.card_input, self.name_input):
+            field.clear()
+        if consents is None or "care" in consents:  # None: offline, asked when the server can record it
+            self.consent_box.close_for_patient()
         else:
             self.consent_box.ask()
-        self.lookup_result = result
-        self.panel.show_lookup(result, tickets)
-        self.checkin_button.setEnabled(True)
+        if needs_confirmation(result.card_check.decision):
+            self._move_to_fee_service(ctx)
+        self._update_actions()
         if self.clinic.demo_mode:
             self.statusBar().showMessage(tr("DỮ LIỆU DEMO: cổng BHXH giả lập tích hợp",
                                             "DEMO DATA: built-in sandbox gateway"))
+        self._next_deferred()
 
-    def _failed(self, exc: Exception) -> None:
+    def _move_to_fee_service(self, ctx: PatientContext) -> None:
+        """The gateway answered "not usable": the fee-paying service, and why, unless the receptionist
+        chooses BHYT again with a reason."""
+        check = ctx.lookup.card_check
+        fee = self.service.findData(self.clinic.settings["queue.fee_service"])
+        if fee >= 0:
+            self.service.setCurrentIndex(fee)
+        self.card_notice.setText(tr(f"Thẻ BHYT không dùng được ([{check.code}] {check.message_vi}): đã chuyển sang "
+                                    f"Khám dịch vụ. Muốn vẫn khám BHYT: chọn lại dịch vụ và ghi lý do.",
+                                    f"The BHYT card cannot be used ([{check.code}] {check.message_en}): moved to "
+                                    f"the fee-paying service. To bill BHYT anyway, choose it again and give a reason."))
+        self.card_notice.show()
+
+    def _lookup_failed(self, serial: int, exc: Exception) -> None:
         self._busy = False
-        self.panel.clear()
-        self.show_error(str(exc) if isinstance(exc, KioskError) else
-                        tr(f"Lỗi: {type(exc).__name__}", f"Error: {type(exc).__name__}"))
+        if serial == self._lookup_serial:
+            self._close_context("failed lookup")
+            message = tr(exc.vi, exc.en) if isinstance(exc, KioskError) else tr(f"Lỗi: {type(exc).__name__}",
+                                                                                 f"Error: {type(exc).__name__}")
+            self.banner.error(tr("Không tra cứu được: ", "Lookup failed: ") + message)
+            self.show_error(message)
         if not isinstance(exc, KioskError):
             log.error("lookup failed", exc_info=exc)
+        self._next_deferred()
+
+    def _next_deferred(self) -> None:
+        identity, self._deferred = self._deferred, None
+        if identity is not None:
+            self.request_patient(identity)
+
+    def _failed(self, exc: Exception) -> None:
+        """A check-in, print or consent job failed: the patient stays in context, the message shows."""
+        self._busy = False
+        self.show_error(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else
+                        tr(f"Lỗi: {type(exc).__name__}", f"Error: {type(exc).__name__}"))
+        if not isinstance(exc, KioskError):
+            log.error("reception action failed", exc_info=exc)
+        self._update_actions()
+        self._next_deferred()
 
     def show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
@@ -375,42 +596,61 @@ class ReceptionWindow(StationWindow):
 
     # -- check-in ----------------------------------------------------------------------------
     def on_check_in(self) -> None:
-        if self.lookup_result is None or self._busy:
+        ctx = self.current
+        problem = self._check_in_problem()
+        if problem is not None:
+            if not self._busy:
+                self.show_error(tr(*problem))
             return
+        assert ctx is not None and ctx.lookup is not None
         self._busy = True
-        self.checkin_button.setEnabled(False)
-        result = self.lookup_result
+        self._update_actions()
+        result = ctx.lookup
+        answers = self.consent_box.answers() if self.consent_box.isVisible() else {}
         clinic = self.clinic
         department, service, priority = (self.department.currentData(), self.service.currentData(),
                                          self.priority.currentData())
+        reason = self.bhyt_reason.text().strip() if self._card_needs_reason() else ""
 
         def work() -> tuple[CheckIn, PrintOutcome]:
+            if answers and result.patient.id is not None:
+                clinic.record_consent(result.patient, answers, "reception")
             done = clinic.check_in(result.patient, department, service=service, priority=priority,
-                                   station="reception", card_check=result.card_check)
-            return done, clinic.print_ticket(done.ticket)
+                                   station="reception", card_check=result.card_check, bhyt_reason=reason)
+            return done, clinic.print_ticket(done.ticket, context=ctx.tag)
 
-        run_in_background(work, self._checked_in, self._failed, owner=self)
+        run_in_background(work, lambda done: self._checked_in(ctx, answers, done), self._failed, owner=self)
 
-    def _checked_in(self, done: tuple[CheckIn, PrintOutcome]) -> None:
+    def _checked_in(self, ctx: PatientContext, answers: dict[str, bool], done: tuple[CheckIn, PrintOutcome]) -> None:
         self._busy = False
         checkin, outcome = done
-        self.last_checkin, self.last_print = checkin, outcome
+        if not self.context.is_current(ctx):  # locked or cleared meanwhile: nothing to show it on
+            self._update_actions()
+            self._next_deferred()
+            return
+        ctx.checkin, ctx.ticket, ctx.last_outcome = checkin, checkin.ticket, outcome
+        if outcome.log_id:
+            ctx.print_jobs.append(outcome.log_id)
+        if answers and ctx.consents is not None:
+            ctx.consents.update({k: {"granted": v} for k, v in answers.items()})
+        self.consent_box.close_for_patient()
         ticket = checkin.ticket
         self.ticket_label.setText(f"{number_text(ticket.number)}  ·  {ticket.department_code}  ·  "
                                   f"{tr('Phòng', 'Room')} {ticket.room or '—'}")
         notes = []
         if checkin.reprint:
             notes.append(tr("Người bệnh đã có số hôm nay: in lại số cũ", "Already checked in today: same number reprinted"))
-        if self.lookup_result and self.lookup_result.card_check.decision is Decision.RETRY:
+        if ctx.lookup.card_check.decision is Decision.RETRY:
             notes.append(tr("Thẻ chưa kiểm tra được: sẽ tự kiểm tra lại", "Card not checked yet: it will be retried"))
         notes.append(tr(outcome.message_vi, outcome.message_en))
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.print_notice.setText("\n".join(notes))
-        self.reprint_button.setEnabled(True)
+        self._update_actions()
         if outcome.printer and not outcome.printed:
-            self.print_failed(outcome)
+            self.print_failed(ctx, outcome)
+        self._next_deferred()
 
-    def print_failed(self, outcome: PrintOutcome) -> None:
+    def print_failed(self, ctx: PatientContext, outcome: PrintOutcome) -> None:
         """A configured printer failed: say so, and offer to retry or to save the PDF elsewhere."""
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
@@ -422,44 +662,56 @@ class ReceptionWindow(StationWindow):
         self.print_dialog = box
         box.exec()
         if box.clickedButton() is retry:
-            self.reprint()
+            self.reprint(ctx)
         elif box.clickedButton() is save:
             target, _ = QFileDialog.getSaveFileName(self, tr("Lưu PDF", "Save PDF"), outcome.pdf_path.name, "PDF (*.pdf)")
             if target:
                 shutil.copyfile(outcome.pdf_path, target)
                 self.print_notice.setText(tr(f"Đã lưu PDF: {target}", f"PDF saved: {target}"))
 
-    def reprint(self) -> None:
-        if self.last_print is None or not self.last_print.log_id:
+    def reprint(self, ctx: PatientContext | None = None) -> None:
+        """Print the ticket of the patient in context again — theirs, never the last one printed."""
+        ctx = ctx or self.current
+        if not self.context.is_current(ctx) or ctx.last_print is None or self._busy:
             return
-        job = self.last_print.log_id
-        run_in_background(lambda: self.clinic.reprint(job), self._reprinted, self._failed, owner=self)
+        job, patient_id = ctx.last_print, ctx.patient.id
+        run_in_background(lambda: self.clinic.reprint(job, patient_id=patient_id, context=ctx.tag),
+                          lambda outcome: self._reprinted(ctx, outcome), self._failed, owner=self)
 
-    def _reprinted(self, outcome: PrintOutcome) -> None:
-        self.last_print = outcome
+    def _reprinted(self, ctx: PatientContext, outcome: PrintOutcome) -> None:
+        if not self.context.is_current(ctx):
+            return
+        ctx.last_outcome = outcome
+        if outcome.log_id:
+            ctx.print_jobs.append(outcome.log_id)
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.print_notice.setText(tr(outcome.message_vi, outcome.message_en))
+        self._update_actions()
 
     def save_consent(self, answers: dict[str, bool]) -> None:
-        if self.lookup_result is None:
+        ctx = self.current
+        if ctx is None or ctx.patient.id is None or not answers:
             return
-        patient = self.lookup_result.patient
+        patient = ctx.patient
         run_in_background(lambda: self.clinic.record_consent(patient, answers, "reception"),
-                          lambda _: self.consent_box.hide(), self._failed, owner=self)
+                          lambda _: self._consent_saved(ctx, answers), self._failed, owner=self)
+
+    def _consent_saved(self, ctx: PatientContext, answers: dict[str, bool]) -> None:
+        if not self.context.is_current(ctx):
+            return
+        if ctx.consents is not None:
+            ctx.consents.update({k: {"granted": v} for k, v in answers.items()})
+        if len(answers) == len(self.consent_box.groups):
+            self.consent_box.close_for_patient()
+        self.statusBar().showMessage(tr("Đã lưu lựa chọn của người bệnh", "The patient's choices are saved"), 5000)
+        self._update_actions()
 
     def clear_patient(self) -> None:
-        """Next patient: nothing of the last one stays on screen or in this window's memory."""
-        self.consent_box.hide()
-        self.lookup_result = None
-        self.last_checkin = None
-        self.last_print = None
-        self.reprint_button.setEnabled(False)
-        self.panel.clear()
-        self.ticket_label.clear()
-        self.print_notice.clear()
+        """Next patient (and idle lock): nothing of the last one stays on screen or in this window."""
+        self._close_context("next patient")
+        self._deferred = None
         for field in (self.cccd_input, self.card_input, self.name_input):
             field.clear()
-        self.checkin_button.setEnabled(False)
 
     def _retry_pending(self) -> None:
         clinic = self.clinic
@@ -475,6 +727,17 @@ class ReceptionWindow(StationWindow):
         QApplication.instance().removeEventFilter(self.wedge)
         wait_for_background()
         super().closeEvent(event)
+
+
+def describe_identity(identity: Identity) -> str:
+    """Who a scan names, for the switch prompt: the name and birth date when the code carries them,
+    else the masked number."""
+    if identity.full_name:
+        born = identity.date_of_birth.strftime("%d/%m/%Y") if identity.date_of_birth else "—"
+        return f"{identity.full_name.upper()} ({born})"
+    if identity.id_number:
+        return tr(f"người có số CCCD {mask_id(identity.id_number)}", f"the person with ID {mask_id(identity.id_number)}")
+    return tr(f"người có thẻ BHYT {mask_id(identity.card_number)}", f"the holder of card {mask_id(identity.card_number)}")
 
 
 def demo_video_path(clinic: Clinic) -> Path:

@@ -41,6 +41,7 @@ EXPOSED: dict[str, Exposed] = {
     # the visit
     "start_visit": Exposed("record_visit", changes=True),
     "save_visit_draft": Exposed("record_visit"),
+    "release_visit": Exposed("record_visit"),
     "finalise_visit": Exposed("record_visit", changes=True),
     "correct_visit": Exposed("record_visit", changes=True),
     "send_outbox": Exposed("send_to_portal"),

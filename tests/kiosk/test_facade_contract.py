@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.card_codes import Decision
-from kiosk.errors import KioskError
+from kiosk.errors import ConsentNeeded, KioskError
 from kiosk.facade import UnknownPatient
 from kiosk.identify import identity_from_payload
 from kiosk.model import Identity, IdentitySource, TicketStatus
@@ -45,6 +45,9 @@ def run_contract(world: World, sandbox) -> None:
     found = reception.lookup(patient, reception.lookup_staff())
     assert found.card_check.decision is Decision.USABLE and found.card_check.card is not None
     assert any(v.diagnoses for v in found.health_book.visits) or found.health_book.notices == []
+    with pytest.raises(ConsentNeeded):  # the desk asks the patient first (an answer of no is an answer)
+        reception.check_in(found.patient, "K01", card_check=found.card_check)
+    reception.record_consent(found.patient, {"care": False}, "reception")
     first = reception.check_in(found.patient, "K01", card_check=found.card_check)
     assert first.ticket.number == 1 and not first.reprint and first.ticket.status is TicketStatus.WAITING
     again = reception.check_in(found.patient, "K01", card_check=found.card_check)

@@ -38,3 +38,16 @@ def widget_texts(widget) -> str:  # noqa: ANN001
                 item = table.item(r, c)
                 texts.append(item.text() if item else "")
     return "\n".join(texts)
+
+
+def answer_consent(window, care: bool = True, **others: bool) -> None:  # noqa: ANN001
+    """Click the patient's answers in the reception's consent box, as the receptionist would."""
+    from PySide6.QtCore import Qt
+    from pytestqt.qtbot import QtBot
+
+    box = window.consent_box
+    if not box.isVisible():
+        return
+    for key, agreed in {"care": care, **others}.items():
+        button = (box.yes if agreed else box.no)[key]
+        QtBot.mouseClick(button, Qt.MouseButton.LeftButton)

@@ -6,11 +6,12 @@ import socket
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from kiosk.demo import demo_video_plan
 from kiosk.facade import Clinic
 from kiosk.settings import Settings
-from tests.ui.conftest import widget_texts
+from tests.ui.conftest import answer_consent, widget_texts
 from ui.reception import ReceptionWindow
 
 pytestmark = pytest.mark.gui
@@ -30,9 +31,12 @@ def test_camera_scan_fills_the_panel_and_check_in_prints_a_ticket(qtbot, clinic,
     qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
     first_text = demo_video_plan(count=3)[0][2]
     name = first_text.split("|")[2]
-    assert window.panel.name.text() == name
-    assert "Thẻ còn giá trị sử dụng" in window.panel.decision.text()
-    assert "0790******69" in window.panel.details.text(), "the ID is masked on screen"
+    assert window.banner.name.text() == name
+    assert "Thẻ còn giá trị sử dụng" in window.banner.card_status.text()
+    assert "0790******69" in window.banner.details.text(), "the ID is masked on screen"
+    assert window.lookup_result.patient.patient_code in window.banner.details.text()
+    assert not window.checkin_button.isEnabled(), "first visit: the consent answer on care comes first"
+    answer_consent(window)
     assert window.checkin_button.isEnabled()
     qtbot.mouseClick(window.checkin_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
@@ -62,12 +66,12 @@ def test_usb_wedge_scanner_works_without_clicking_a_field(qtbot, clinic, demo_vi
 def test_second_check_in_the_same_day_reprints_the_same_number(qtbot, clinic, demo_video: Path) -> None:
     window = open_window(qtbot, clinic, str(demo_video))
     qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    answer_consent(window)
     window.on_check_in()
     qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
-    first = window.last_checkin.ticket
-    window.last_print = None
+    first, first_job = window.last_checkin.ticket, window.last_print.log_id
     window.on_check_in()
-    qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.last_print.log_id != first_job, timeout=10000)
     assert window.last_checkin.reprint and window.last_checkin.ticket.number == first.number
     assert "same number reprinted" in window.print_notice.text() or "in lại số cũ" in window.print_notice.text()
 
@@ -84,6 +88,7 @@ def test_gateway_down_still_issues_the_ticket(qtbot, kiosk_home, demo_video: Pat
         window = open_window(qtbot, clinic, str(demo_video))
         qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
         assert "will be checked again" in window.lookup_result.card_check.message_en
+        answer_consent(window)
         window.on_check_in()
         qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
         assert window.last_checkin.ticket.number == 1
@@ -121,6 +126,7 @@ def test_printer_failure_is_shown_with_retry_and_save(qtbot, clinic, demo_video:
         box.reject()
 
     QTimer.singleShot(100, answer)
+    answer_consent(window)
     window.on_check_in()
     qtbot.waitUntil(lambda: window.last_print is not None and bool(seen), timeout=15000)
     assert not window.last_print.printed
@@ -137,17 +143,18 @@ def test_first_registration_asks_consent_per_purpose_unticked(qtbot, clinic, dem
     qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
     box = window.consent_box
     assert box.isVisible()
-    assert set(box.boxes) == {"care", "portal", "reminders"}
-    assert not any(b.isChecked() for b in box.boxes.values()), "never pre-ticked"
-    assert window.checkin_button.isEnabled(), "care goes on before and without consent to optional purposes"
-    box.boxes["care"].setChecked(True)
-    box.boxes["portal"].setChecked(True)
+    assert set(box.groups) == {"care", "portal", "reminders"}
+    assert not any(b.isChecked() for b in [*box.yes.values(), *box.no.values()]), "nothing chosen beforehand"
+    assert not window.checkin_button.isEnabled(), "no answer on care yet"
+    answer_consent(window, care=False)
+    assert window.checkin_button.isEnabled(), "refusing is an answer: care goes on"
+    answer_consent(window, care=True, portal=True, reminders=False)
     patient = window.lookup_result.patient
-    window.save_consent({k: b.isChecked() for k, b in box.boxes.items()})
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not box.isVisible(), timeout=5000)
     answers = consent.current(clinic.store, patient)
     assert answers["portal"]["granted"] and not answers["reminders"]["granted"]
-    assert answers["care"]["channel"] == "reception"
+    assert answers["care"]["granted"] and answers["care"]["channel"] == "reception"
 
 
 def test_camera_unplugged_mid_scan_and_back_recovers_without_restart(qtbot, clinic, artifacts: Path) -> None:

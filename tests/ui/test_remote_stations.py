@@ -38,6 +38,7 @@ def test_remote_board_shows_a_check_in_within_a_second(qtbot, world: World, sand
     qtbot.waitUntil(lambda: board.state is not None, timeout=5000)
     desk = world.station("reception", "desk")
     patient = desk.identify(identity_from_payload(parse_payload(_qr(sandbox, 0))))
+    desk.record_consent(patient, {"care": True}, "reception")
     start = time.monotonic()
     desk.check_in(patient, "K01")
     qtbot.waitUntil(lambda: board.state is not None and board.state.waiting.get("K01") == 1, timeout=3000)
@@ -88,6 +89,7 @@ def test_remote_doctor_room_calls_records_and_prints(qtbot, world: World, sandbo
     desk = world.station("reception", "desk")
     patient = desk.identify(identity_from_payload(parse_payload(_qr(sandbox, 4))))
     found = desk.lookup(patient, desk.lookup_staff())
+    desk.record_consent(found.patient, {"care": True}, "reception")
     desk.check_in(found.patient, "K01", card_check=found.card_check)
     qtbot.waitUntil(lambda: window.queue.count() >= 1, timeout=3000)  # the long-poll brings it
     window.call_next()

@@ -123,6 +123,7 @@ def test_board_hears_a_check_in_within_a_second(world: World, sandbox) -> None:
     listener.start()
     time.sleep(0.3)
     patient = desk.identify(identity_from_payload(parse_payload(_qr(sandbox, 2))))
+    desk.record_consent(patient, {"care": True}, "reception")  # the desk asks first
     start = time.perf_counter()
     desk.check_in(patient, "K01")
     assert woke.wait(5)
@@ -136,6 +137,7 @@ def test_offline_check_in_then_reconnect_without_duplicate_numbers(world: World,
     desk = world.station("reception", "desk-1")
     desk.watch_connection(states.append)
     first = desk.identify(identity_from_payload(parse_payload(_qr(sandbox, 0))))
+    desk.record_consent(first, {"care": True}, "reception")
     assert desk.check_in(first, "K01").ticket.number == 1
     port = int(world.server.url.rsplit(":", 1)[1])
     world.server.stop()  # the server PC is switched off
