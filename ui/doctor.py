@@ -286,7 +286,10 @@ class DoctorWindow(StationWindow):
                           lambda exc: self.queue_status.setText(str(exc)), owner=self)
 
     def _show_queue(self, entries: list[QueueEntry]) -> None:
-        current = self.current.ticket.id if self.current and self.current.ticket else None
+        """The room's list, keeping the doctor's selection across live updates (else the patient in
+        context is selected)."""
+        chosen = [item.data(Qt.ItemDataRole.UserRole).ticket.id for item in self.queue.selectedItems()]
+        current = chosen[0] if chosen else (self.current.ticket.id if self.current and self.current.ticket else None)
         self.queue.clear()
         for e in entries:
             mark = {"called": "📣 ", "in_room": "▶ ", "skipped": "↷ "}.get(e.ticket.status.value, "")
@@ -358,7 +361,7 @@ class DoctorWindow(StationWindow):
         self._open(lambda clinic: clinic.call_next(dep, room), ("Đang gọi người tiếp theo…", "Calling the next "
                                                                 "patient…"))
 
-    def resume(self, take_over: bool = False) -> None:
+    def resume(self) -> None:
         """Open again the selected patient already called to this room (after a lock, a restart)."""
         if self._busy:
             return
@@ -371,8 +374,7 @@ class DoctorWindow(StationWindow):
         if self.current and self.current.ticket and self.current.ticket.id == entry.ticket.id:
             return
         ticket = entry.ticket
-        self._open(lambda clinic: ticket, ("Đang mở lại người bệnh…", "Opening the patient again…"),
-                   take_over=take_over)
+        self._open(lambda clinic: ticket, ("Đang mở lại người bệnh…", "Opening the patient again…"))
 
     def _open(self, get_ticket: Callable[[Clinic], Ticket], busy: tuple[str, str], take_over: bool = False) -> None:
         self._busy = True
@@ -392,7 +394,7 @@ class DoctorWindow(StationWindow):
             visit = clinic.start_visit(ticket, card, licence, claim, take_over)
             return ticket, patient, found, book, visit
 
-        run_in_background(work, self._called, self._open_failed, owner=self)
+        run_in_background(work, self._called, lambda exc: self._open_failed(exc, get_ticket, busy), owner=self)
 
     def _called(self, result: tuple[Ticket, Patient, Lookup | None, HealthBook, dict]) -> None:
         self._busy = False
@@ -410,7 +412,7 @@ class DoctorWindow(StationWindow):
             self._show_final(ctx)
         self.refresh_queue()
 
-    def _open_failed(self, exc: Exception) -> None:
+    def _open_failed(self, exc: Exception, get_ticket: Callable[[Clinic], Ticket], busy: tuple[str, str]) -> None:
         self._busy = False
         if isinstance(exc, VisitOpenElsewhere):
             self.banner.clear(*NOBODY)
@@ -424,7 +426,7 @@ class DoctorWindow(StationWindow):
             self.take_over_dialog = box
             box.exec()
             if box.clickedButton() is take:
-                self.resume(take_over=True)
+                self._open(get_ticket, busy, take_over=True)
             return
         self.banner.clear(*NOBODY)
         self._failed(exc)

@@ -378,8 +378,7 @@ class ReceptionWindow(StationWindow):
         """Everything of the patient in context leaves the screen and this window, visibly, at once."""
         self.context.close(because)
         self._lookup_serial += 1  # an answer still on its way belongs to nobody now
-        self.pending_switch = None
-        self.switch_box.hide()
+        self._hide_switch()
         self.consent_box.close_for_patient()
         self.banner.clear()
         self.panel.clear()
@@ -496,15 +495,21 @@ class ReceptionWindow(StationWindow):
         self.switch_box.show()
         self.sounds.beep.play()
 
-    def accept_switch(self) -> None:
-        identity, self.pending_switch = self.pending_switch, None
+    def _hide_switch(self) -> None:
+        """The question goes, and the names in it with it."""
+        self.pending_switch = None
         self.switch_box.hide()
+        for widget in (self.switch_text, self.switch_yes, self.switch_no):
+            widget.clear() if isinstance(widget, QLabel) else widget.setText("")
+
+    def accept_switch(self) -> None:
+        identity = self.pending_switch
+        self._hide_switch()
         if identity is not None:
             self.identify(identity)
 
     def refuse_switch(self) -> None:
-        self.pending_switch = None
-        self.switch_box.hide()
+        self._hide_switch()
         self.camera.reset()  # the other card may be shown again when it is their turn
 
     def identify(self, identity: Identity) -> None:
