@@ -16,6 +16,7 @@ APT_PACKAGES=(
   libpulse0                      # QtMultimedia (beep, camera list)
   fonts-dejavu-core              # Vietnamese glyphs on screens
   xvfb xauth                     # a virtual screen for machines without one
+  xdotool imagemagick            # walk-throughs on that screen: clicks, typing, screenshots (import)
   poppler-utils                  # pdftoppm/pdftotext to check printed documents
   cups cups-client cups-bsd printer-driver-cups-pdf   # printing through CUPS
   postgresql                     # the clinic server's PostgreSQL store (the tests start a private one)

@@ -85,11 +85,7 @@ class DoctorWindow(StationWindow):
         self.tabs = QTabWidget()
         self.health = HealthBookView()
         self.tabs.addTab(self.health, tr("Sổ sức khỏe", "Health book"))
-        visit_scroll = QScrollArea()
-        visit_scroll.setWidgetResizable(True)
-        visit_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        visit_scroll.setWidget(self._visit_form())
-        self.tabs.addTab(visit_scroll, tr("Khám bệnh", "Visit"))
+        self.tabs.addTab(self._visit_form(), tr("Khám bệnh", "Visit"))
         right_layout.addWidget(self.tabs, 1)
         split.addWidget(right)
         split.setSizes([300, 1066])
@@ -151,7 +147,11 @@ class DoctorWindow(StationWindow):
         outer_layout.setContentsMargins(0, 0, 0, 0)
         page = QWidget()  # the form: locked when the visit is final; the action row below stays usable
         layout = QVBoxLayout(page)
-        outer_layout.addWidget(page, 1)
+        scroll = QScrollArea()  # the form scrolls on a small screen; the actions below and the banner do not
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        outer_layout.addWidget(scroll, 1)
         form = QFormLayout()
         self.reason = QLineEdit()
         form.addRow(tr("Lý do khám", "Reason for visit"), self.reason)
@@ -267,7 +267,7 @@ class DoctorWindow(StationWindow):
         self.form_page = page
         page.setEnabled(False)
         self.finalise_button.setEnabled(False)
-        outer.setMinimumHeight(560)  # below this the form scrolls; the banner above never does
+        page.setMinimumHeight(520)
         return outer
 
     def _set_form_enabled(self, enabled: bool) -> None:
@@ -292,7 +292,7 @@ class DoctorWindow(StationWindow):
         current = chosen[0] if chosen else (self.current.ticket.id if self.current and self.current.ticket else None)
         self.queue.clear()
         for e in entries:
-            mark = {"called": "📣 ", "in_room": "▶ ", "skipped": "↷ "}.get(e.ticket.status.value, "")
+            mark = {"called": "◉ ", "in_room": "▶ ", "skipped": "↷ "}.get(e.ticket.status.value, "")
             priority = " ★" if e.ticket.priority else ""
             item = QListWidgetItem(f"{mark}{number_text(e.ticket.number)}  {e.patient_name}{priority}")
             item.setData(Qt.ItemDataRole.UserRole, e)
@@ -368,8 +368,8 @@ class DoctorWindow(StationWindow):
         items = self.queue.selectedItems()
         entry: QueueEntry | None = items[0].data(Qt.ItemDataRole.UserRole) if items else None
         if entry is None or entry.ticket.status not in (TicketStatus.CALLED, TicketStatus.IN_ROOM):
-            self.queue_status.setText(tr("Chọn một người đã được gọi (📣 hoặc ▶) trong danh sách",
-                                         "Choose a called patient (📣 or ▶) in the list"))
+            self.queue_status.setText(tr("Chọn một người đã được gọi (◉ hoặc ▶) trong danh sách",
+                                         "Choose a called patient (◉ or ▶) in the list"))
             return
         if self.current and self.current.ticket and self.current.ticket.id == entry.ticket.id:
             return

@@ -490,7 +490,7 @@ class ReceptionWindow(StationWindow):
         new = describe_identity(identity)
         self.switch_text.setText(tr(f"Đang tiếp đón {now} — chuyển sang {new}?",
                                     f"Now receiving {now} — switch to {new}?"))
-        self.switch_yes.setText(tr("Chuyển sang người mới", "Switch to the new patient"))
+        self.switch_yes.setText(tr(f"Chuyển sang {new}", f"Switch to {new}"))
         self.switch_no.setText(tr(f"Ở lại với {ctx.patient.full_name}", f"Stay with {ctx.patient.full_name}"))
         self.switch_box.show()
         self.sounds.beep.play()
