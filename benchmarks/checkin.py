@@ -94,19 +94,23 @@ def main() -> int:
     patients: list[dict[str, float]] = []
     original_identified, original_checked = window._identified, window._checked_in
 
-    def identified(found) -> None:  # noqa: ANN001
+    def identified(serial, found) -> None:  # noqa: ANN001
         events.append((time.perf_counter() - t_start, "identified"))
         t0 = time.perf_counter()
-        original_identified(found)
+        original_identified(serial, found)
         if os.environ.get("CK_BENCH_DEBUG"):
             print(f"_identified took {(time.perf_counter() - t0) * 1000:.0f} ms", file=sys.stderr)
+        if window.lookup_result is not found[0]:
+            return  # a stale answer (the desk had moved on): not shown, not counted
         patients.append({"panel": time.perf_counter(), "name": found[0].patient.full_name})
+        if window.consent_box.isVisible():  # the receptionist clicks the patient's answer on care
+            window.consent_box.yes["care"].setChecked(True)
         window.on_check_in()
 
-    def checked(done) -> None:  # noqa: ANN001
+    def checked(ctx, answers, done) -> None:  # noqa: ANN001
         events.append((time.perf_counter() - t_start, "checked"))
         t0 = time.perf_counter()
-        original_checked(done)
+        original_checked(ctx, answers, done)
         if os.environ.get("CK_BENCH_DEBUG"):
             print(f"_checked_in took {(time.perf_counter() - t0) * 1000:.0f} ms", file=sys.stderr)
         if patients and done[1].pdf_path.exists():
