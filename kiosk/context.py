@@ -50,6 +50,12 @@ class PatientContext:
     def last_print(self) -> int | None:
         return self.print_jobs[-1] if self.print_jobs else None
 
+    def printed(self, outcome: Any) -> None:
+        """Keep a print made for this patient (a PrintOutcome): the last one, and its log row for reprints."""
+        self.last_outcome = outcome
+        if getattr(outcome, "log_id", None):
+            self.print_jobs.append(outcome.log_id)
+
     def is_same_person(self, identity: Identity) -> bool:
         """Does this scan or typed identity name the patient already in context?"""
         p = self.patient

@@ -701,9 +701,7 @@ class DoctorWindow(StationWindow):
     def _printed(self, ctx: PatientContext, outcome: PrintOutcome) -> None:
         if not self.context.is_current(ctx):
             return
-        ctx.last_outcome = outcome
-        if outcome.log_id:
-            ctx.print_jobs.append(outcome.log_id)
+        ctx.printed(outcome)
         self.visit_status.setStyleSheet("" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.visit_status.setText(tr(outcome.message_vi, outcome.message_en))
 

@@ -344,7 +344,8 @@ class KioskWindow(QMainWindow):
         if not self.context.is_current(ctx):
             return
         checkin, outcome = done
-        ctx.checkin, ctx.ticket, ctx.last_outcome = checkin, checkin.ticket, outcome
+        ctx.checkin, ctx.ticket = checkin, checkin.ticket
+        ctx.printed(outcome)
         self.ticket_number.setText(number_text(checkin.ticket.number))
         room = checkin.ticket.room
         self.ticket_room.setText(tr(f"Mời đến phòng {room}", f"Please go to room {room}") if room else

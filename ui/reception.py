@@ -633,9 +633,8 @@ class ReceptionWindow(StationWindow):
             self._update_actions()
             self._next_deferred()
             return
-        ctx.checkin, ctx.ticket, ctx.last_outcome = checkin, checkin.ticket, outcome
-        if outcome.log_id:
-            ctx.print_jobs.append(outcome.log_id)
+        ctx.checkin, ctx.ticket = checkin, checkin.ticket
+        ctx.printed(outcome)
         if answers and ctx.consents is not None:
             ctx.consents.update({k: {"granted": v} for k, v in answers.items()})
         self.consent_box.close_for_patient()
@@ -686,9 +685,7 @@ class ReceptionWindow(StationWindow):
     def _reprinted(self, ctx: PatientContext, outcome: PrintOutcome) -> None:
         if not self.context.is_current(ctx):
             return
-        ctx.last_outcome = outcome
-        if outcome.log_id:
-            ctx.print_jobs.append(outcome.log_id)
+        ctx.printed(outcome)
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.print_notice.setText(tr(outcome.message_vi, outcome.message_en))
         self._update_actions()
