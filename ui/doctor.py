@@ -136,7 +136,11 @@ class DoctorWindow(StationWindow):
         row.addWidget(self.transfer_to, 1)
         row.addWidget(transfer)
         layout.addLayout(row)
-        self.queue_status = QLabel()
+        self.waiting_label = QLabel()
+        self.waiting_label.setObjectName("waitingCount")
+        layout.addWidget(self.waiting_label)
+        self.queue_status = QLabel()  # what the last action did, or why it did not
+        self.queue_status.setObjectName("queueStatus")
         self.queue_status.setWordWrap(True)
         layout.addWidget(self.queue_status)
         return panel
@@ -283,7 +287,8 @@ class DoctorWindow(StationWindow):
             return
         dep, room = self.room()
         run_in_background(lambda: self.clinic.room_queue(dep, room), self._show_queue,
-                          lambda exc: self.queue_status.setText(str(exc)), owner=self)
+                          lambda exc: self.queue_status.setText(tr(exc.vi, exc.en) if isinstance(exc, KioskError)
+                                                                else type(exc).__name__), owner=self)
 
     def _show_queue(self, entries: list[QueueEntry]) -> None:
         """The room's list, keeping the doctor's selection across live updates (else the patient in
@@ -299,8 +304,9 @@ class DoctorWindow(StationWindow):
             self.queue.addItem(item)
             if e.ticket.id == current:
                 item.setSelected(True)
-        self.queue_status.setText(tr(f"{sum(1 for e in entries if e.ticket.status.value == 'waiting')} người đang chờ",
-                                     f"{sum(1 for e in entries if e.ticket.status.value == 'waiting')} waiting"))
+        waiting = sum(1 for e in entries if e.ticket.status.value == "waiting")
+        self.waiting_label.setText(tr(f"{waiting} người đang chờ", f"{waiting} waiting") if entries else
+                                   tr("Chưa có ai trong hàng chờ của phòng này", "Nobody in this room's queue yet"))
 
     # -- the patient in context ----------------------------------------------------------------
     @property
@@ -372,6 +378,7 @@ class DoctorWindow(StationWindow):
                                          "Choose a called patient (◉ or ▶) in the list"))
             return
         if self.current and self.current.ticket and self.current.ticket.id == entry.ticket.id:
+            self.queue_status.setText(tr("Người bệnh này đang mở trên màn hình", "This patient is already open"))
             return
         ticket = entry.ticket
         self._open(lambda clinic: ticket, ("Đang mở lại người bệnh…", "Opening the patient again…"))
@@ -410,6 +417,7 @@ class DoctorWindow(StationWindow):
                                          f"Seeing number {number_text(ticket.number)} — draft autosaves"))
         else:
             self._show_final(ctx)
+        self.queue.clearSelection()  # the list now points at the patient in context, not an older choice
         self.refresh_queue()
 
     def _open_failed(self, exc: Exception, get_ticket: Callable[[Clinic], Ticket], busy: tuple[str, str]) -> None:
@@ -458,9 +466,15 @@ class DoctorWindow(StationWindow):
             return
         ticket_id = entry.ticket.id
         leaves = status in ("skipped", "no_show")
-        run_in_background(lambda: self.clinic.set_ticket_status(ticket_id, status),
-                          lambda _: self._left_room(ticket_id) if leaves else self.refresh_queue(),
-                          self._failed, owner=self)
+        vi, en = {"called": ("Đã gọi lại", "Called again"), "skipped": ("Đã bỏ qua (gọi sau)", "Skipped"),
+                  "no_show": ("Đã ghi vắng mặt", "Marked absent")}[status]
+        who = f"{number_text(entry.ticket.number)} {entry.patient_name}"
+
+        def done(_: object) -> None:
+            self.queue_status.setText(tr(f"{vi}: {who}", f"{en}: {who}"))  # whom it acted on, in words
+            self._left_room(ticket_id) if leaves else self.refresh_queue()
+
+        run_in_background(lambda: self.clinic.set_ticket_status(ticket_id, status), done, self._failed, owner=self)
 
     def transfer(self) -> None:
         entry = self._selected()

@@ -14,7 +14,7 @@ from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
 from kiosk.identify import identity_from_payload
-from kiosk.masking import mask_id
+from kiosk.masking import mask_id, mask_name
 from kiosk.model import DatePrecision, Identity, IdentitySource, Role, number_text
 from printing.dispatch import PrintOutcome
 from printing.ticket import PRIORITY_LABELS
@@ -294,6 +294,11 @@ class ReceptionWindow(StationWindow):
         self.ticket_label.setFont(font)
         self.ticket_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.ticket_label)
+        self.last_issued = QLabel()  # the number just given stays readable after the next patient starts
+        self.last_issued.setObjectName("lastIssued")
+        self.last_issued.setStyleSheet("color: #0b5394; font-weight: bold;")
+        self.last_issued.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.last_issued)
         self.print_notice = QLabel()
         self.print_notice.setObjectName("printNotice")
         self.print_notice.setWordWrap(True)
@@ -353,6 +358,9 @@ class ReceptionWindow(StationWindow):
         row.addWidget(self.switch_yes)
         row.addWidget(self.switch_no)
         layout.addLayout(row)
+        policy = box.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # its place is kept: nothing jumps under the mouse when it shows
+        box.setSizePolicy(policy)
         box.hide()
         self.switch_box = box
         return box
@@ -476,6 +484,12 @@ class ReceptionWindow(StationWindow):
             self._deferred = identity
             self.statusBar().showMessage(tr("Đang xử lý — thẻ vừa quét sẽ được xem sau", "Busy — the card just read "
                                             "comes next"), 5000)
+            return
+        if self.pending_switch is not None:  # a question is open: its target does not change under the hand
+            if not _same_identity(self.pending_switch, identity):
+                self.statusBar().showMessage(tr("Đang chờ quyết định chuyển người bệnh: thẻ vừa quét chưa được xem",
+                                                "A switch is waiting for your answer: the card just read is not "
+                                                "taken"), 5000)
             return
         if self.context.under_work():
             self.ask_switch(identity)
@@ -639,6 +653,10 @@ class ReceptionWindow(StationWindow):
             ctx.consents.update({k: {"granted": v} for k, v in answers.items()})
         self.consent_box.close_for_patient()
         ticket = checkin.ticket
+        self.last_issued.setText(tr(f"Vừa cấp số {number_text(ticket.number)} ({ticket.department_code}) cho "
+                                    f"{mask_name(ctx.patient.full_name)}",
+                                    f"Last number issued: {number_text(ticket.number)} ({ticket.department_code}) to "
+                                    f"{mask_name(ctx.patient.full_name)}"))
         self.ticket_label.setText(f"{number_text(ticket.number)}  ·  {ticket.department_code}  ·  "
                                   f"{tr('Phòng', 'Room')} {ticket.room or '—'}")
         notes = []
@@ -686,8 +704,10 @@ class ReceptionWindow(StationWindow):
         if not self.context.is_current(ctx):
             return
         ctx.printed(outcome)
+        label = ctx.ticket.label if ctx.ticket else ""
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
-        self.print_notice.setText(tr(outcome.message_vi, outcome.message_en))
+        self.print_notice.setText(tr(f"In lại phiếu {label}: {outcome.message_vi}",
+                                     f"Ticket {label} reprinted: {outcome.message_en}"))
         self._update_actions()
 
     def save_consent(self, answers: dict[str, bool]) -> None:
@@ -712,6 +732,7 @@ class ReceptionWindow(StationWindow):
         """Next patient (and idle lock): nothing of the last one stays on screen or in this window."""
         self._close_context("next patient")
         self._deferred = None
+        self.last_issued.clear()
         for field in (self.cccd_input, self.card_input, self.name_input):
             field.clear()
 
@@ -729,6 +750,11 @@ class ReceptionWindow(StationWindow):
         QApplication.instance().removeEventFilter(self.wedge)
         wait_for_background()
         super().closeEvent(event)
+
+
+def _same_identity(a: Identity, b: Identity) -> bool:
+    return (a.id_number, a.card_number, a.full_name, a.date_of_birth) == (b.id_number, b.card_number, b.full_name,
+                                                                            b.date_of_birth)
 
 
 def describe_identity(identity: Identity) -> str:

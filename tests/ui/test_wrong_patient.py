@@ -102,6 +102,33 @@ def test_wrong_patient_scan_during_work_asks_before_switching(qtbot, clinic, art
                                          (patient_b.id,)).fetchone()[0], "nobody else was checked in"
 
 
+def test_wrong_patient_switch_prompt_keeps_its_target(qtbot, clinic) -> None:
+    a, b, c = USABLE[0], USABLE[1], USABLE[2]
+    window = reception(qtbot, clinic)
+    scan(window, a)
+    qtbot.waitUntil(lambda: shown(window, a), timeout=15000)
+    scan(window, b)
+    asked = window.switch_text.text()
+    assert b.full_name.upper() in asked.upper()
+    scan(window, c)  # the camera reads a third card while the receptionist reads the question
+    assert window.switch_text.text() == asked, "the question's target does not change under the hand"
+    click(window.switch_yes)
+    qtbot.waitUntil(lambda: shown(window, b), timeout=15000)
+
+
+def test_wrong_patient_number_issued_stays_readable_when_the_next_card_comes(qtbot, clinic) -> None:
+    a, b = USABLE[0], USABLE[1]
+    window = reception(qtbot, clinic)
+    scan(window, a)
+    qtbot.waitUntil(lambda: shown(window, a), timeout=15000)
+    check_in(qtbot, window)
+    number = window.ticket_label.text().split()[0]
+    scan(window, b)  # the next patient's phone is already in front of the camera
+    qtbot.waitUntil(lambda: shown(window, b), timeout=15000)
+    assert window.ticket_label.text() == "", "B has no number yet"
+    assert number in window.last_issued.text() and "Vừa cấp số" in window.last_issued.text()
+
+
 def test_wrong_patient_same_card_twice_is_ignored(qtbot, clinic) -> None:
     a = USABLE[0]
     window = reception(qtbot, clinic)
@@ -308,6 +335,28 @@ def test_wrong_patient_print_buttons_after_call_next(qtbot, clinic, artifacts: P
     xml1 = base64.b64decode(re.search(rb"<NOIDUNGFILE>([^<]+)</NOIDUNGFILE>", bytes(payload)).group(1)).decode()
     assert f"<MA_BN>{patient_b.patient_code}</MA_BN>" in xml1
     assert patient_b.full_name.upper() in xml1.upper()
+
+
+def test_wrong_patient_recall_after_call_next_acts_on_the_patient_on_screen(qtbot, clinic) -> None:
+    a, b = USABLE[0], USABLE[1]
+    patient_a, _, patient_b = checked_in(clinic, [a, USABLE[2], b])
+    window = open_room(qtbot, clinic)
+    qtbot.waitUntil(lambda: window.queue.count() >= 2, timeout=5000)
+    click(window.call_button)
+    qtbot.waitUntil(lambda: window.visit is not None, timeout=15000)
+    select_called(qtbot, window, patient_a.id)  # the doctor had clicked A's row
+    click(window.call_button)
+    qtbot.waitUntil(lambda: window.lookup is not None and window.lookup.patient.id == patient_b.id, timeout=15000)
+    qtbot.waitUntil(lambda: any(i.isSelected() for i in (window.queue.item(r) for r in range(window.queue.count()))),
+                    timeout=5000)
+    selected = window.queue.selectedItems()[0].data(Qt.ItemDataRole.UserRole)
+    assert selected.ticket.patient_id == patient_b.id, "the list points at the patient on screen"
+    before = clinic.store.conn.execute("SELECT status FROM tickets WHERE patient_id = ?", (patient_a.id,)).fetchone()
+    click(next(b for b in window.findChildren(type(window.call_button)) if b.text() == "Gọi lại"))
+    qtbot.waitUntil(lambda: "Đã gọi lại" in window.queue_status.text(), timeout=5000)
+    assert patient_b.full_name in window.queue_status.text(), "the message names whom it called"
+    assert clinic.store.conn.execute("SELECT status FROM tickets WHERE patient_id = ?",
+                                     (patient_a.id,)).fetchone() == before, "A was not called again"
 
 
 def test_wrong_patient_idle_lock_mid_visit(qtbot, clinic) -> None:
