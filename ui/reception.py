@@ -47,6 +47,7 @@ from ui.qt import (
     QPixmap,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     Qt,
     QTabWidget,
     QTimer,
@@ -91,6 +92,18 @@ class Preview(QLabel):
 
     def _end_flash(self) -> None:
         self._flash = False
+
+
+class NoticeLabel(QLabel):
+    """A line that takes room only while it says something (the consent questions get the space)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        super().clear()
+        self.hide()
 
 
 class ReceptionWindow(StationWindow):
@@ -237,6 +250,7 @@ class ReceptionWindow(StationWindow):
 
     def _checkin_box(self) -> QWidget:
         box = QGroupBox(tr("Tiếp đón", "Check-in"))
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # the room goes to consent
         layout = QVBoxLayout(box)
         form = QFormLayout()
         self.department = QComboBox()
@@ -286,7 +300,7 @@ class ReceptionWindow(StationWindow):
         self.clear_button.clicked.connect(self.clear_patient)
         row.addWidget(self.clear_button)
         layout.addLayout(row)
-        self.ticket_label = QLabel()
+        self.ticket_label = NoticeLabel()
         self.ticket_label.setObjectName("ticketNumber")
         font = QFont(self.font())
         font.setPointSize(28)
@@ -294,15 +308,17 @@ class ReceptionWindow(StationWindow):
         self.ticket_label.setFont(font)
         self.ticket_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.ticket_label)
-        self.last_issued = QLabel()  # the number just given stays readable after the next patient starts
+        self.last_issued = NoticeLabel()  # the number just given stays readable after the next patient starts
         self.last_issued.setObjectName("lastIssued")
         self.last_issued.setStyleSheet("color: #0b5394; font-weight: bold;")
         self.last_issued.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.last_issued)
-        self.print_notice = QLabel()
+        self.print_notice = NoticeLabel()
         self.print_notice.setObjectName("printNotice")
         self.print_notice.setWordWrap(True)
         layout.addWidget(self.print_notice)
+        for label in (self.ticket_label, self.last_issued, self.print_notice):
+            label.hide()
         return box
 
     # -- camera ------------------------------------------------------------------------------
