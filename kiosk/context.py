@@ -2,8 +2,8 @@
 every record opened for them (the card lookup, the ticket, the visit, the print jobs).
 
 A station's buttons act on the context they were enabled for, never on "whatever is on screen
-now": an action captures the context when it starts and ``StationContext.require`` refuses it when
-that context has been closed in the meantime (a new scan, a new call, a failed lookup, idle lock,
+now": an action captures the context when it starts, and its answer is dropped when
+``StationContext.is_current`` says that context has been closed in the meantime (a new scan, a new call, a failed lookup, idle lock,
 sign-out). No Qt here: the windows hold one ``StationContext`` each.
 """
 
@@ -14,14 +14,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.errors import KioskError
 from kiosk.model import Identity, Patient, Ticket
 
 _serials = itertools.count(1)
-
-
-class ContextChanged(KioskError):
-    """An action was started for a patient who is no longer the one in context at this station."""
 
 
 @dataclass(eq=False)
@@ -99,14 +94,6 @@ class StationContext:
 
     def is_current(self, context: PatientContext | None) -> bool:
         return context is not None and context is self.current
-
-    def require(self, context: PatientContext | None) -> PatientContext:
-        """The context an action was enabled for, if it is still the one in context; else refuse."""
-        if not self.is_current(context):
-            raise ContextChanged("Người bệnh trên màn hình đã thay đổi: thao tác bị huỷ",
-                                 "The patient on screen changed: the action was cancelled")
-        assert context is not None
-        return context
 
     def under_work(self) -> bool:
         """Is a patient open whose work is not finished (not checked in here yet, consent half given)?"""

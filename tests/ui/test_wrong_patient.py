@@ -22,6 +22,7 @@ from kiosk.settings import Settings
 from scanner.live import Scan
 from scanner.payloads import parse_payload
 from tests.ui.conftest import answer_consent, widget_texts
+from tests.ui.test_doctor import open_room
 from ui.doctor import DoctorWindow
 from ui.kiosk_window import KEYPAD, START, KioskWindow
 from ui.qt import QTimer
@@ -261,15 +262,6 @@ def test_wrong_patient_expired_card_at_check_in(qtbot, clinic, artifacts: Path) 
     detail = clinic.store.conn.execute("SELECT detail FROM audit_events WHERE action = 'checkin.bhyt_override'"
                                        ).fetchone()[0]
     assert "010" in detail and "doi chieu CCCD" in detail
-
-
-def open_room(qtbot, clinic: Clinic) -> DoctorWindow:
-    window = DoctorWindow(clinic)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    window.department.setCurrentIndex(0)  # K01 room 101
-    return window
 
 
 def checked_in(clinic: Clinic, people: list[SyntheticPatient]) -> list:
