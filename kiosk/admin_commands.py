@@ -72,8 +72,14 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         verdict = audit.verify(store)
     if verdict.ok:
         print(f"audit chain OK ({verdict.rows} rows)")
+        if verdict.head:  # to copy elsewhere (a printout, a backup): a rewrite of both files then shows
+            print(f"audit head: {verdict.head}")
         return 0
     print(f"audit chain BROKEN at row {verdict.broken_at}: {verdict.problem}")
+    if verdict.problem_vi:
+        print(f"chuỗi nhật ký BỊ HỎNG tại dòng {verdict.broken_at}: {verdict.problem_vi}")
+    if verdict.head:
+        print(f"audit head: {verdict.head}")
     return 1
 
 
@@ -124,7 +130,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     trail = commands.add_parser("audit", help="the audit trail")
     trail_acts = trail.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    trail_acts.add_parser("verify", help="check the hash chain; exit 1 when a row was edited or deleted") \
+    trail_acts.add_parser("verify", help="check the keyed hash chain and its head kept outside the database; "
+                                          "exit 1 when a row was edited or deleted") \
         .set_defaults(handler=cmd_audit_verify)
     show = trail_acts.add_parser("show", help="audit rows, optionally for one patient or since a date")
     show.add_argument("--patient", metavar="CCCD|MA_BN")

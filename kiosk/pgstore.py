@@ -131,6 +131,8 @@ class PgStore:
     """An open PostgreSQL clinic store (``dsn``: a libpq connection string)."""
 
     kind = "postgresql"
+    #: where the audit key and head are kept (a data folder: a PostgreSQL store has no file of its own)
+    audit_dir: Path | None = None
 
     def __init__(self, dsn: str, *, busy_timeout: float = 10.0) -> None:
         self.dsn = dsn

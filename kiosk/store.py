@@ -489,6 +489,8 @@ def open_configured(settings: Settings, *, check: bool = False, path: Path | Non
     if settings["server.store"] == "postgresql" and path is None:
         from kiosk.pgstore import open_pg_store
 
-        return open_pg_store(settings["server.postgresql"])  # type: ignore[return-value]
+        store = open_pg_store(settings["server.postgresql"])
+        store.audit_dir = settings.paths.data_dir  # the audit key and head live outside the database (kiosk.audit)
+        return store  # type: ignore[return-value]
     return open_store(path or settings.db_path(), check=check, busy_timeout=settings["store.busy_timeout"],
                       backup_dir=settings.backup_dir())
