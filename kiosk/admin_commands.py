@@ -148,9 +148,11 @@ def cmd_patient_export(args: argparse.Namespace, settings: Settings) -> int:
 
     with open_configured(settings) as store:
         data = patient_rights.export(store, patient_rights.find(store, args.patient), ACTOR)
+    from kiosk import filemodes
+
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    filemodes.private_dir(out.parent, chmod_existing=False)
+    filemodes.write_private(out, json.dumps(data, ensure_ascii=False, indent=2))  # 0600: the patient's data
     print(f"{out}: {len(data['visits'])} visits, {len(data['tickets'])} tickets, {len(data['access_log'])} accesses")
     return 0
 

@@ -16,6 +16,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+from kiosk import filemodes
 from kiosk.errors import StoreError
 from kiosk.store import Store
 
@@ -70,8 +71,10 @@ def make(store: Store, folder: Path, *, keep: int = 14, now: dt.datetime | None 
     target = folder / f"clinic-{now:%Y%m%d-%H%M%S}.db"
     part = target.with_name(target.name + ".part")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # Personal data: the folder 0700 when we make it, the copy 0600 before SQLite writes it.
+        filemodes.private_dir(folder, chmod_existing=False)
         part.unlink(missing_ok=True)
+        filemodes.create_private(part)
         dest = sqlite3.connect(str(part))
         try:
             store.conn.backup(dest)
@@ -122,7 +125,9 @@ def restore(backup: Path, db_path: Path) -> Path | None:
     aside = db_path.with_name(f"{db_path.name}.broken-{stamp}") if db_path.exists() else None
     part = db_path.with_name(db_path.name + ".restoring")
     try:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        filemodes.private_dir(db_path.parent, chmod_existing=False)
+        part.unlink(missing_ok=True)
+        filemodes.create_private(part)
         source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
         dest = sqlite3.connect(str(part))
         try:

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from kiosk import __version__
 from kiosk.errors import KioskError
+from kiosk.filemodes import private_umask
 from kiosk.logs import setup_logging, write_crash_report
 from kiosk.settings import Settings
 from kiosk.store import open_configured
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    private_umask()  # first: everything this run writes (database, logs, PDFs, exports) is the user's only
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

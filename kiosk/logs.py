@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from kiosk import __version__
+from kiosk import __version__, filemodes
 from kiosk.masking import mask_text
 
 LOG_FILE_NAME = "clinic-kiosk.log"
@@ -42,6 +42,14 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file created 0600 (masked as it is, a log still tells who came when)."""
+
+    def _open(self):  # noqa: ANN202 - the stream logging.FileHandler returns
+        filemodes.create_private(Path(self.baseFilename))
+        return super()._open()
+
+
 def remove_handlers() -> None:
     """Remove the handlers ``setup_logging`` installed (tests, re-configuration)."""
     root = logging.getLogger()
@@ -53,11 +61,13 @@ def remove_handlers() -> None:
 
 def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = False) -> Path:
     """Install the rotating, masked log file (idempotent). Returns the log file's path."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    filemodes.private_dir(log_dir)
     path = log_dir / LOG_FILE_NAME
+    for old in (path, *(path.with_name(f"{path.name}.{n}") for n in range(1, 6))):
+        filemodes.private_file(old)  # left 0644 by an older version
     remove_handlers()
     root = logging.getLogger()
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = PrivateRotatingFileHandler(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
     )
     file_handler.setFormatter(MaskingFormatter(_FORMAT))
@@ -80,19 +90,18 @@ def write_crash_report(
     crash_dir: Path, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
 ) -> Path:
     """Write a masked crash report and return its path."""
-    crash_dir.mkdir(parents=True, exist_ok=True)
+    filemodes.private_dir(crash_dir, chmod_existing=False)  # (the working folder when settings failed)
     now = dt.datetime.now()
     path = crash_dir / f"crash-{now:%Y%m%d-%H%M%S}-{threading.get_ident() % 10000:04d}.txt"
     text = "".join(traceback.format_exception(exc_type, exc, tb))
-    path.write_text(
+    return filemodes.write_private(
+        path,
         mask_text(
             f"clinic-kiosk {__version__} crash report\n"
             f"time: {now.isoformat(timespec='seconds')}\n"
             f"python: {sys.version.split()[0]}  platform: {sys.platform}\n\n{text}"
         ),
-        encoding="utf-8",
     )
-    return path
 
 
 CrashCallback = Callable[[Path, BaseException], None]

@@ -8,21 +8,26 @@ prints the ticket with an "offline" mark and waits here, in a small SQLite file 
 the server answers again, the station hands the check-ins in; the server files each once (by its
 local id) under that number, and only a number of that station's series. No two tickets can ever
 share a number; the queue is called in order of arrival, so an offline patient keeps their place.
+
+The file holds names and ID numbers: it is 0600, deleted rows are overwritten (secure_delete), and
+the check-ins handed in are purged after ``offline.keep_days`` with their tickets' PDFs (``purge``);
+a check-in not yet handed in is never purged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
 import json
 import sqlite3
 import threading
 from dataclasses import replace
 from pathlib import Path
 
-from kiosk import paper, wire
+from kiosk import filemodes, paper, wire
 from kiosk.checkin import CheckIn
 from kiosk.errors import KioskError
-from kiosk.model import OFFLINE_SERIES, Identity, Ticket, TicketStatus
+from kiosk.model import OFFLINE_SERIES, Identity, Ticket, TicketStatus, number_text
 from kiosk.server.registry import OfflineCheckIn
 from kiosk.settings import Settings
 from printing.dispatch import PrintOutcome
@@ -35,12 +40,15 @@ class NoOfflineNumbers(KioskError):
 
 class OfflineSpool:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        filemodes.private_dir(path.parent, chmod_existing=False)
+        filemodes.create_private(path)  # before SQLite opens it: its -wal and -shm take its mode
+        filemodes.private_db_files(path)
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.executescript("""
             PRAGMA journal_mode=WAL;
+            PRAGMA secure_delete=ON;
             CREATE TABLE IF NOT EXISTS counters (day TEXT NOT NULL, department_code TEXT NOT NULL,
                 last_number INTEGER NOT NULL, PRIMARY KEY (day, department_code));
             CREATE TABLE IF NOT EXISTS station (id INTEGER NOT NULL);
@@ -101,6 +109,45 @@ class OfflineSpool:
     def handed_in(self, local_ids: list[str]) -> None:
         with self._lock:
             self._db.executemany("UPDATE pending SET handed_in = 1 WHERE local_id = ?", [(i,) for i in local_ids])
+
+    def purge(self, keep_days: int, now: dt.datetime | None = None) -> int:
+        """Delete the check-ins handed in to the server more than ``keep_days`` ago (by the time they
+        were made), the printed tickets of those days with their PDFs, and old day counters. A
+        check-in not handed in yet is never deleted, nor the print of its ticket. Returns how many
+        check-ins went."""
+        if keep_days < 1:
+            raise ValueError(f"keep_days must be ≥ 1, got {keep_days}")
+        cutoff = (now or dt.datetime.now()) - dt.timedelta(days=keep_days)
+        with self._lock:
+            waiting = set()
+            for (item,) in self._db.execute("SELECT item FROM pending WHERE handed_in = 0"):
+                data = json.loads(item)
+                waiting.add((str(data["issued_at"])[:10], f"{data['department_code']}-{number_text(data['number'])}"))
+            old_prints = []
+            for job, pdf, ticket in self._db.execute("SELECT id, pdf, ticket FROM prints"):
+                doc = json.loads(ticket)
+                issued = dt.datetime.fromisoformat(doc["issued_at"])
+                if issued < cutoff and (issued.date().isoformat(), doc["label"]) not in waiting:
+                    old_prints.append((job, pdf))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                gone = self._db.execute("DELETE FROM pending WHERE handed_in = 1 AND created_at < ?",
+                                        (cutoff.isoformat(),)).rowcount
+                self._db.executemany("DELETE FROM prints WHERE id = ?", [(job,) for job, _ in old_prints])
+                self._db.execute("DELETE FROM counters WHERE day < ?", (cutoff.date().isoformat(),))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            if gone or old_prints:
+                with contextlib.suppress(sqlite3.Error):  # the deleted rows' pages leave the WAL too
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for _, pdf in old_prints:
+            path = Path(pdf)
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+        return gone
 
     def print_ticket(self, settings: Settings, ticket: Ticket) -> PrintOutcome:
         """The offline ticket, drawn on this PC (no patient name; marked offline)."""

@@ -1,14 +1,20 @@
 """Paper: the documents of a visit or a ticket, written as PDFs, dispatched where the settings say,
-and logged (PDF kept, one ``print_jobs`` row) so that anything can be reprinted."""
+and logged (PDF kept, one ``print_jobs`` row) so that anything can be reprinted.
+
+The PDFs are kept in the print spool (``output_dir``), one folder per day (``YYYY-MM-DD``), private
+to this user (0700 folders, 0600 files), for ``printing.spool_keep_days`` days (``purge_spool``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
-from kiosk import checkin, patients, visits
+from kiosk import checkin, filemodes, patients, visits
 from kiosk.errors import BadInput, WrongPatient
 from kiosk.masking import mask_name
 from kiosk.model import DatePrecision, Patient, Sex, Ticket
@@ -20,6 +26,8 @@ from printing.ticket import TicketDoc, write_ticket
 from scanner.payloads import make_slip
 
 DOCUMENTS = ("ticket", "appointment", "referral", "prescription", "visit-summary")
+log = logging.getLogger("kiosk.paper")
+DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SLIP_KIND = {"ticket": "ticket", "appointment": "appointment", "referral": "referral", "prescription": "prescription",
              "visit-summary": "visit"}
 
@@ -75,7 +83,19 @@ def ticket_doc(store: Store, settings: Settings, ticket: Ticket) -> TicketDoc:
 
 def render(store: Store, settings: Settings, document: str, *, ticket_id: int | None = None,
            visit_id: int | None = None, out: Path, width_mm: int | None = None) -> Path:
-    """Write one document as a PDF at ``out``."""
+    """Write one document as a PDF at ``out`` (0600: it holds personal data)."""
+    try:
+        path = _render(store, settings, document, ticket_id=ticket_id, visit_id=visit_id, out=out, width_mm=width_mm)
+    except BaseException:
+        if out.is_file() and not out.is_symlink() and out.stat().st_size == 0:  # new_pdf_path's placeholder
+            out.unlink(missing_ok=True)
+        raise
+    filemodes.private_file(path)
+    return path
+
+
+def _render(store: Store, settings: Settings, document: str, *, ticket_id: int | None, visit_id: int | None,
+            out: Path, width_mm: int | None) -> Path:
     if document not in DOCUMENTS:
         raise BadInput(f"Không có loại giấy {document}", f"No document kind {document} ({', '.join(DOCUMENTS)})")
     if document == "ticket":
@@ -138,8 +158,41 @@ def print_document(store: Store, settings: Settings, document: str, *, ticket_id
 
 
 def new_pdf_path(settings: Settings, document: str) -> Path:
+    """A new PDF's place in today's spool folder. The folders are made 0700 and the file is created
+    empty 0600 here, so whoever writes the PDF into it (opening it with "wb" keeps the mode) writes
+    a private file."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S%f")
-    return output_dir(settings) / dt.date.today().isoformat() / f"{document}-{stamp}.pdf"
+    spool = output_dir(settings)
+    filemodes.private_dir(spool, chmod_existing=not settings["printing.output_dir"])
+    day = filemodes.private_dir(spool / dt.date.today().isoformat())
+    path = day / f"{document}-{stamp}.pdf"
+    filemodes.create_private(path)
+    return path
+
+
+def purge_spool(settings: Settings, now: dt.datetime | None = None) -> int:
+    """Delete the spool's day folders older than ``printing.spool_keep_days`` (with their PDFs);
+    returns how many folders went. Only ``YYYY-MM-DD`` folders are touched, symbolic links never
+    followed; the print log keeps its rows (a reprint then says the PDF is gone)."""
+    keep = int(settings["printing.spool_keep_days"])
+    oldest_kept = ((now or dt.datetime.now()) - dt.timedelta(days=keep)).date()
+    spool = output_dir(settings)
+    if not spool.is_dir():
+        return 0
+    purged = 0
+    for entry in sorted(spool.iterdir()):
+        if not DAY_FOLDER.match(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            day = dt.date.fromisoformat(entry.name)
+        except ValueError:
+            continue
+        if day < oldest_kept:
+            shutil.rmtree(entry)  # rmtree does not follow symbolic links inside
+            purged += 1
+    if purged:
+        log.info("print spool: %s day folder(s) older than %s day(s) deleted", purged, keep)
+    return purged
 
 
 def deliver(settings: Settings, document: str, pdf: Path, *, doc: TicketDoc | None = None,

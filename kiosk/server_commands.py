@@ -30,6 +30,9 @@ def open_server_clinic(settings: Settings):  # noqa: ANN201 - kiosk.facade.Clini
 
 
 def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.filemodes import private_umask
+
+    private_umask()  # first (the command line set it already; a server started another way too)
     from kiosk.server.run import start_server
 
     host, port = _listen(args.listen or settings["server.listen"])

@@ -20,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from kiosk import filemodes
 from kiosk.errors import SettingsError
 from kiosk.paths import AppPaths, app_paths
 
@@ -170,6 +171,9 @@ OPTIONS: tuple[Option, ...] = (
            "escpos-file:DEVICE, folder:DIR, qt:NAME; empty = save the PDF"),
     Option("printing.document_printer", STR, "", "Printer for A4/A5 documents (same forms); empty = save the PDF"),
     Option("printing.output_dir", STR, "", "Folder for saved PDFs; empty = the data folder"),
+    Option("printing.spool_keep_days", INT, 7,
+           "Days the saved PDFs (one folder per day in printing.output_dir) are kept for reprints, then deleted",
+           minimum=1),
     Option("printing.ticket_width_mm", INT, 80, "Thermal paper width of the ticket printer", choices=(80, 58)),
     Option("printing.copies", INT, 1, "Copies of each printed document", minimum=1),
     Option("printing.documents", DOCUMENT_SETTINGS, {},
@@ -205,6 +209,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("server.postgresql", STR, "", "PostgreSQL connection string for server.store = postgresql "
            "(e.g. host=db dbname=clinic user=clinic); the password from PGPASSWORD or ~/.pgpass"),
     Option("backup.daily", BOOL, True, "Take a backup automatically once a day (stations and the server)"),
+    Option("offline.keep_days", INT, 7,
+           "Days a station keeps the check-ins it made offline once the server has taken them in (offline.db), "
+           "then deletes them with their tickets' PDFs; those not handed in are always kept", minimum=1),
 )
 
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
@@ -326,7 +333,7 @@ class Settings:
         value = option.validate(value, "config set")
         self._user[key] = value
         path = self.paths.user_config_file
-        path.parent.mkdir(parents=True, exist_ok=True)
+        filemodes.private_dir(path.parent)
         tmp = path.with_suffix(".toml.tmp")
         tmp.write_text(tomli_w.dumps(_unflatten(self._user)), encoding="utf-8")
         os.chmod(tmp, 0o600)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from kiosk import filemodes
 from kiosk.errors import CorruptStore, DiskFull, StoreError
 
 if TYPE_CHECKING:
@@ -292,11 +293,16 @@ class Store:
         self._owner = threading.get_ident()  # the opening thread keeps its connection
         self._lock = threading.Lock()
         self._closed = False
+        self._private = False
         self.db  # noqa: B018 - open (and check) the file now, on the opening thread
 
     def _connect(self) -> sqlite_utils.Database:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._private:  # personal data: the file 0600 before SQLite opens it (-wal, -shm follow)
+                filemodes.private_dir(self.path.parent, chmod_existing=False)
+                filemodes.create_private(self.path)
+                filemodes.private_db_files(self.path)
+                self._private = True
             conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA journal_mode=WAL")
@@ -486,6 +492,7 @@ def open_store(path: Path | str, *, migrate: bool = True, check: bool = False,
 def open_configured(settings: Settings, *, check: bool = False, path: Path | None = None) -> Store:
     """The store the settings name, with their busy timeout and backup folder: on a clinic server
     with ``server.store = "postgresql"``, its PostgreSQL database (every command then works on it)."""
+    filemodes.fix_modes(settings, db_path=path)  # files an older version left readable by others
     if settings["server.store"] == "postgresql" and path is None:
         from kiosk.pgstore import open_pg_store
 

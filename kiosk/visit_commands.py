@@ -71,9 +71,11 @@ def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
 
         audit.append(store, "cli", "xml.export", patient=patients.get(store, visits.get(store, visit_id)["patient_id"]),
                      detail=f"visit {visit_id} -> {args.out}")
+    from kiosk import filemodes
+
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    filemodes.private_dir(out.parent, chmod_existing=False)
+    filemodes.write_private(out, data)  # 0600: a patient's claim (diagnoses, costs)
     print(f"visit {visit_id}: {out} ({len(data)} bytes)")
     return 0
 

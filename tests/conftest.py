@@ -28,6 +28,16 @@ def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     remove_handlers()
 
 
+@pytest.fixture(autouse=True)
+def keep_umask() -> Iterator[None]:
+    """Entry points set umask 077 for their process (kiosk.filemodes): a test calling one must not
+    change it for the tests after it."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    yield
+    os.umask(umask)
+
+
 @pytest.fixture
 def artifacts() -> Path:
     """Screenshots and rendered pages to look at after the run."""

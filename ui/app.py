@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kiosk.errors import KioskError, NoDisplayError
 from kiosk.facade import Clinic
+from kiosk.filemodes import private_umask
 from kiosk.logs import install_excepthook
 from kiosk.settings import Settings
 
@@ -112,6 +113,7 @@ def create_window(station: str, clinic: Clinic, *, demo: bool = False):  # noqa:
 
 
 def run_station(station: str, settings: Settings, db_path: Path | None, *, demo: bool = False) -> int:
+    private_umask()  # first: the windows' files (database, PDFs, logs) are this user's only
     check_display()
     from ui.i18n import set_language
     from ui.qt import QApplication, qInstallMessageHandler

@@ -1,5 +1,6 @@
 """What a station does by itself now and then, off the GUI thread: the daily backup of the store,
-and the check that this PC's clock is right (shown on the window when it is not)."""
+the check that this PC's clock is right (shown on the window when it is not), and the purge of the
+print spool and of the offline check-ins past their retention (``kiosk.filemodes.housekeep_files``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 from kiosk.clock import ClockVerdict
 from kiosk.facade import Clinic
+from kiosk.filemodes import housekeep_files
 from ui.background import run_in_background
 from ui.qt import QObject, QTimer
 
@@ -15,6 +17,7 @@ log = logging.getLogger("ui.housekeeping")
 
 CLOCK_EVERY_MS = 60_000
 BACKUP_EVERY_MS = 3_600_000  # a station left running overnight takes the new day's backup
+FILES_EVERY_MS = 3_600_000  # spool and offline.db retention is counted in days: hourly is plenty
 
 
 class Housekeeping(QObject):
@@ -29,8 +32,13 @@ class Housekeeping(QObject):
         self._backup_timer = QTimer(self)
         self._backup_timer.timeout.connect(self.backup)
         self._backup_timer.start(BACKUP_EVERY_MS)
+        self._files_timer = QTimer(self)
+        self._files_timer.timeout.connect(self.purge_files)
+        self._files_timer.start(FILES_EVERY_MS)
+        self.files_done: dict[str, int] | None = None
         self.check_clock()
         self.backup()
+        self.purge_files()
 
     def check_clock(self) -> None:
         run_in_background(self.clinic.clock_verdict, self._clock_checked, self._failed, owner=self)
@@ -47,6 +55,13 @@ class Housekeeping(QObject):
     def _backed_up(self, path: object) -> None:
         if path is not None:
             log.info("daily backup: %s", path)
+
+    def purge_files(self) -> None:
+        settings = self.clinic.settings
+        run_in_background(lambda: housekeep_files(settings), self._files_purged, self._failed, owner=self)
+
+    def _files_purged(self, done: dict[str, int]) -> None:
+        self.files_done = done
 
     def _failed(self, exc: Exception) -> None:
         log.warning("housekeeping failed: %s", exc)

@@ -45,3 +45,19 @@ def test_board_tells_the_hall_when_the_clock_is_wrong(qtbot, clinic) -> None:
     window = BoardWindow(clinic)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: "Đồng hồ máy tính" in window.notice.text(), timeout=5000)
+
+
+def test_station_purges_the_print_spool_past_its_retention(qtbot, clinic) -> None:
+    from kiosk import paper
+
+    spool = paper.output_dir(clinic.settings)
+    old = spool / (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    recent = spool / dt.date.today().isoformat()
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+        (folder / "ticket-1.pdf").write_bytes(b"%PDF-")
+    window = BoardWindow(clinic)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.housekeeping.files_done is not None, timeout=5000)
+    assert window.housekeeping.files_done["spool_folders"] == 1
+    assert not old.exists() and (recent / "ticket-1.pdf").exists()
