@@ -1,10 +1,12 @@
-"""The clinic server's HTTP API (Flask, served by cheroot over TLS; see run.py).
+"""The clinic server's HTTP API (Flask, called by the front of front.py, served by Hypercorn over TLS;
+see run.py).
 
 - ``POST /api/v1/enroll``: a station's pairing proof → its token (tls.py explains the proofs).
 - ``POST /api/v1/call/<use case>``: ``{"args": {...}}`` → ``{"result": ...}`` (kiosk.wire), or
   ``{"error": {"type", "vi", "en", "exit_code"}}`` with HTTP 400/403/401.
 - ``POST /api/v1/sign-in``: a staff member signs in at a staff station → a session token.
-- ``GET /api/v1/changes?since=N&timeout=S``: long-poll; answers as soon as the queue changed.
+- ``GET /api/v1/changes?since=N&timeout=S``: long-poll; answers as soon as the queue changed (served by
+  the front, on its event loop, not here).
 - ``GET /api/v1/settings``: the settings every station shares (facility, departments, …).
 - ``POST /api/v1/offline/take-in``: check-ins a station made while it could not reach the server,
   numbered from its own series (kiosk.offline), handed in when it is back; each taken in once.
@@ -49,6 +51,7 @@ class ChangeFeed:
         self.version = 1
         self._cond = threading.Condition()
         self._stop = threading.Event()
+        self._listeners: list = []
         self._clinic = clinic
         self._poll_s = poll_s
         self._thread = threading.Thread(target=self._watch, name="change-feed", daemon=True)
@@ -58,6 +61,15 @@ class ChangeFeed:
         with self._cond:
             self.version += 1
             self._cond.notify_all()
+        for listener in self._listeners:
+            listener()
+
+    def listen(self, callback) -> None:  # noqa: ANN001 - called with no argument on every change
+        self._listeners.append(callback)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
 
     def wait(self, since: int, timeout: float) -> int:
         with self._cond:
@@ -79,6 +91,8 @@ class ChangeFeed:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+        for listener in self._listeners:
+            listener()
 
 
 class Sessions:
@@ -227,13 +241,6 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         if exposed.changes:
             feed.bump()
         return jsonify({"result": wire.dump(result)})
-
-    @app.get("/api/v1/changes")
-    def changes() -> Response:
-        station()
-        since = int(request.args.get("since", "0") or 0)
-        timeout = min(float(request.args.get("timeout", "25") or 25), LONG_POLL_MAX_S)
-        return jsonify({"version": feed.wait(since, timeout)})
 
     @app.post("/api/v1/offline/take-in")
     def take_in() -> Response:

@@ -1,25 +1,40 @@
-"""Running the clinic server: cheroot (CherryPy's production WSGI server) with TLS, the change feed,
-the outbox sender and the daily backup in the background."""
+"""Running the clinic server: Hypercorn (asyncio, TLS) in a background thread with the front of
+front.py, the change feed, and the outbox sender and the daily backup in the background.
+
+Why an asyncio server: a client that connects and says nothing, or sends a byte a minute, must not
+hold a thread. Here the TLS handshake (``HANDSHAKE_S``), each read (``READ_S``) and an idle
+keep-alive connection (``KEEP_ALIVE_S``) are timed out on the event loop; the use cases run in a
+fixed pool of workers that only ever see complete requests.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cheroot import wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
+from hypercorn.asyncio.run import worker_serve
+from hypercorn.config import Config, Sockets
+from hypercorn.utils import wrap_app
 
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic
-from kiosk.server import tls
-from kiosk.server.app import ChangeFeed, create_app
+from kiosk.server import registry, tls
+from kiosk.server.app import LONG_POLL_MAX_S, ChangeFeed, create_app
+from kiosk.server.front import CappedListener, Front
 
 log = logging.getLogger("kiosk.server")
 
 OUTBOX_EVERY_S = 15.0
-KEEP_ALIVE_S = 120  # a station's idle connection stays open (no new TLS handshake for each click)
+FILES_EVERY_S = 3600.0
+HANDSHAKE_S = 5.0  # a TLS handshake that takes longer is dropped
+READ_S = 10  # no byte for this long in a request: the connection is dropped
+KEEP_ALIVE_S = 15.0  # a station's idle connection stays open this long (no new handshake for each click)
+CONNECTIONS_PER_ADDRESS = 32  # a station keeps a few; more from one address is an attack or a fault
 
 
 @dataclass
@@ -28,14 +43,17 @@ class RunningServer:
     url: str
     fingerprint: str
     feed: ChangeFeed
-    _server: wsgi.Server
+    listener: CappedListener
+    _loop: asyncio.AbstractEventLoop
     _thread: threading.Thread
     _stop: threading.Event
+    _shutdown: asyncio.Event
 
     def stop(self) -> None:
         self._stop.set()
         self.feed.stop()
-        self._server.stop()
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._shutdown.set)
         self._thread.join(timeout=10)
 
     def __enter__(self) -> RunningServer:
@@ -46,12 +64,18 @@ class RunningServer:
 
 
 def _housekeeping(clinic: Clinic, stop: threading.Event) -> None:
-    """The outbox goes to the BHXH portal from here only; the daily backup too."""
+    """The outbox goes to the BHXH portal from here only; the daily backup too; and every hour the
+    print spool past its retention goes, and file modes are set right."""
+    from kiosk.filemodes import housekeep_files
     from kiosk.model import Role
 
     worker = clinic.session(Role.ADMIN, "server")
+    last_files = 0.0
     while not stop.wait(OUTBOX_EVERY_S):
         try:
+            if time.monotonic() - last_files > FILES_EVERY_S:
+                housekeep_files(clinic.settings)
+                last_files = time.monotonic()
             worker.daily_backup()
             if worker.store.conn.execute("SELECT 1 FROM outbox WHERE status IN ('pending', 'sending') "
                                          "LIMIT 1").fetchone():
@@ -60,24 +84,91 @@ def _housekeeping(clinic: Clinic, stop: threading.Event) -> None:
             log.warning("server housekeeping: %s", exc.en)
 
 
-def start_server(clinic: Clinic, host: str = "127.0.0.1", port: int = 0, *, threads: int = 32,
-                 cert_dir: Path | None = None) -> RunningServer:
-    """Serve ``clinic`` on https://host:port in background threads (``port=0``: a free port)."""
+def _end_connections(loop: asyncio.AbstractEventLoop) -> None:
+    """Abort every connection the loop still has, those in their TLS handshake included (asyncio's
+    server leaves them open when it closes; the selector loop keeps them by file descriptor)."""
+    for transport in list(getattr(loop, "_transports", {}).values()):
+        if not transport.is_closing():
+            transport.abort()
+
+
+def _listener(host: str, port: int, cap: int) -> CappedListener:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = CappedListener(family, socket.SOCK_STREAM, cap=cap)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def start_server(clinic: Clinic, host: str = "127.0.0.1", port: int = 0, *, threads: int = 16,
+                 cert_dir: Path | None = None, connections_per_address: int = CONNECTIONS_PER_ADDRESS) -> RunningServer:
+    """Serve ``clinic`` on https://host:port in a background thread (``port=0``: a free port)."""
     cert, key = tls.ensure_certificate(cert_dir or clinic.settings.paths.data_dir / "server-tls",
                                        hostnames=[host] if host not in ("0.0.0.0", "::") else None)
     fingerprint = tls.fingerprint_of_pem(cert)
     feed = ChangeFeed(clinic)
     app = create_app(clinic, fingerprint, feed)
-    server = wsgi.Server((host, port), app, numthreads=threads, server_name="clinic-kiosk", shutdown_timeout=2,
-                         timeout=KEEP_ALIVE_S)
-    server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
-    server.prepare()
-    bound = server.bind_addr[1]
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve, name="clinic-server", daemon=True)
+
+    def station_of(authorization: str) -> int:
+        token = authorization[7:] if authorization.startswith("Bearer ") else ""
+        if not token:
+            raise registry.NotEnrolled("Máy trạm chưa được ghép nối", "The station is not enrolled")
+        return registry.station_for(clinic.store, token).id
+
+    front = Front(app, feed, station_of, workers=threads, long_poll_max_s=LONG_POLL_MAX_S)
+    config = Config()
+    config.certfile, config.keyfile = str(cert), str(key)
+    config.alpn_protocols = ["http/1.1"]
+    config.ssl_handshake_timeout = HANDSHAKE_S
+    config.read_timeout = READ_S
+    config.keep_alive_timeout = KEEP_ALIVE_S
+    config.graceful_timeout = 1.0
+    config.h11_max_incomplete_size = 16 * 1024  # request line and headers
+    config.include_server_header = False
+    config.errorlog = logging.getLogger("kiosk.server.http")
+    config.accesslog = None
+    listener = _listener(host, port, connections_per_address)
+    bound = listener.getsockname()[1]
+    loop = asyncio.new_event_loop()
+    shutdown = asyncio.Event()
+    started = threading.Event()
+    failed: list[BaseException] = []
+
+    async def serve() -> None:
+        started.set()
+        await worker_serve(wrap_app(front, MAX_WSGI_BODY, "asgi"), config,
+                           sockets=Sockets([listener], [], []), shutdown_trigger=shutdown.wait)
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(serve())
+        except BaseException as exc:  # noqa: BLE001 - reported to start_server's caller or the log
+            failed.append(exc)
+            log.error("clinic server stopped: %s", exc)
+        finally:
+            pending = asyncio.all_tasks(loop)  # connections still open: end them before the loop closes
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            _end_connections(loop)
+            for _ in range(3):  # the transports' last callbacks (connection lost: sockets closed)
+                loop.run_until_complete(asyncio.sleep(0))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            listener.close()
+            loop.close()
+
+    thread = threading.Thread(target=run, name="clinic-server", daemon=True)
     thread.start()
+    started.wait(10)
+    stop = threading.Event()
     threading.Thread(target=_housekeeping, args=(clinic, stop), name="server-housekeeping", daemon=True).start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"https://{shown}:{bound}"
     log.info("clinic server on %s (certificate %s)", url, fingerprint[:16])
-    return RunningServer(clinic, url, fingerprint, feed, server, thread, stop)
+    return RunningServer(clinic, url, fingerprint, feed, listener, loop, thread, stop, shutdown)
+
+
+MAX_WSGI_BODY = 0  # unused: the front is an ASGI app and reads bodies itself
