@@ -12,8 +12,20 @@ Measured: each request's latency at the station (long-polls excluded), and the b
 moment a station got the answer to its check-in or call, to the moment a board showed the new
 state. Baseline in the same run: ``GET /api/v1/hello`` (TLS + routing, no store).
 
+Slow clients (SQLite store only): after the measured run, a second run of the same length with the
+same stations while an attacker holds 50 silent connections open to the server the whole time —
+plain TCP connections that send nothing (never start the TLS handshake), and a few that send the
+first bytes of a TLS ClientHello (``160301``) and stop. The server drops a handshake unfinished
+after 5 s, so the attacker reopens every connection the server closed. It connects from another
+loopback address (127.0.0.2; the stations are on 127.0.0.1), since the server caps the open
+connections per client address (32): the connections over the cap are refused at once, and the
+attacker retries them after a short pause. Counted: connections closed by the server within 1 s
+of opening (refused) and those it held longer.
+
 The last line is JSON: ``p95_ms_sqlite``, ``p95_ms_postgres``, ``board_lag_p95_ms`` (the worse of
-the two stores), and details. Targets: p95 ≤ 50 ms on both stores; board lag p95 ≤ 1 s.
+the two stores), ``p95_ms_with_slow_clients`` (SQLite, the slow-client run) with
+``slow_clients_ratio`` (against ``p95_ms_sqlite`` of the same run), and details. Targets: p95 ≤ 50 ms
+on both stores; board lag p95 ≤ 1 s; p95 with slow clients ≤ 50 ms.
 
 Run: .venv/bin/python benchmarks/server.py [--seconds 60] [--stores sqlite,postgresql]
 """
@@ -26,6 +38,7 @@ import datetime as dt
 import json
 import os
 import random
+import selectors
 import socket
 import subprocess
 import sys
@@ -40,6 +53,13 @@ sys.path.insert(0, str(ROOT))
 CHECKIN_STATIONS, DOCTOR_STATIONS, BOARDS = 14, 6, 2
 PERIOD_S = 30 / 50
 ROOMS = [f"{101 + i}" for i in range(DOCTOR_STATIONS)]
+SLOW_CLIENTS = 50  # silent connections the attacker keeps open during the slow-client run
+PARTIAL_HELLOS = 5  # of which these send the start of a TLS ClientHello, then nothing
+PARTIAL_HELLO = bytes.fromhex("160301")  # record type handshake, TLS 1.0 record version
+ATTACKER_ADDRESS = "127.0.0.2"  # another loopback source than the stations' (the server caps per address)
+REFUSED_WITHIN_S = 1.0  # closed by the server sooner than this after opening: counted as refused
+RETRY_REFUSED_S = 0.1  # the attacker's pause before reopening a refused connection
+SLOW_CLIENTS_TARGET_MS = 50
 
 
 def free_port() -> int:
@@ -76,7 +96,92 @@ class Timed:
         station._request = timed
 
 
-def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "") -> dict:
+class SilentClients:
+    """An attacker thread that keeps ``count`` silent connections open to ``host:port`` from
+    ``source``: it reopens each one the server closes (after ``RETRY_REFUSED_S`` if it was refused)."""
+
+    def __init__(self, host: str, port: int, count: int = SLOW_CLIENTS, partial: int = PARTIAL_HELLOS,
+                 source: str = ATTACKER_ADDRESS) -> None:
+        self.target, self.count, self.partial, self.source = (host, port), count, partial, source
+        self.stop = threading.Event()
+        self.opened = self.refused = self.dropped = self.held_to_end = self.connect_errors = 0
+        self._thread = threading.Thread(target=self._run, name="silent-clients", daemon=True)
+
+    def __enter__(self) -> SilentClients:
+        self._thread.start()
+        deadline = time.perf_counter() + 5
+        while self.opened < self.count and time.perf_counter() < deadline:
+            time.sleep(0.01)  # every slot opened once before the measured period starts
+        time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self._thread.join(timeout=10)
+
+    def _open(self, slot: int) -> socket.socket | None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((self.source, 0))
+            sock.settimeout(2)
+            sock.connect(self.target)
+            if slot < self.partial:
+                sock.sendall(PARTIAL_HELLO)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            self.connect_errors += 1
+            return None
+        self.opened += 1
+        return sock
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        reopen_at = [0.0] * self.count  # per slot: when to (re)open it; inf while it is open
+        opened_at = [0.0] * self.count
+        while not self.stop.is_set():
+            now = time.perf_counter()
+            for slot in range(self.count):
+                if reopen_at[slot] <= now:
+                    sock = self._open(slot)
+                    if sock is None:
+                        reopen_at[slot] = now + RETRY_REFUSED_S
+                        continue
+                    reopen_at[slot], opened_at[slot] = float("inf"), time.perf_counter()
+                    selector.register(sock, selectors.EVENT_READ, slot)
+            for key, _ in selector.select(timeout=0.05):
+                sock, slot = key.fileobj, key.data
+                try:
+                    if sock.recv(4096):
+                        continue  # e.g. a TLS alert before the close: wait for the close itself
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    pass  # reset by the server: closed
+                selector.unregister(sock)
+                sock.close()
+                now = time.perf_counter()
+                if now - opened_at[slot] < REFUSED_WITHIN_S:
+                    self.refused += 1
+                    reopen_at[slot] = now + RETRY_REFUSED_S
+                else:
+                    self.dropped += 1
+                    reopen_at[slot] = now
+        for key in list(selector.get_map().values()):
+            self.held_to_end += 1
+            key.fileobj.close()
+        selector.close()
+
+    def report(self) -> dict:
+        return {
+            "connections": self.count, "partial_client_hellos": self.partial, "source": self.source,
+            "opened": self.opened, "refused_by_server": self.refused,
+            "held_then_dropped_by_server": self.dropped, "held_to_end": self.held_to_end,
+            "connect_errors": self.connect_errors,
+        }
+
+
+def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "", slow_clients: bool = False) -> dict:
     import tomli_w
 
     from kiosk.facade import Clinic
@@ -133,7 +238,7 @@ def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "") -> 
     shown: list[list[float]] = [[] for _ in boards]  # when each board showed a new state
     errors: list[str] = []
     lock = threading.Lock()
-    counter = iter(range(10**9))
+    counter = iter(range(10**9))  # shared by both runs: every patient is new
 
     def desk_loop(clinic: RemoteClinic, seed: int) -> None:
         rng = random.Random(seed)
@@ -186,35 +291,67 @@ def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "") -> 
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"board: {type(exc).__name__}: {exc}")
 
-    threads = [threading.Thread(target=desk_loop, args=(c, i)) for i, c in enumerate(desks)]
-    threads += [threading.Thread(target=doctor_loop, args=(c, ROOMS[i], 100 + i)) for i, c in enumerate(doctors)]
-    threads += [threading.Thread(target=board_loop, args=(c, i)) for i, c in enumerate(boards)]
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(timeout=15)
-    lags = []
-    for start, answered in changes:
+    def measure(seed: int) -> tuple[list[float], list[float], int, list[str]]:
+        """One run of ``seconds``: the stations' latencies, the board lags, the changes and the errors."""
+        stop.clear()
+        with timed.lock:
+            timed.ms = []
+        changes.clear()
+        errors.clear()
         for times in shown:
-            i = bisect.bisect_left(times, start)
-            if i < len(times):
-                lags.append(max(0.0, times[i] - answered) * 1000)
-    numbers = admin.store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT number) FROM tickets").fetchone()
+            times.clear()
+        threads = [threading.Thread(target=desk_loop, args=(c, seed + i)) for i, c in enumerate(desks)]
+        threads += [threading.Thread(target=doctor_loop, args=(c, ROOMS[i], seed + 100 + i))
+                    for i, c in enumerate(doctors)]
+        threads += [threading.Thread(target=board_loop, args=(c, i)) for i, c in enumerate(boards)]
+        for t in threads:
+            t.start()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join(timeout=15)
+        lags = []
+        for start, answered in changes:
+            for times in shown:
+                i = bisect.bisect_left(times, start)
+                if i < len(times):
+                    lags.append(max(0.0, times[i] - answered) * 1000)
+        with timed.lock:
+            return list(timed.ms), lags, len(changes), list(errors)
+
+    ms, lags, changed, failures = measure(0)
+    slow: dict = {}
+    if slow_clients:
+        with SilentClients("127.0.0.1", port) as attacker:
+            slow_ms, slow_lags, slow_changed, slow_failures = measure(1000)
+        slow = {
+            "p95_ms": pct(slow_ms, 95), "median_ms": pct(slow_ms, 50), "max_ms": round(max(slow_ms, default=0), 1),
+            "requests": len(slow_ms), "changes": slow_changed, "board_lag_p95_ms": pct(slow_lags, 95),
+            "errors": len(slow_failures), "first_errors": slow_failures[:3],
+            "ratio_to_p95_without": round(pct(slow_ms, 95) / max(pct(ms, 95), 0.1), 2),
+            "attacker": attacker.report(),
+        }
+    # Numbers are per department per day (a run across midnight starts again at 1): duplicates within one.
+    tickets = admin.store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+    duplicates = admin.store.conn.execute(
+        "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM tickets GROUP BY day, department_code, "
+        "number HAVING COUNT(*) > 1) AS repeated").fetchone()[0]
     for s in (*desks, *doctors, *boards):
         s.close()
     admin.close()
     server.terminate()
     server.wait(timeout=20)
     server.stdout.close()
-    return {
-        "p95_ms": pct(timed.ms, 95), "median_ms": pct(timed.ms, 50), "max_ms": round(max(timed.ms, default=0), 1),
-        "requests": len(timed.ms), "changes": len(changes), "board_lag_p95_ms": pct(lags, 95),
-        "board_lag_median_ms": pct(lags, 50), "tickets": numbers[0], "duplicate_numbers": numbers[0] - numbers[1],
-        "errors": len(errors), "first_errors": errors[:3], "baseline_hello_p95_ms": pct(baseline, 95),
-        "ratio_p95_to_baseline": round(pct(timed.ms, 95) / max(pct(baseline, 95), 0.1), 1),
+    result = {
+        "p95_ms": pct(ms, 95), "median_ms": pct(ms, 50), "max_ms": round(max(ms, default=0), 1),
+        "requests": len(ms), "changes": changed, "board_lag_p95_ms": pct(lags, 95),
+        "board_lag_median_ms": pct(lags, 50), "tickets": tickets, "duplicate_numbers": int(duplicates),
+        "errors": len(failures), "first_errors": failures[:3], "baseline_hello_p95_ms": pct(baseline, 95),
+        "ratio_p95_to_baseline": round(pct(ms, 95) / max(pct(baseline, 95), 0.1), 1),
     }
+    if slow:
+        result["with_slow_clients"] = slow
+    return result
 
 
 def main() -> int:
@@ -239,19 +376,25 @@ def main() -> int:
             finally:
                 pg.stop()
         else:
-            results[kind] = run_store(kind, args.seconds, work)
+            results[kind] = run_store(kind, args.seconds, work, slow_clients=True)
         print(f"{kind}: {json.dumps(results[kind], ensure_ascii=False)}", file=sys.stderr)
     lags = [r["board_lag_p95_ms"] for r in results.values() if "board_lag_p95_ms" in r]
+    slow = results.get("sqlite", {}).get("with_slow_clients", {})
     summary = {
         "p95_ms_sqlite": results.get("sqlite", {}).get("p95_ms"),
         "p95_ms_postgres": results.get("postgresql", {}).get("p95_ms"),
         "board_lag_p95_ms": max(lags) if lags else None,
+        "p95_ms_with_slow_clients": slow.get("p95_ms"),
+        "p95_ms_with_slow_clients_target_ms": SLOW_CLIENTS_TARGET_MS,
+        "slow_clients_ratio": slow.get("ratio_to_p95_without"),
+        "slow_clients": slow.get("attacker"),
         "stations": {"check_in": CHECKIN_STATIONS, "doctors": DOCTOR_STATIONS, "boards": BOARDS},
         "period_s": PERIOD_S,
         "stores": results,
     }
     print(json.dumps(summary, ensure_ascii=False))
-    failed = any(r.get("errors") or r.get("duplicate_numbers") for r in results.values())
+    failed = any(r.get("errors") or r.get("duplicate_numbers") or r.get("with_slow_clients", {}).get("errors")
+                 for r in results.values())
     return 1 if failed else 0
 
 
