@@ -7,6 +7,7 @@ import argparse
 import json
 import secrets
 import signal
+import socket
 import threading
 from urllib.parse import urlsplit
 
@@ -52,6 +53,27 @@ def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _terminal_qr(text: str) -> str:
+    """``text`` as a QR code drawn with Unicode block characters (two rows a line)."""
+    import io
+
+    import segno
+
+    out = io.StringIO()
+    segno.make(text).terminal(out=out, compact=True)
+    return out.getvalue()
+
+
+def _server_address(settings: Settings) -> str:
+    try:
+        host, port = _listen(settings["server.listen"])
+    except BadInput:
+        return "https://THIS-PC:PORT"
+    if host in ("0.0.0.0", "::"):
+        host = socket.gethostname()
+    return f"https://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 def cmd_pair(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.server import registry
 
@@ -61,7 +83,12 @@ def cmd_pair(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         clinic.close()
     print(f"mã ghép nối / pairing code: {code}  ({args.kind} {args.name}, {args.minutes} phút / min)")
-    print(f"trên máy trạm / on the station: clinic-kiosk enroll --server https://THIS-PC:PORT --code {code}")
+    try:
+        print(_terminal_qr(code), end="", flush=True)
+    except UnicodeEncodeError:  # a console that cannot draw block characters: the code above is enough
+        print("(mã QR không hiển thị được trên cửa sổ này / this console cannot show the QR code)")
+    print(f"máy trạm nhận mã này, gõ tay hoặc quét QR / the station accepts this code, typed or scanned: "
+          f"clinic-kiosk enroll --server {_server_address(settings)} --code {code}")
     return 0
 
 
@@ -81,22 +108,38 @@ def cmd_stations(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _must_match_site(settings: Settings, key: str, value: str) -> None:
+    """Enrolment keeps a site-locked server address or certificate: it may only confirm it."""
+    locked = settings[key].rstrip("/") if key == "server.url" else settings[key].lower()
+    if settings.locked_by_site(key) and locked != value:
+        site = settings.paths.site_config_file
+        raise KioskError(
+            f"Máy này được tệp cài đặt {site} khoá với {key} = {settings[key]!r}, không phải {value!r}: "
+            "không ghép nối (hỏi quản trị viên)",
+            f"This PC is locked by the site settings file {site} to {key} = {settings[key]!r}, not {value!r}: "
+            "not enrolled (ask the administrator)")
+
+
 def enroll(settings: Settings, url: str, code: str) -> dict:
     """Pair this PC with the server at ``url`` using the code shown there; pins its certificate."""
     from kiosk.remote import pinned_session, save_token
     from kiosk.server import tls
 
+    url = url.rstrip("/")
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise BadInput("Địa chỉ máy chủ phải là https://HOST:PORT", "The server address must be https://HOST:PORT")
+    code = tls.check_code(code)
+    _must_match_site(settings, "server.url", url)  # before connecting: the site file pins this PC's server
     try:
         fingerprint = tls.fingerprint_of_server(parts.hostname, parts.port or 443)
     except OSError as exc:
         raise KioskError(f"Không kết nối được {url}: {exc}", f"Cannot reach {url}: {exc}") from exc
+    _must_match_site(settings, "server.fingerprint", fingerprint)  # before any proof leaves this PC
     nonce = secrets.token_hex(16)
     session = pinned_session(fingerprint)
     try:
-        response = session.post(url.rstrip("/") + "/api/v1/enroll", timeout=10,
+        response = session.post(url + "/api/v1/enroll", timeout=10,
                                 json={"nonce": nonce, "proof": tls.proof(code, "enroll", fingerprint, nonce)})
         answer = response.json()
     except (requests.RequestException, ValueError) as exc:
@@ -109,8 +152,9 @@ def enroll(settings: Settings, url: str, code: str) -> dict:
     if not tls.same(answer.get("server_proof", ""), tls.proof(code, "server", fingerprint, nonce)):
         raise KioskError("Máy chủ không chứng minh được mã ghép nối: có thể có máy chen giữa. Không ghép nối.",
                          "The server could not prove the pairing code: possibly a machine in the middle. Not paired.")
-    settings.set_user("server.url", url.rstrip("/"))
-    settings.set_user("server.fingerprint", fingerprint)
+    for key, value in (("server.url", url), ("server.fingerprint", fingerprint)):
+        if not settings.locked_by_site(key):  # a site-locked one holds this very value (checked above)
+            settings.set_user(key, value)
     save_token(settings, answer["token"])
     return {"station": answer["station"], "kind": answer["kind"], "server": url, "fingerprint": fingerprint}
 
@@ -128,7 +172,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     server.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default: server.listen)")
     server.set_defaults(handler=cmd_server)
     sub = server.add_subparsers(dest="server_command", metavar="ACTION")
-    pair = sub.add_parser("pair", help="print a one-time code to enrol a station")
+    pair = sub.add_parser("pair", help="print a one-time code (and its QR code) to enrol a station")
     pair.add_argument("--kind", required=True, choices=("reception", "doctor", "kiosk", "board"))
     pair.add_argument("--name", required=True, help="the station's name, e.g. desk-1, room-101")
     pair.add_argument("--minutes", type=int, default=15, help="how long the code is valid")
@@ -138,5 +182,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     stations.set_defaults(handler=cmd_stations)
     enroll_cmd = commands.add_parser("enroll", help="pair this PC with the clinic server (once)")
     enroll_cmd.add_argument("--server", required=True, metavar="URL", help="https://HOST:PORT of the server")
-    enroll_cmd.add_argument("--code", required=True, help="the pairing code shown on the server")
+    enroll_cmd.add_argument("--code", required=True,
+                            help="the pairing code shown on the server (XXXX-XXXX-XXXX-XXXX-XXXX; case, spaces and "
+                                 "dashes do not matter)")
     enroll_cmd.set_defaults(handler=cmd_enroll)

@@ -1,7 +1,11 @@
 """Settings, declared once as typed data with defaults and help text.
 
 Two TOML files are read: the site file (written by the clinic's IT admin, shared by every user of
-the PC) and the user file; a key in the user file wins. Keys are dotted (``facility.code``) and map
+the PC) and the user file; a key in the user file wins, except a site-locked one (``Option.site_locked``:
+the machine's role and the clinic server it is pinned to). When the site file sets a site-locked key,
+that value holds: the user file's value is ignored (with a warning, see ``Settings.warnings``) and
+``set_user`` / ``set_for_run`` refuse to change it, so a local user cannot lift a public PC's lock.
+Without a site value the user sets it as any other key. Keys are dotted (``facility.code``) and map
 to TOML tables (``[facility] code = "01013"``). Unknown keys and wrong types raise
 ``SettingsError`` naming the file and the key. Secrets (the gateway password) never live here.
 """
@@ -100,6 +104,7 @@ class Option:
     help: str
     choices: tuple[Any, ...] = ()
     minimum: float | None = None
+    site_locked: bool = False  # a machine's lock: once the site file sets it, no user-level value counts
 
     def validate(self, value: Any, where: str) -> Any:
         if self.kind is FLOAT and _check_int(value):
@@ -193,16 +198,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("board.notices", STR_LIST, [],
            "Notices the board shows between calls; empty = the VNeID health-book guide"),
     Option("station.role", STR, "", "This PC's machine role: empty for a staff PC, kiosk or board for a public "
-           "screen (the command line then runs under that role too)", choices=("", "kiosk", "board")),
+           "screen (the command line then runs under that role too); locked when set in the site file",
+           choices=("", "kiosk", "board"), site_locked=True),
     Option("store.path", STR, "", "Database file; empty = clinic.db in the user data folder"),
     Option("store.busy_timeout", FLOAT, 10.0,
            "Seconds a station waits for another one's write before it says the database is busy", minimum=0.1),
     Option("backup.folder", STR, "",
            "Folder of the daily backups (best on another disk); empty = 'backups' next to the database"),
     Option("backup.keep", INT, 14, "How many daily backups to keep", minimum=1),
+    # Both site-locked: a user pointing a public kiosk at another server (or certificate) would send the
+    # patients' scanned ID cards there.
     Option("server.url", STR, "", "The clinic server this station uses (https://HOST:PORT); empty = the store on "
-           "this PC. Set by clinic-kiosk enroll"),
-    Option("server.fingerprint", STR, "", "SHA-256 of the clinic server's certificate, pinned at enrolment"),
+           "this PC. Set by clinic-kiosk enroll; locked when set in the site file", site_locked=True),
+    Option("server.fingerprint", STR, "", "SHA-256 of the clinic server's certificate, pinned at enrolment; "
+           "locked when set in the site file", site_locked=True),
     Option("server.listen", STR, "0.0.0.0:8443", "Where clinic-kiosk server listens (HOST:PORT)"),
     Option("server.store", STR, "sqlite", "The server's store: sqlite (the database file) or postgresql",
            choices=("sqlite", "postgresql")),
@@ -280,12 +289,30 @@ class Settings:
     def __init__(self, paths: AppPaths | None = None) -> None:
         self.paths = paths or app_paths()
         self._site = read_file(self.paths.site_config_file)
-        self._user = read_file(self.paths.user_config_file)
+        self._user = read_file(self.paths.user_config_file)  # as in the file; site-locked keys skipped on read
         self._server: dict[str, Any] = {}
         self._run: dict[str, Any] = {}  # this run's command-line options (never saved)
 
+    def locked_by_site(self, key: str) -> bool:
+        """Whether ``key`` is a machine's lock that the site file sets: no user-level value counts."""
+        return OPTIONS_BY_KEY[key].site_locked and key in self._site
+
+    def _refuse_locked(self, key: str) -> None:
+        if self.locked_by_site(key):
+            site = json.dumps(self._site[key], ensure_ascii=False)
+            path = self.paths.site_config_file
+            raise SettingsError(
+                f"Cài đặt '{key}' đã bị khoá bởi tệp cài đặt của máy {path} ({key} = {site}); "
+                "chỉ quản trị viên sửa được trong tệp đó",
+                f"'{key}' is locked by this PC's site settings file {path} ({key} = {site}); "
+                "only the administrator can change it there",
+            )
+
     def set_for_run(self, key: str, value: Any) -> None:
-        self._run[key] = OPTIONS_BY_KEY[key].validate(value, "command line")
+        value = OPTIONS_BY_KEY[key].validate(value, "command line")
+        if self.locked_by_site(key) and value != self._site[key]:
+            self._refuse_locked(key)
+        self._run[key] = value
 
     def apply_server(self, values: dict[str, Any]) -> None:
         """The clinic server's values of the settings every station must share (the facility, its
@@ -298,12 +325,16 @@ class Settings:
 
     def __getitem__(self, key: str) -> Any:
         option = OPTIONS_BY_KEY[key]
+        if self.locked_by_site(key):
+            return copy.deepcopy(self._site[key])
         for layer in (self._run, self._server, self._user, self._site):
             if key in layer:
                 return copy.deepcopy(layer[key])
         return copy.deepcopy(option.default)
 
     def origin(self, key: str) -> str:
+        if self.locked_by_site(key):
+            return "site (locked)"
         if key in self._run:
             return "command line"
         if key in self._server:
@@ -331,6 +362,7 @@ class Settings:
                 f"Value {text!r} is not valid for '{key}' (needs a {option.kind.name})",
             ) from exc
         value = option.validate(value, "config set")
+        self._refuse_locked(key)
         self._user[key] = value
         path = self.paths.user_config_file
         filemodes.private_dir(path.parent)
@@ -341,12 +373,22 @@ class Settings:
         return value
 
     def warnings(self) -> list[str]:
-        """Problems to show an admin: settings files others can read."""
-        return [
+        """Problems to show an admin (the command line logs and prints them): settings files others can
+        read, and user values of site-locked keys that are ignored."""
+        user_file, site_file = self.paths.user_config_file, self.paths.site_config_file
+        problems = [
             f"Tệp cài đặt {p} cho phép người dùng khác đọc / settings file {p} is readable by other users"
-            for p in (self.paths.user_config_file,)
+            for p in (user_file,)
             if world_readable(p)
         ]
+        problems += [
+            f"{user_file}: bỏ qua '{key}' = {json.dumps(self._user[key], ensure_ascii=False)} vì tệp cài đặt của "
+            f"máy {site_file} khoá nó / ignoring '{key}' = {json.dumps(self._user[key], ensure_ascii=False)}: "
+            f"locked by the site settings file {site_file}"
+            for key in sorted(self._user)
+            if self.locked_by_site(key) and self._user[key] != self._site[key]
+        ]
+        return problems
 
     def db_path(self) -> Path:
         configured = self["store.path"]

@@ -93,3 +93,19 @@ def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0
     assert "usage: clinic-kiosk" in result.stdout
+
+
+def test_a_site_locked_role_cannot_be_undone_by_the_user(kiosk_home: Path) -> None:
+    site = kiosk_home / "site" / "settings.toml"
+    site.parent.mkdir(parents=True)
+    site.write_text('[station]\nrole = "kiosk"\n', encoding="utf-8")
+    result = run("config", "set", "station.role", "")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "'station.role' is locked by this PC's site settings file" in result.stderr
+    user = kiosk_home / "config" / "settings.toml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text('[station]\nrole = ""\n', encoding="utf-8")  # written by hand instead
+    shown = run("config", "show")
+    assert 'station.role = "kiosk"    # site (locked):' in shown.stdout
+    assert "ignoring 'station.role'" in shown.stderr

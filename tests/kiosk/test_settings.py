@@ -103,3 +103,53 @@ def test_returned_values_are_copies() -> None:
     settings = Settings()
     settings["facility.departments"].clear()
     assert settings["facility.departments"], "mutating a returned list must not change the settings"
+
+
+def test_site_locked_role_ignores_the_user_file() -> None:
+    paths = app_paths()
+    write(paths.site_config_file, '[station]\nrole = "kiosk"\n')
+    write(paths.user_config_file, '[station]\nrole = ""\n')
+    settings = Settings()
+    assert settings["station.role"] == "kiosk"
+    assert settings.origin("station.role") == "site (locked)"
+    assert any("station.role" in w and "locked by the site settings file" in w for w in settings.warnings())
+
+
+def test_site_locked_role_cannot_be_set_by_the_user() -> None:
+    write(app_paths().site_config_file, '[station]\nrole = "board"\n')
+    settings = Settings()
+    for value in ("", "kiosk", "board"):
+        with pytest.raises(SettingsError, match="'station.role' is locked by this PC's site settings file") as err:
+            settings.set_user("station.role", value)
+        assert "bị khoá" in err.value.vi
+    assert not app_paths().user_config_file.exists()
+    assert settings["station.role"] == "board"
+    with pytest.raises(SettingsError, match="locked"):
+        settings.set_for_run("station.role", "")
+    settings.set_for_run("station.role", "board")  # the same value is no change
+
+
+def test_site_locked_server_pin_holds() -> None:
+    paths = app_paths()
+    write(paths.site_config_file, '[server]\nurl = "https://srv:8443"\nfingerprint = "' + "ab" * 32 + '"\n')
+    write(paths.user_config_file, '[server]\nurl = "https://evil:8443"\nfingerprint = "' + "cd" * 32 + '"\n')
+    settings = Settings()
+    assert settings["server.url"] == "https://srv:8443" and settings["server.fingerprint"] == "ab" * 32
+    with pytest.raises(SettingsError, match="locked"):
+        settings.set_for_run("server.url", "https://evil:8443")
+    with pytest.raises(SettingsError, match="locked"):
+        settings.set_user("server.fingerprint", "cd" * 32)
+
+
+def test_without_a_site_value_the_user_sets_a_lockable_key() -> None:
+    write(app_paths().site_config_file, '[facility]\ncode = "79024"\n')
+    settings = Settings()
+    settings.set_user("station.role", "kiosk")
+    assert Settings()["station.role"] == "kiosk" and Settings().origin("station.role") == "user"
+    Settings().set_user("station.role", "")
+    assert Settings()["station.role"] == ""
+    assert Settings().warnings() == []
+
+
+def test_only_machine_locks_are_site_locked() -> None:
+    assert {o.key for o in OPTIONS if o.site_locked} == {"station.role", "server.url", "server.fingerprint"}

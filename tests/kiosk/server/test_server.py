@@ -3,6 +3,10 @@ HTTP, live updates within a second, and check-ins while the server is away."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.errors import KioskError
+from kiosk.errors import BadInput, KioskError
 from kiosk.identify import identity_from_payload
 from kiosk.model import OFFLINE_SERIES, number_text
 from kiosk.remote import RemoteClinic, ServerUnavailable, WrongServer, pinned_session
@@ -38,6 +42,8 @@ def _qr(sandbox, index: int) -> str:
 def test_pairing_code_works_once_and_only_for_its_holder(world: World, tmp_path: Path) -> None:
     code = registry.new_pairing(world.store, "reception", "desk-9")
     with pytest.raises(KioskError, match="Wrong or expired pairing code"):
+        enroll(Settings(paths(tmp_path / "a")), world.server.url, tls.new_code())
+    with pytest.raises(BadInput, match="has 20 characters"):  # refused before connecting
         enroll(Settings(paths(tmp_path / "a")), world.server.url, "ZZZZ-ZZZZ")
     done = enroll(Settings(paths(tmp_path / "b")), world.server.url, code.lower().replace("-", ""))  # as typed
     assert done["station"] == "desk-9" and done["fingerprint"] == world.server.fingerprint
@@ -45,6 +51,58 @@ def test_pairing_code_works_once_and_only_for_its_holder(world: World, tmp_path:
     assert token_file.stat().st_mode & 0o077 == 0, "the token is readable by its owner only"
     with pytest.raises(KioskError, match="Wrong or expired"):
         enroll(Settings(paths(tmp_path / "c")), world.server.url, code)  # used up
+
+
+def test_a_pairing_code_has_100_bits_and_reads_as_typed() -> None:
+    code = tls.new_code()
+    raw = code.replace("-", "")
+    assert len(raw) * math.log2(len(tls.CODE_ALPHABET)) >= 100 and tls.code_bits() >= 100
+    assert len(set(tls.CODE_ALPHABET)) == 32 and set(raw) <= set(tls.CODE_ALPHABET)
+    assert re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){4}", code)
+    assert tls.new_code() != code
+    typed = [code.lower(), raw, raw.lower(), " ".join(raw[i:i + 4] for i in range(0, 20, 4)),
+             f" {code.replace('-', ' - ')} ", "--" + code.replace("-", "--") + "-", raw[:7] + "-" + raw[7:]]
+    for variant in typed:
+        assert tls.normalise_code(variant) == code, variant
+        assert tls.check_code(variant) == code
+        assert tls.proof(variant, "enroll", "ab" * 32, "n") == tls.proof(code, "enroll", "ab" * 32, "n")
+    for wrong, needle in ((raw[:-1], "has 20 characters"), (raw + "A", "has 20 characters"),
+                          ("O" + raw[1:], "has no O"), ("1" + raw[1:], "has no 1")):
+        with pytest.raises(BadInput, match=needle):
+            tls.check_code(wrong)
+
+
+def test_a_proof_is_keyed_by_the_stretched_code_salted_by_the_nonce() -> None:
+    code = tls.new_code()
+    plain = hmac.new(code.encode(), b"enroll|fp|n1", hashlib.sha256).hexdigest()
+    assert tls.proof(code, "enroll", "fp", "n1") != plain, "not a bare HMAC keyed with the code"
+    assert tls.proof(code, "enroll", "fp", "n1") != tls.proof(code, "enroll", "fp", "n2")
+    assert tls.proof(code, "enroll", "fp", "n1") != tls.proof(code, "server", "fp", "n1")
+    assert tls.SCRYPT_N * tls.SCRYPT_R * 128 >= 16 * 1024 * 1024, "memory-hard: ≥ 16 MiB a guess"
+    tls._stretched.cache_clear()
+    started = time.perf_counter()
+    tls.proof(tls.new_code(), "enroll", "fp", "n3")
+    assert time.perf_counter() - started > 0.01, "each guess costs a key stretch"
+
+
+def test_a_site_locked_server_pin_is_kept_by_enrolment(world: World, tmp_path: Path) -> None:
+    site = tmp_path / "pinned" / "site" / "settings.toml"
+    site.parent.mkdir(parents=True)
+    site.write_text(f'[server]\nurl = "{world.server.url}/"\nfingerprint = "{world.server.fingerprint}"\n'
+                    '[station]\nrole = "kiosk"\n', encoding="utf-8")
+    settings = Settings(paths(tmp_path / "pinned"))
+    done = enroll(settings, world.server.url, registry.new_pairing(world.store, "kiosk", "hall"))
+    assert done["fingerprint"] == world.server.fingerprint
+    assert not (tmp_path / "pinned" / "config" / "settings.toml").exists(), "nothing to write: the site pins both"
+    RemoteClinic.open(Settings(paths(tmp_path / "pinned"))).close()
+    site.write_text(f'[server]\nfingerprint = "{"ab" * 32}"\n', encoding="utf-8")
+    code = registry.new_pairing(world.store, "kiosk", "hall-2")
+    with pytest.raises(KioskError, match="locked by the site settings file"):
+        enroll(Settings(paths(tmp_path / "pinned")), world.server.url, code)
+    site.write_text('[server]\nurl = "https://clinic-server:8443"\n', encoding="utf-8")
+    with pytest.raises(KioskError, match="locked by the site settings file"):
+        enroll(Settings(paths(tmp_path / "pinned")), world.server.url, code)
+    assert enroll(Settings(paths(tmp_path / "other")), world.server.url, code)["station"] == "hall-2", "unused"
 
 
 def test_a_machine_in_the_middle_cannot_enrol(world: World) -> None:
@@ -192,6 +250,9 @@ def test_server_command_serves_and_pairs(tmp_path: Path, monkeypatch) -> None:
         paired = subprocess.run([sys.executable, "-m", "kiosk.cli", "server", "pair", "--kind", "board", "--name",
                                  "hall"], env=env, capture_output=True, text=True, check=True)
         code = paired.stdout.split("pairing code: ", 1)[1].split()[0]
+        assert tls.check_code(code) == code and len(code) == 24
+        assert "▀" in paired.stdout and "▄" in paired.stdout and "█" in paired.stdout, "the code as a QR block"
+        assert "clinic-kiosk enroll --server https://" in paired.stdout and f"--code {code}" in paired.stdout
         station_env = {**env, "CLINIC_KIOSK_HOME": str(tmp_path / "board")}
         enrolled = subprocess.run([sys.executable, "-m", "kiosk.cli", "enroll", "--server", url, "--code", code],
                                   env=station_env, capture_output=True, text=True)
