@@ -66,9 +66,8 @@ def cmd_config_set(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_config_kiosk_pin(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk import kiosk_pin
 
-    with open_configured(settings) as store:
-        kiosk_pin.set_pin(store, args.pin)
-    print("kiosk PIN set")
+    path = kiosk_pin.set_local(settings, args.pin)  # on this (kiosk) PC, never on the server
+    print(f"kiosk PIN set ({path})")
     return 0
 
 

@@ -76,3 +76,18 @@ class VisitOpenElsewhere(KioskError):
     def __init__(self, vi: str, en: str, holder: str = "") -> None:
         super().__init__(vi, en)
         self.holder = holder
+
+
+class LockedOut(KioskError):
+    """Too many wrong passwords, PINs or pairing codes: wait before the next try."""
+
+    exit_code = 5
+    wait_s = 0.0
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s = wait_s
+        wait = max(1, round(wait_s))
+        shown_vi = f"{wait} giây" if wait < 120 else f"{round(wait / 60)} phút"
+        shown_en = f"{wait} seconds" if wait < 120 else f"{round(wait / 60)} minutes"
+        super().__init__(f"Nhập sai quá nhiều lần: thử lại sau {shown_vi}",
+                         f"Too many wrong attempts: try again in {shown_en}")

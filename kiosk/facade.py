@@ -7,6 +7,7 @@ windows in ui/ never touch SQL or HTTP themselves.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -22,6 +23,7 @@ from kiosk import (
     consent,
     icd10,
     kiosk_pin,
+    lockout,
     outbox,
     paper,
     patients,
@@ -35,6 +37,7 @@ from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, CardNotUsable, ConsentNeeded, KioskError
 from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
+from kiosk.masking import mask_name
 from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role, StaffUser, Ticket
 from kiosk.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
@@ -190,19 +193,34 @@ class Clinic:
     def identify(self, identity: Identity) -> Patient:
         """The patient this scan or typed identity belongs to: registered on the first visit when the
         identity carries a name (a QR code, or name + date of birth); a bare ID or card number must
-        belong to someone already known."""
+        belong to someone already known.
+
+        Staff see the record; the kiosk gets a masked view made here (initials, masked ID, nothing
+        else), and a kiosk scan never changes a known patient's identity fields (only a gateway check
+        or a member of staff does, audited)."""
         roles.require(self.role, "identify")
+        machine = self.role in roles.MACHINE_ROLES
         if identity.full_name:
-            return patients.register(self.store, identity)
-        found = patients.find(self.store, id_number=identity.id_number, card_number=identity.card_number)
+            found = patients.register(self.store, identity, update=not machine, actor=self.actor)
+        else:
+            found = patients.find(self.store, id_number=identity.id_number, card_number=identity.card_number)
         if found is None:
             raise UnknownPatient("Chưa có hồ sơ: quét mã QR hoặc nhập họ tên và ngày sinh",
                                  "No record yet: scan the QR code or enter the name and date of birth")
-        return found
+        audit.append(self.store, self.actor, "patient.identify", patient=found, detail=identity.source.value)
+        return patients.public_view(found) if machine else found
 
     def patient(self, patient_id: int) -> Patient:
-        roles.require(self.role, "identify")  # not the board: it shows numbers, never who they are
-        found = patients.get(self.store, patient_id)
+        """A patient's record by id, for staff (never the kiosk or the board)."""
+        roles.require(self.role, "read_patient")
+        found = self._stored(patient_id)
+        audit.append(self.store, self.actor, "patient.read", patient=found)
+        return found
+
+    def _stored(self, patient_id: int | None) -> Patient:
+        """The record as this store has it: what a station sends about a patient is never trusted
+        beyond its id (the audit names what was really read)."""
+        found = patients.get(self.store, patient_id) if patient_id is not None else None
         if found is None:
             raise UnknownPatient(f"Không có người bệnh {patient_id}", f"No patient {patient_id}")
         return found
@@ -217,11 +235,13 @@ class Clinic:
         return staff.add(self.store, "first-run", username, full_name, cccd, "admin", password, pin)
 
     def check_kiosk_pin(self, pin: str) -> bool:
-        return kiosk_pin.check_pin(self.store, pin)
+        """The kiosk's exit PIN, checked on this PC with lock-out (LockedOut after repeated misses)."""
+        return kiosk_pin.check_local(self.settings, pin, self.store)
 
     def lookup(self, patient: Patient, staff: Staff) -> Lookup:
         """Card decision and health book, from every source; a failing source never stops the desk."""
         roles.require(self.role, "view_health_book")
+        patient = self._stored(patient.id)
         if patient.date_of_birth is None:
             raise KioskError("Cần ngày sinh để tra cứu thẻ", "A date of birth is needed to look the card up")
         key = patient.card_number or patient.id_number
@@ -234,6 +254,8 @@ class Clinic:
                 db.execute("UPDATE patients SET card_number = ? WHERE id = ?",
                            (card_check.card.card_number, patient.id))
                 patient.card_number = card_check.card.card_number
+                audit.append(self.store, staff.username or self.actor, "patient.update", patient=patient,
+                             detail="card_number (gateway)")
             db.execute(
                 "INSERT INTO card_checks(patient_id, card_number, result_code, decision, response_json, checked_at, "
                 "staff_username) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -261,7 +283,7 @@ class Clinic:
         (yes or no) must be on record first.
         """
         roles.require(self.role, "check_in")
-        assert patient.id is not None
+        patient = self._stored(patient.id)
         if self.role is Role.RECEPTIONIST and "care" not in consent.current(self.store, patient):
             raise ConsentNeeded("Chưa có câu trả lời của người bệnh về xử lý dữ liệu để khám bệnh",
                                 "The patient has not answered the consent to process data for care")
@@ -296,6 +318,9 @@ class Clinic:
         paper.check_patient(self.store, ticket_id, visit_id, patient_id)
         out = paper.new_pdf_path(self.settings, document)
         pdf = paper.render(self.store, self.settings, document, ticket_id=ticket_id, visit_id=visit_id, out=out)
+        audit.append(self.store, self.actor, f"render.{document}",
+                     patient=paper.record_patient(self.store, ticket_id, visit_id),
+                     detail=f"ticket {ticket_id}" if ticket_id is not None else f"visit {visit_id}")
         doc = None
         if document == "ticket" and ticket_id is not None:
             ticket = checkin.get_ticket(self.store, ticket_id)
@@ -331,7 +356,10 @@ class Clinic:
 
     def room_queue(self, department_code: str, room: str) -> list[checkin.QueueEntry]:
         roles.require(self.role, "read_queue")
-        return checkin.room_queue(self.store, department_code, room, dt.date.today())
+        entries = checkin.room_queue(self.store, department_code, room, dt.date.today())
+        if self.role in roles.MACHINE_ROLES:  # a public screen: a masked name at most
+            entries = [dataclasses.replace(e, patient_name=mask_name(e.patient_name)) for e in entries]
+        return entries
 
     def set_ticket_status(self, ticket_id: int, status: str) -> Ticket:
         return checkin.set_status(self.store, ticket_id, status)
@@ -388,8 +416,8 @@ class Clinic:
         return icd10.search(self.store, text)
 
     def tickets_today(self, patient: Patient) -> list[Ticket]:
-        assert patient.id is not None
-        return checkin.tickets_of(self.store, patient.id, dt.date.today())
+        roles.require(self.role, "identify")
+        return checkin.tickets_of(self.store, self._stored(patient.id).id, dt.date.today())
 
     def retry_pending_card_checks(self, staff: Staff) -> int:
         """Re-check the cards of today's check-ins that were made while the gateway was down."""
@@ -417,13 +445,18 @@ class Clinic:
         roles.require(self.role, "manage_staff")
         staff.disable(self.store, self.actor, username)
 
+    def security_alerts(self) -> list[tuple[dt.datetime, str, str]]:
+        """Lock-outs of the last day (when, station, what): shown to admins as a banner."""
+        roles.require(self.role, "manage_staff")
+        return lockout.recent_lockouts(self.store, dt.datetime.now() - dt.timedelta(days=1))
+
     def consents(self, patient: Patient) -> dict[str, dict]:
         roles.require(self.role, "check_in")
-        return consent.current(self.store, patient)
+        return consent.current(self.store, self._stored(patient.id))
 
     def record_consent(self, patient: Patient, answers: dict[str, bool], channel: str) -> None:
         roles.require(self.role, "check_in")
-        consent.record(self.store, patient, answers, channel=channel, recorded_by=self.actor)
+        consent.record(self.store, self._stored(patient.id), answers, channel=channel, recorded_by=self.actor)
 
     # -- housekeeping ----------------------------------------------------------------------------
     def clock_verdict(self) -> ClockVerdict:
@@ -440,6 +473,7 @@ class Clinic:
     def cached_health_book(self, patient: Patient) -> HealthBook:
         """The health book as last fetched: no network call, no gateway needed."""
         roles.require(self.role, "view_health_book")
+        patient = self._stored(patient.id)
         service = (self._root or self)._healthbook or HealthBookService(self.store, None)
         audit.append(self.store, self.actor, "healthbook.view", patient=patient, detail="cached")
         return service.from_cache(patient)

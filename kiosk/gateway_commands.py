@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from kiosk import roles
 from kiosk.card_codes import Decision, usable
 from kiosk.errors import BadInput
 from kiosk.facade import Clinic, Lookup, UnknownPatient
@@ -118,6 +119,7 @@ def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
     identity = _identity(args)
     clinic = Clinic.open(settings, gateway_url=args.gateway)
     try:
+        roles.require(clinic.role, "view_health_book")  # a kiosk or board PC: refused before anything is read
         try:
             patient = clinic.identify(identity)
         except UnknownPatient:

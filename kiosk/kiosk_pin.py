@@ -1,4 +1,7 @@
-"""The PIN that takes the self-service kiosk out of kiosk mode, kept hashed (scrypt) in the store."""
+"""The PIN that takes the self-service kiosk out of kiosk mode, kept hashed (scrypt) on the kiosk PC
+itself (``kiosk-exit-pin`` in its data folder, 0600) and checked there, with lock-out and back-off:
+never through the clinic server, where anyone holding the kiosk's token could try PINs. A store of
+its own (a single-PC clinic, the demo) may still hold it, as before."""
 
 from __future__ import annotations
 
@@ -6,8 +9,15 @@ import hashlib
 import hmac
 import secrets
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from kiosk.errors import BadInput
+from kiosk.lockout import FileCounter
 from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
 
 NAME = "kiosk_exit_pin"
 DEMO_PIN = "2468"
@@ -17,13 +27,66 @@ def _hash(pin: str, salt: bytes) -> bytes:
     return hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
 
 
-def set_pin(store: Store, pin: str) -> None:
+def _valid(pin: str) -> None:
     if not (pin.isdigit() and 4 <= len(pin) <= 12):
         raise BadInput("Mã PIN phải có 4–12 chữ số", "The PIN must have 4–12 digits")
+
+
+def _encoded(pin: str) -> str:
     salt = secrets.token_bytes(16)
+    return salt.hex() + ":" + _hash(pin, salt).hex()
+
+
+def _matches(encoded: str, pin: str) -> bool:
+    salt_hex, digest_hex = encoded.split(":")
+    return hmac.compare_digest(_hash(pin[:64], bytes.fromhex(salt_hex)), bytes.fromhex(digest_hex))
+
+
+def local_path(settings: Settings) -> Path:
+    return settings.paths.data_dir / "kiosk-exit-pin"
+
+
+def set_local(settings: Settings, pin: str) -> Path:
+    """Set this PC's kiosk exit PIN (``clinic-kiosk config kiosk-pin``, run on the kiosk PC)."""
+    import os
+
+    _valid(pin)
+    path = local_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(_encoded(pin))
+    os.replace(tmp, path)
+    FileCounter(path.with_name("kiosk-exit-pin.failures")).succeeded()
+    return path
+
+
+def check_local(settings: Settings, pin: str, store: Store | None = None) -> bool:
+    """Is ``pin`` this kiosk's exit PIN? LockedOut after repeated wrong PINs (the delay doubles)."""
+    path = local_path(settings)
+    counter = FileCounter(path.with_name("kiosk-exit-pin.failures"))
+    counter.check()
+    try:
+        encoded = path.read_text(encoding="ascii").strip()
+    except OSError:
+        encoded = ""
+    if not encoded and store is not None:
+        row = store.conn.execute("SELECT value FROM installation WHERE name = ?", (NAME,)).fetchone()
+        encoded = row[0] if row else ""
+    if encoded and _matches(encoded, pin):
+        counter.succeeded()
+        return True
+    counter.failed()
+    return False
+
+
+def set_pin(store: Store, pin: str) -> None:
+    """The PIN in a store of the kiosk's own (a single-PC clinic, the demo)."""
+    _valid(pin)
     with store.transaction() as db:
         db.execute("INSERT INTO installation(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
-                   "value = excluded.value", (NAME, salt.hex() + ":" + _hash(pin, salt).hex()))
+                   "value = excluded.value", (NAME, _encoded(pin)))
 
 
 def has_pin(store: Store) -> bool:
@@ -34,5 +97,4 @@ def check_pin(store: Store, pin: str) -> bool:
     row = store.conn.execute("SELECT value FROM installation WHERE name = ?", (NAME,)).fetchone()
     if row is None:
         return False
-    salt_hex, digest_hex = row[0].split(":")
-    return hmac.compare_digest(_hash(pin, bytes.fromhex(salt_hex)), bytes.fromhex(digest_hex))
+    return _matches(row[0], pin)

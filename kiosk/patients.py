@@ -6,7 +6,7 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
-from kiosk import masking
+from kiosk import masking, textcheck
 from kiosk.model import DatePrecision, Identity, Patient, Sex
 from kiosk.store import Store
 
@@ -24,6 +24,14 @@ def _row_to_patient(row: sqlite3.Row | tuple[Any, ...]) -> Patient:
         id_number=id_number or "", card_number=card or "", address=address, phone=phone,
         created_at=dt.datetime.fromisoformat(created) if created else None,
     )
+
+
+def public_view(patient: Patient) -> Patient:
+    """What a public screen (the kiosk) may receive about a patient, made on the server: the masked
+    name, the masked ID (or masked card number when there is no ID), the patient code. No date of
+    birth, sex, address, card number or phone."""
+    return Patient(patient.id, patient.patient_code, masking.mask_name(patient.full_name),
+                   id_number=masking.mask_id(patient.id_number or patient.card_number))
 
 
 def get(store: Store, patient_id: int) -> Patient | None:
@@ -58,11 +66,24 @@ def find(store: Store, *, id_number: str = "", card_number: str = "") -> Patient
     return None
 
 
-def register(store: Store, identity: Identity, now: dt.datetime | None = None) -> Patient:
+def check_identity(identity: Identity) -> None:
+    """Refuse identity text that cannot be stored as it is shown (control characters, bidi
+    overrides, lone surrogates): BadInput naming the field."""
+    for field in ("full_name", "id_number", "card_number", "address"):
+        textcheck.check(getattr(identity, field), field)
+
+
+def register(store: Store, identity: Identity, now: dt.datetime | None = None, *, update: bool = True,
+             actor: str = "station") -> Patient:
     """Find the patient this identity belongs to, filling in what was missing; or register them.
 
-    One transaction: two stations scanning the same new patient at once make one record.
+    One transaction: two stations scanning the same new patient at once make one record. With
+    ``update=False`` (a public kiosk) a known patient's record is never changed; changes made here
+    are audited by field name (never by value).
     """
+    from kiosk import audit
+
+    check_identity(identity)
     now = now or dt.datetime.now()
     with store.transaction() as db:
         patient = find(store, id_number=identity.id_number, card_number=identity.card_number)
@@ -92,9 +113,11 @@ def register(store: Store, identity: Identity, now: dt.datetime | None = None) -
                     identity.dob_precision is DatePrecision.DAY and patient.dob_precision is not DatePrecision.DAY)):
                 updates["date_of_birth"] = identity.date_of_birth.isoformat()
                 updates["dob_precision"] = identity.dob_precision.value
-            if updates:
+            if updates and update:
                 sets = ", ".join(f"{k} = ?" for k in updates)
                 db.execute(f"UPDATE patients SET {sets} WHERE id = ?", (*updates.values(), pid))
+                audit.append(store, actor, "patient.update", patient=patient,
+                             detail=f"{', '.join(k for k in updates if k != 'dob_precision')} ({identity.source.value})")
     result = get(store, pid)
     assert result is not None
     return result

@@ -28,7 +28,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from kiosk import clock, errors, paper, wire
+from kiosk import clock, errors, kiosk_pin, paper, wire
 from kiosk.checkin import CheckIn
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
@@ -167,6 +167,7 @@ class RemoteClinic:
         self._lock = threading.Lock()
         self._local_prints: dict[int, tuple[str, int | None, int | None]] = {}  # job -> what to render again
         self._staff: Staff | None = None
+        self._scanned: dict[int, Identity] = {}  # patient id -> the scan that found them (offline hand-in)
         self.spool = OfflineSpool(settings.paths.data_dir / "offline.db")
         self._reconnect: threading.Thread | None = None
         self._closed = threading.Event()
@@ -330,6 +331,10 @@ class RemoteClinic:
         self.spool.close()
 
     # -- what stays on this PC ----------------------------------------------------------------
+    def check_kiosk_pin(self, pin: str) -> bool:
+        """The kiosk's exit PIN is checked on this PC (never through the server)."""
+        return kiosk_pin.check_local(self.settings, pin)
+
     def department(self, code: str) -> dict:
         dep = self.settings.department(code)
         if dep is None:
@@ -393,7 +398,12 @@ class RemoteClinic:
 
     def identify(self, identity: Identity) -> Patient:
         try:
-            return self._identify_online(identity)
+            patient = self._identify_online(identity)
+            if patient.id is not None:  # a kiosk gets a masked view: offline, the scan itself is handed in
+                self._scanned[patient.id] = identity
+                while len(self._scanned) > 20:
+                    self._scanned.pop(next(iter(self._scanned)))
+            return patient
         except ServerUnavailable:
             if not identity.full_name:
                 raise
@@ -403,9 +413,11 @@ class RemoteClinic:
 
     def check_in(self, patient: Patient, department_code: str, *, service: str = "", priority: str = "",
                  station: str = "", card_check: CardCheck | None = None, bhyt_reason: str = "") -> CheckIn:
-        identity = Identity(IdentitySource.MANUAL, id_number=patient.id_number, card_number=patient.card_number,
-                            full_name=patient.full_name, date_of_birth=patient.date_of_birth,
-                            dob_precision=patient.dob_precision, sex=patient.sex, address=patient.address)
+        identity = self._scanned.get(patient.id) if patient.id is not None else None
+        identity = identity or Identity(IdentitySource.MANUAL, id_number=patient.id_number,
+                                        card_number=patient.card_number, full_name=patient.full_name,
+                                        date_of_birth=patient.date_of_birth, dob_precision=patient.dob_precision,
+                                        sex=patient.sex, address=patient.address)
         if self.online:
             try:
                 if patient.id is None:  # found while offline: the server knows them now
@@ -466,6 +478,7 @@ class RemoteClinic:
         answer = self._request("POST", "/api/v1/offline/take-in", {"items": [wire.dump(i) for i in items]})
         results = wire.load(list[TakenIn], answer["results"])
         self.spool.handed_in([r.local_id for r in results])
+        self.spool.purge(self.settings["offline.keep_days"])
         log.info("handed %s offline check-in(s) to the server", len(results))
         return results
 

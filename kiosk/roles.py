@@ -1,7 +1,8 @@
 """Who may run which use case: one matrix, enforced in the core's facade (not by hiding buttons).
 
 The kiosk (a machine role in a public hall) may identify a patient, check them in and print their
-own ticket; the board may read the queue; staff roles get what their work needs.
+own ticket, and receives masked views only (initials, masked ID); the board may read the queue
+(numbers); staff roles get what their work needs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from kiosk.model import Role
 
 USE_CASES: dict[str, frozenset[Role]] = {
     "identify": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN, Role.KIOSK}),
+    "read_patient": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN}),
     "check_in": frozenset({Role.RECEPTIONIST, Role.ADMIN, Role.KIOSK}),
     "print_ticket": frozenset({Role.RECEPTIONIST, Role.ADMIN, Role.KIOSK}),
     "read_queue": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN, Role.KIOSK, Role.BOARD}),
@@ -24,6 +26,9 @@ USE_CASES: dict[str, frozenset[Role]] = {
     "read_audit": frozenset({Role.ADMIN}),
     "export_patient": frozenset({Role.ADMIN}),
 }
+
+
+MACHINE_ROLES = frozenset({Role.KIOSK, Role.BOARD})  # public screens: masked views made by the server
 
 
 class AccessDenied(KioskError):

@@ -8,7 +8,7 @@ import datetime as dt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kiosk import audit
+from kiosk import audit, lockout
 from kiosk.errors import BadInput, KioskError
 from kiosk.model import Role, StaffUser
 from kiosk.store import Store
@@ -96,15 +96,44 @@ def _verify(stored: str, secret: str) -> bool:
         return False
 
 
-def authenticate(store: Store, username: str, password: str) -> StaffUser:
+def _attempt_keys(kind: str, username: str, station: str, address: str) -> list[str]:
+    keys = [lockout.key(kind, username), lockout.key("station", station)]
+    if address:
+        keys.append(lockout.key("address", address))
+    return keys
+
+
+def _shown(keys: list[str], account: str, station: str, address: str) -> dict[str, str]:
+    return dict(zip(keys, [account, f"station {station}", f"address {address}"], strict=False))
+
+
+def authenticate(store: Store, username: str, password: str, *, station: str = "local", address: str = "") -> StaffUser:
+    """The account, if the password is right. Repeated failures lock the account, the station and
+    the client address out for a doubling delay (kiosk.lockout); failures are audited under the
+    station's name, never under the user name typed."""
+    username = username[:64]
+    keys = _attempt_keys("account", username, station, address)
+    lockout.check(store, keys)
     row = store.conn.execute("SELECT password_hash, active FROM staff WHERE username = ?", (username,)).fetchone()
-    if row is None or not row[1] or not _verify(row[0], password):
-        audit.append(store, username or "?", "staff.sign_in_failed")
+    if row is None or not row[1] or not _verify(row[0], password[:256]):
+        detail = f"account {username}" if row is not None else "unknown account"
+        lockout.failed(store, keys, actor=f"station:{station}", what="sign-in", shown=_shown(keys, detail, station,
+                                                                                               address))
+        audit.append(store, f"station:{station}", "staff.sign_in_failed", detail=detail)
         raise AuthError("Sai tên đăng nhập hoặc mật khẩu", "Wrong user name or password")
-    audit.append(store, username, "staff.sign_in")
+    lockout.succeeded(store, keys)
+    audit.append(store, username, "staff.sign_in", detail=f"station:{station}")
     return get(store, username)
 
 
-def unlock(store: Store, username: str, pin: str) -> bool:
+def unlock(store: Store, username: str, pin: str, *, station: str = "local", address: str = "") -> bool:
+    """Is ``pin`` the signed-in user's PIN? The same lock-out as passwords (its own counter)."""
+    keys = _attempt_keys("pin", username, station, address)
+    lockout.check(store, keys)
     row = store.conn.execute("SELECT pin_hash, active FROM staff WHERE username = ?", (username,)).fetchone()
-    return bool(row and row[1] and _verify(row[0], pin))
+    if bool(row and row[1] and _verify(row[0], pin[:64])):
+        lockout.succeeded(store, keys)
+        return True
+    lockout.failed(store, keys, actor=f"station:{station}", what="unlock PIN",
+                   shown=_shown(keys, f"account {username}", station, address))
+    return False

@@ -276,6 +276,22 @@ def m007_print_context(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m008_auth_failures(db: sqlite_utils.Database) -> None:
+    """Failed passwords, PINs and pairing codes, counted per account, station and client address,
+    for the lock-out and back-off (kiosk.lockout)."""
+    db.executescript(
+        """
+        CREATE TABLE auth_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            locked_until TEXT NOT NULL,
+            last_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -56,6 +56,10 @@ def load(tp: Any, data: Any) -> Any:
         return load(args[0], data) if len(args) == 1 else _untag(data)
     if data is None:
         return None
+    if origin in (list, set, frozenset, tuple) and not isinstance(data, list):
+        raise TypeError(f"a list is needed, not {type(data).__name__}")
+    if origin is dict and not isinstance(data, dict):
+        raise TypeError(f"an object is needed, not {type(data).__name__}")
     if origin in (list, set, frozenset):
         (item,) = typing.get_args(tp) or (Any,)
         return origin(load(item, v) for v in data)
@@ -81,13 +85,33 @@ def load(tp: Any, data: Any) -> Any:
         if issubclass(tp, bytes):
             return base64.b64decode(data["$bytes"])
         if dataclasses.is_dataclass(tp):
+            if not isinstance(data, dict):
+                raise TypeError(f"an object is needed for {tp.__name__}")
             hints = _hints(tp)
             fields = {f.name: load(hints[f.name], data[f.name]) for f in dataclasses.fields(tp)
                       if f.init and f.name in data}
             return tp(**fields)
         if tp in (int, float, str, bool):
-            return tp(data)
+            return _scalar(tp, data)
     return _untag(data)
+
+
+def _scalar(tp: type, data: Any) -> Any:
+    """A JSON scalar as ``tp``, strictly: a string where a number is expected is an error, not a
+    conversion (the clinic server answers it with a 400)."""
+    if tp is bool or isinstance(data, bool):
+        if tp is not bool or not isinstance(data, bool):
+            raise TypeError(f"{tp.__name__} needed, not {type(data).__name__}")
+        return data
+    if tp is str:
+        if not isinstance(data, str):
+            raise TypeError(f"a string is needed, not {type(data).__name__}")
+        return data
+    if tp is int and isinstance(data, int):
+        return data
+    if tp is float and isinstance(data, (int, float)):
+        return float(data)
+    raise TypeError(f"{tp.__name__} needed, not {type(data).__name__}")
 
 
 def _untag(data: Any) -> Any:

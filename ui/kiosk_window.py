@@ -9,7 +9,7 @@ import logging
 
 from kiosk.checkin import CheckIn
 from kiosk.context import PatientContext, StationContext
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, LockedOut
 from kiosk.facade import Clinic, UnknownPatient
 from kiosk.identify import identity_from_payload
 from kiosk.masking import mask_id, mask_name
@@ -380,7 +380,14 @@ class KioskWindow(QMainWindow):
     def ask_exit(self) -> None:
         pin, ok = QInputDialog.getText(self, tr("Thoát chế độ ki-ốt", "Leave kiosk mode"),
                                        tr("Mã PIN quản trị:", "Admin PIN:"), QLineEdit.EchoMode.Password)
-        if ok and self.clinic.check_kiosk_pin(pin):
+        if not ok:
+            return
+        try:
+            right = self.clinic.check_kiosk_pin(pin)
+        except LockedOut as exc:  # repeated wrong PINs: wait, the delay doubles each time
+            self.coaching.setText(tr(exc.vi, exc.en))
+            return
+        if right:
             self.close()
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API

@@ -95,7 +95,13 @@ class LockScreen(QFrame):
         self.pin.setFocus()
 
     def try_unlock(self) -> None:
-        if self.clinic.unlock(self.pin.text()):
+        try:
+            right = self.clinic.unlock(self.pin.text())
+        except KioskError as exc:  # locked out after repeated wrong PINs, or the server is away
+            self.pin.clear()
+            self.message.setText(tr(exc.vi, exc.en))
+            return
+        if right:
             self.pin.clear()
             self.hide()
         else:

@@ -70,6 +70,17 @@ class StationWindow(QMainWindow):
             manage = QPushButton(tr("Tài khoản nhân viên", "Staff accounts"))
             manage.clicked.connect(self.open_staff_admin)
             head.addWidget(manage)
+        self.security_warning = QLabel()
+        self.security_warning.setObjectName("securityWarning")
+        self.security_warning.setWordWrap(True)
+        self.security_warning.setStyleSheet("#securityWarning { background: #7b1fa2; color: white; "
+                                            "font-weight: bold; padding: 6px; }")
+        self.security_warning.hide()
+        layout.insertWidget(2, self.security_warning)
+        if clinic.signed_in is not None and clinic.signed_in.role.value == "admin":
+            from ui.background import run_in_background
+
+            run_in_background(clinic.security_alerts, self.show_security_alerts, lambda exc: None, owner=self)
         self.statusBar().showMessage(
             (tr("Máy chủ phòng khám: ", "Clinic server: ") if getattr(clinic, "remote", False)
              else tr("Cơ sở dữ liệu: ", "Database: ")) + clinic.location
@@ -93,6 +104,19 @@ class StationWindow(QMainWindow):
     def show_clock_verdict(self, verdict: ClockVerdict) -> None:
         self.clock_warning.setText(tr(verdict.vi, verdict.en))
         self.clock_warning.setVisible(not verdict.ok)
+
+    def show_security_alerts(self, alerts: list) -> None:
+        """The admins' banner: lock-outs after repeated wrong passwords, PINs or pairing codes."""
+        if not alerts:
+            self.security_warning.hide()
+            return
+        at, station, what = alerts[0]
+        self.security_warning.setText(tr(
+            f"Cảnh báo bảo mật: {len(alerts)} lần khoá do nhập sai nhiều lần trong 24 giờ qua — gần nhất "
+            f"{at:%H:%M} tại {station} ({what}). Xem: clinic-kiosk audit show",
+            f"Security alert: {len(alerts)} lock-out(s) after repeated wrong attempts in the last 24 hours — latest "
+            f"{at:%H:%M} at {station} ({what}). See: clinic-kiosk audit show"))
+        self.security_warning.show()
 
     def open_staff_admin(self) -> None:
         from ui.staff_admin import StaffDialog

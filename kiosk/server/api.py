@@ -22,16 +22,15 @@ EXPOSED: dict[str, Exposed] = {
     "sign_out": Exposed(None),
     # patients, cards, health book
     "identify": Exposed("identify"),
-    "patient": Exposed("identify"),
+    "patient": Exposed("read_patient"),
     "lookup": Exposed("view_health_book"),
     "lookup_staff": Exposed("lookup_card"),
     "cached_health_book": Exposed("view_health_book"),
     "consents": Exposed("check_in"),
     "record_consent": Exposed("check_in"),
-    "check_kiosk_pin": Exposed("check_in"),
     # queue
     "check_in": Exposed("check_in", changes=True),
-    "tickets_today": Exposed("identify"),
+    "tickets_today": Exposed("identify"),  # tickets only: numbers, no names
     "retry_pending_card_checks": Exposed("lookup_card", changes=True),
     "board_state": Exposed("read_queue"),
     "room_queue": Exposed("read_queue"),
@@ -54,4 +53,5 @@ EXPOSED: dict[str, Exposed] = {
     "staff_accounts": Exposed("manage_staff"),
     "add_staff": Exposed("manage_staff"),
     "disable_staff": Exposed("manage_staff"),
+    "security_alerts": Exposed("manage_staff"),
 }

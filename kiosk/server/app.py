@@ -22,16 +22,19 @@ import datetime as dt
 import functools
 import hashlib
 import inspect
+import json
 import logging
+import math
 import secrets
 import threading
 import typing
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
 
-from kiosk import roles, staff, wire
-from kiosk.errors import BadInput, KioskError
+from kiosk import roles, staff, textcheck, wire
+from kiosk.errors import BadInput, KioskError, LockedOut
 from kiosk.facade import Clinic
 from kiosk.model import Role, StaffUser
 from kiosk.server import registry
@@ -129,11 +132,85 @@ class Sessions:
 
 
 @functools.cache
-def _parameters(name: str) -> tuple[tuple[str, Any], ...]:
-    """(name, type) of a use case's parameters, read once from the facade's signature."""
+def _parameters(name: str) -> tuple[tuple[str, Any, bool], ...]:
+    """(name, type, required) of a use case's parameters, read once from the facade's signature."""
     target = getattr(Clinic, name)
     hints = typing.get_type_hints(target)
-    return tuple((p, hints.get(p, Any)) for p in list(inspect.signature(target).parameters)[1:])
+    return tuple((p.name, hints.get(p.name, Any), p.default is inspect.Parameter.empty)
+                 for p in list(inspect.signature(target).parameters.values())[1:])
+
+
+MAX_DEPTH = 12  # the deepest argument (a visit draft) is 4 levels deep
+MAX_STRING = 20_000  # characters in one text field (a doctor's notes fit many times)
+MAX_INT = 2**63 - 1  # what the store can hold
+
+
+def _check_value(value: Any, where: str, depth: int = 0) -> None:
+    """Limits on what a client sends: depth, string lengths, integer size, and no control
+    characters, bidi overrides or lone surrogates in any text (line breaks allowed)."""
+    if depth > MAX_DEPTH:
+        raise BadInput("Dữ liệu lồng nhau quá sâu", "The data is nested too deeply")
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise BadInput(f"Trường {where} quá dài", f"The field {where} is too long")
+        textcheck.check(value, where, multiline=True)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise BadInput(f"Số trong trường {where} quá lớn", f"The number in {where} is too large")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise BadInput(f"Số trong trường {where} không hợp lệ", f"The number in {where} is not valid")
+    elif isinstance(value, list):
+        for item in value:
+            _check_value(item, where, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(key, where, depth + 1)
+            _check_value(item, f"{where}.{key}" if depth < 2 else where, depth + 1)
+
+
+def _body() -> dict:
+    """The request's JSON object, checked; BadInput (a JSON 400) for anything else."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadInput("Dữ liệu gửi lên không phải JSON hợp lệ", "The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadInput("Dữ liệu gửi lên phải là một đối tượng JSON", "The request body must be a JSON object")
+    _check_value(data, "body")
+    return data
+
+
+def _arguments(name: str, raw: Any) -> dict[str, Any]:
+    """A use case's arguments from the wire, each as its declared type; BadInput naming the first
+    one that is missing, unknown or of the wrong shape."""
+    if not isinstance(raw, dict):
+        raise BadInput("Tham số phải là một đối tượng", "The arguments must be an object")
+    params = _parameters(name)
+    unknown = set(raw) - {p for p, _, _ in params}
+    if unknown:
+        first = sorted(unknown)[0][:40]
+        raise BadInput(f"Tham số không có: {first}", f"Unknown argument: {first}")
+    args = {}
+    for param, kind, required in params:
+        if param not in raw:
+            if required:
+                raise BadInput(f"Thiếu tham số {param}", f"Missing argument {param}")
+            continue
+        try:
+            args[param] = wire.load(kind, raw[param])
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, IndexError, RecursionError):
+            raise BadInput(f"Tham số {param} không hợp lệ", f"The argument {param} is not valid") from None
+    return args
+
+
+_HTTP_VI = {400: "Yêu cầu không hợp lệ", 401: "Chưa xác thực", 403: "Không được phép", 404: "Không có địa chỉ này",
+            405: "Phương thức không được phép", 413: "Yêu cầu quá lớn", 415: "Kiểu dữ liệu không được hỗ trợ"}
 
 
 def _error(exc: KioskError, status: int) -> tuple[Response, int]:
@@ -148,6 +225,8 @@ def _status_for(exc: KioskError) -> int:
         return 403
     if isinstance(exc, registry.NotEnrolled):
         return 401
+    if isinstance(exc, LockedOut):
+        return 429
     return 400
 
 
@@ -155,6 +234,9 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
     app = Flask("clinic-kiosk-server")
     sessions = Sessions(clinic)
     app.config["sessions"] = sessions
+
+    def client_address() -> str:
+        return request.remote_addr or ""
 
     def station() -> registry.Station:
         header = request.headers.get("Authorization", "")
@@ -177,6 +259,20 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
     def kiosk_error(exc: KioskError):  # noqa: ANN202
         return _error(exc, _status_for(exc))
 
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # noqa: ANN202 - 404, 405, … as JSON too
+        code = exc.code or 400
+        body = {"type": type(exc).__name__, "vi": _HTTP_VI.get(code, "Yêu cầu không hợp lệ"),
+                "en": exc.name, "exit_code": 2}
+        return jsonify({"error": body}), code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # noqa: ANN202 - a fault here: logged by type, answered as JSON
+        log.error("server fault in %s: %s", request.path[:80], type(exc).__name__, exc_info=exc)
+        body = {"type": "ServerFault", "vi": "Máy chủ gặp lỗi khi xử lý yêu cầu này (đã ghi nhật ký)",
+                "en": "The server failed on this request (logged)", "exit_code": 2}
+        return jsonify({"error": body}), 500
+
     @app.get("/api/v1/hello")
     def hello() -> Response:
         return jsonify({"server": "clinic-kiosk", "fingerprint": fingerprint,
@@ -184,9 +280,9 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
 
     @app.post("/api/v1/enroll")
     def enroll() -> Response:
-        body = request.get_json(silent=True) or {}
-        st, token, server_proof = registry.enroll(clinic.store, fingerprint, str(body.get("nonce", "")),
-                                                  str(body.get("proof", "")))
+        body = _body()
+        st, token, server_proof = registry.enroll(clinic.store, fingerprint, str(body.get("nonce", ""))[:200],
+                                                  str(body.get("proof", ""))[:200], address=client_address())
         log.info("station enrolled: %s (%s)", st.name, st.kind)
         return jsonify({"token": token, "station": st.name, "kind": st.kind, "server_proof": server_proof})
 
@@ -201,8 +297,9 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         st = station()
         if st.machine_role is not None:
             raise roles.AccessDenied(st.machine_role, "sign_in")
-        body = request.get_json(silent=True) or {}
-        user = staff.authenticate(clinic.store, str(body.get("username", "")), str(body.get("password", "")))
+        body = _body()
+        user = staff.authenticate(clinic.store, str(body.get("username", "")), str(body.get("password", "")),
+                                  station=st.name, address=client_address())
         token = sessions.open(user, st.id)
         return jsonify({"session": token, "user": wire.dump(user)})
 
@@ -216,10 +313,11 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
 
     @app.post("/api/v1/unlock")
     def unlock() -> Response:
-        view = acting(station())
-        pin = str((request.get_json(silent=True) or {}).get("pin", ""))
-        return jsonify({"result": view.signed_in is not None and staff.unlock(clinic.store, view.signed_in.username,
-                                                                                pin)})
+        st = station()
+        view = acting(st)
+        pin = str(_body().get("pin", ""))[:64]
+        return jsonify({"result": view.signed_in is not None and staff.unlock(
+            clinic.store, view.signed_in.username, pin, station=st.name, address=client_address())})
 
     @app.post("/api/v1/call/<name>")
     def call(name: str) -> Response:
@@ -231,8 +329,7 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         if exposed.gate is not None:
             roles.require(view.role, exposed.gate)
         method = getattr(view, name)
-        raw = (request.get_json(silent=True) or {}).get("args", {})
-        args = {param: wire.load(kind, raw[param]) for param, kind in _parameters(name) if param in raw}
+        args = _arguments(name, _body().get("args", {}))
         if name in ("lookup", "retry_pending_card_checks") and "staff" in args:
             args["staff"] = view.lookup_staff()  # the signed-in user's, never what the station sent
         if name == "lookup_staff":
@@ -247,8 +344,11 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         st = station()
         view = acting(st)
         roles.require(view.role, "check_in")
-        items = [wire.load(registry.OfflineCheckIn, item) for item in (request.get_json(silent=True) or {})
-                 .get("items", [])]
+        try:
+            items = wire.load(list[registry.OfflineCheckIn], _body().get("items", []))
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
+            raise BadInput("Danh sách tiếp đón ngoại tuyến không hợp lệ", "The offline check-ins are not valid") \
+                from None
         results = [registry.take_in(view, st, item) for item in items]
         if results:
             feed.bump()

@@ -61,23 +61,32 @@ def new_pairing(store: Store, kind: str, name: str, minutes: int = PAIRING_MINUT
     return code
 
 
-def enroll(store: Store, fingerprint: str, nonce: str, proof: str) -> tuple[Station, str, str]:
-    """Check a station's pairing proof; returns (station, its token, the server's proof)."""
-    with store.transaction() as db:
-        rows = db.execute("SELECT code, kind, name FROM pairing_codes WHERE used = 0 AND expires_at >= ?",
-                          (_now().isoformat(),)).fetchall()
-        for code, kind, name in rows:
-            if tls.same(tls.proof(code, "enroll", fingerprint, nonce), proof):
-                break
-        else:
-            raise NotEnrolled("Mã ghép nối sai hoặc đã hết hạn (hoặc có máy chen giữa đường truyền)",
-                              "Wrong or expired pairing code (or a machine in the middle)")
-        token = secrets.token_urlsafe(32)
-        db.execute("UPDATE pairing_codes SET used = 1 WHERE code = ?", (code,))
-        db.execute("UPDATE stations SET active = 0, name = name || '#' || id WHERE name = ?", (name,))
-        cursor = db.execute("INSERT INTO stations(name, kind, token_sha256, enrolled_at) VALUES (?, ?, ?, ?)",
-                            (name, kind, _digest(token), _now().isoformat(timespec="seconds")))
-        station = Station(cursor.lastrowid, name, kind)
+def enroll(store: Store, fingerprint: str, nonce: str, proof: str, *, address: str = "") -> tuple[Station, str, str]:
+    """Check a station's pairing proof; returns (station, its token, the server's proof). Wrong
+    proofs from one client address are locked out like passwords (kiosk.lockout)."""
+    from kiosk import lockout
+
+    keys = [lockout.key("pair", address or "local")]
+    lockout.check(store, keys)
+    rows = store.conn.execute("SELECT code, kind, name FROM pairing_codes WHERE used = 0 AND expires_at >= ?",
+                              (_now().isoformat(),)).fetchall()
+    match = next(((c, k, n) for c, k, n in rows if tls.same(tls.proof(c, "enroll", fingerprint, nonce), proof)), None)
+    with store.transaction() as db:  # the proof is checked outside (it is slow on purpose); used once
+        if match is not None and db.execute("UPDATE pairing_codes SET used = 1 WHERE code = ? AND used = 0",
+                                            (match[0],)).rowcount != 1:
+            match = None
+        if match is not None:
+            code, kind, name = match
+            token = secrets.token_urlsafe(32)
+            db.execute("UPDATE stations SET active = 0, name = name || '#' || id WHERE name = ?", (name,))
+            cursor = db.execute("INSERT INTO stations(name, kind, token_sha256, enrolled_at) VALUES (?, ?, ?, ?)",
+                                (name, kind, _digest(token), _now().isoformat(timespec="seconds")))
+            station = Station(cursor.lastrowid, name, kind)
+    if match is None:
+        lockout.failed(store, keys, actor=f"address:{address or 'local'}", what="pairing code",
+                       shown={keys[0]: f"address {address or 'local'}"})
+        raise NotEnrolled("Mã ghép nối sai hoặc đã hết hạn (hoặc có máy chen giữa đường truyền)",
+                          "Wrong or expired pairing code (or a machine in the middle)")
     from kiosk import audit
 
     audit.append(store, "server", "station.enroll", detail=f"{station.name} ({station.kind})")

@@ -52,7 +52,8 @@ def test_full_lookup_merges_every_source_with_provenance(sandbox, clinic) -> Non
     assert book.lab_results and book.vaccinations
     assert book.notices == []
     assert book.visits == sorted(book.visits, key=lambda v: v.admitted_at, reverse=True)
-    assert patient.card_number == p.card_number, "the card number is learnt from the gateway"
+    assert result.patient.card_number == p.card_number, "the card number is learnt from the gateway"
+    assert clinic.patient(patient.id).card_number == p.card_number, "and kept in the register"
 
 
 def test_failed_source_shows_cached_data_with_its_time(sandbox, clinic) -> None:

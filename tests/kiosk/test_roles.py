@@ -16,9 +16,10 @@ from tests.scanner.test_payloads import CCCD
 EXPECTED = {
     Role.KIOSK: {"identify", "check_in", "print_ticket", "read_queue"},
     Role.BOARD: {"read_queue"},
-    Role.RECEPTIONIST: {"identify", "check_in", "print_ticket", "read_queue", "lookup_card", "view_health_book",
+    Role.RECEPTIONIST: {"identify", "read_patient", "check_in", "print_ticket", "read_queue", "lookup_card",
+                        "view_health_book",
                         "print_documents"},
-    Role.DOCTOR: {"identify", "read_queue", "lookup_card", "view_health_book", "call_patient", "record_visit",
+    Role.DOCTOR: {"identify", "read_patient", "read_queue", "lookup_card", "view_health_book", "call_patient", "record_visit",
                   "print_documents", "send_to_portal"},
     Role.ADMIN: set(USE_CASES) - {"record_visit"},
 }

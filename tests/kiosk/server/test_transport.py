@@ -169,6 +169,7 @@ def test_long_polls_neither_exhaust_the_workers_nor_pile_up_per_station(world: W
     session = pinned_session(world.server.fingerprint)
     headers = {"Authorization": f"Bearer {board._token}"}
     answers: list[int] = []
+    time.sleep(0.5)  # the feed has seen the sign-in's writes
     version = board.wait_for_change(0, timeout=1)
 
     def poll() -> None:
