@@ -79,6 +79,9 @@ class CappedListener(socket.socket):
             raise ConnectionAbortedError(f"{host}: too many connections")
         conn = _Counted(self.family, self.type, self.proto, fileno=fd)
         conn._release = lambda: self._give_back(host)
+        # No Nagle: asyncio sets this only on sockets made with proto=IPPROTO_TCP; without it a reply
+        # written in two parts (headers, body) waits for the client's delayed ACK (40 ms).
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if socket.getdefaulttimeout() is None and self.gettimeout():
             conn.setblocking(True)
         return conn, addr
