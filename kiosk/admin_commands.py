@@ -83,6 +83,14 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def cmd_audit_accept_head(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "read_audit")
+    with open_configured(settings) as store:
+        event = audit.accept_head(store, ACTOR, args.reason)
+    print(f"audit head accepted: {event.detail}")
+    return 0
+
+
 def cmd_audit_show(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "read_audit")
     since = None
@@ -133,6 +141,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     trail_acts.add_parser("verify", help="check the keyed hash chain and its head kept outside the database; "
                                           "exit 1 when a row was edited or deleted") \
         .set_defaults(handler=cmd_audit_verify)
+    accept = trail_acts.add_parser("accept-head", help="anchor the chain at the database's present head after a "
+                                                       "restore (audited; edited rows are still reported)")
+    accept.add_argument("--reason", required=True, help="why (kept in the audit row and the head's history)")
+    accept.set_defaults(handler=cmd_audit_accept_head)
     show = trail_acts.add_parser("show", help="audit rows, optionally for one patient or since a date")
     show.add_argument("--patient", metavar="CCCD|MA_BN")
     show.add_argument("--since", metavar="YYYY-MM-DD")

@@ -347,6 +347,34 @@ def append(store: Store, actor: str, action: str, *, patient: Patient | None = N
     return event
 
 
+def accept_head(store: Store, actor: str, reason: str) -> AuditEvent:
+    """Anchor the chain at the database's present head, on an administrator's word: after restoring a
+    backup (``db restore`` does it), the database is rightly behind the anchor. The old head and the
+    mismatches recorded so far are kept in the anchor file's history and named in an
+    ``audit.accept_head`` row; an edited or missing row inside the chain is still reported."""
+    reason = " ".join(reason.split())[:200]
+    if not reason:
+        raise StoreError("Cần ghi lý do", "A reason is needed")
+    where = place(store)
+    with store.transaction() as db:
+        key, upgraded = _prepare(db, where)
+        anchor = _read_anchor(where)
+        head = anchor.databases.get(where.database) or {}
+        last = db.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
+        was = {k: head.get(k) for k in ("rows", "last_id", "last_hash")}
+        history = list(head.get("accepted", [])) + [{"at": _now(), "actor": actor, "reason": reason, "anchor": was,
+                                                     "breaks": head.get("breaks", [])}]
+        rows = int(db.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0])
+        anchor.databases[where.database] = {"rows": rows, "last_id": last[0] if last else None,
+                                            "last_hash": last[1] if last else GENESIS, "updated_at": _now(),
+                                            "breaks": [], "accepted": history}
+        _write_anchor(where, anchor)
+        detail = (f"{reason}; the head was {was.get('rows')} rows up to row {was.get('last_id')} "
+                  f"({_short(was.get('last_hash'))}), now {rows} rows up to row {last[0] if last else None}")
+        return _append_row(db, where, key, dt.datetime.now().isoformat(timespec="microseconds"), actor,
+                           "audit.accept_head", "", detail, "")
+
+
 # -- verification ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

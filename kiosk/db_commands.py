@@ -38,6 +38,10 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
                        f"There is no backup in {settings.backup_dir()}")
     aside = backup.restore(source, _db(args, settings))
     print(f"đã khôi phục từ / restored from: {source}")
+    from kiosk import audit
+
+    with open_configured(settings, path=_given(args)) as store:  # the trail is rightly shorter now: re-anchored
+        audit.accept_head(store, "db restore", f"restored from the backup {source.name}")
     if aside is not None:
         print(f"tệp cũ được giữ tại / the previous file is kept at: {aside}")
     return 0

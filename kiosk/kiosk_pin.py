@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.errors import BadInput
+from kiosk.filemodes import write_private
 from kiosk.lockout import FileCounter
 from kiosk.store import Store
 
@@ -53,11 +54,7 @@ def set_local(settings: Settings, pin: str) -> Path:
     _valid(pin)
     path = local_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(_encoded(pin))
-    os.replace(tmp, path)
+    os.replace(write_private(path.with_name(path.name + ".tmp"), _encoded(pin)), path)
     FileCounter(path.with_name("kiosk-exit-pin.failures")).succeeded()
     return path
 

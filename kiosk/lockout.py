@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.errors import LockedOut
+from kiosk.filemodes import write_private
 from kiosk.store import Store
 
 FREE_ATTEMPTS = 5
@@ -121,10 +122,7 @@ class FileCounter:
 
     def _write(self, state: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(state, f)
+        tmp = write_private(self.path.with_name(self.path.name + ".tmp"), json.dumps(state))
         os.replace(tmp, self.path)
 
     def check(self, now: dt.datetime | None = None) -> None:

@@ -111,9 +111,11 @@ class StationWindow(QMainWindow):
             self.security_warning.hide()
             return
         at, station, what = alerts[0]
+        kind = what.split(":", 1)[0]
+        kind_vi = {"sign-in": "mật khẩu", "unlock PIN": "mã PIN mở khoá", "pairing code": "mã ghép nối"}.get(kind, kind)
         self.security_warning.setText(tr(
-            f"Cảnh báo bảo mật: {len(alerts)} lần khoá do nhập sai nhiều lần trong 24 giờ qua — gần nhất "
-            f"{at:%H:%M} tại {station} ({what}). Xem: clinic-kiosk audit show",
+            f"Cảnh báo bảo mật: {len(alerts)} lần khoá do nhập sai {kind_vi} nhiều lần trong 24 giờ qua — gần nhất "
+            f"{at:%H:%M} tại {station}. Xem: clinic-kiosk audit show",
             f"Security alert: {len(alerts)} lock-out(s) after repeated wrong attempts in the last 24 hours — latest "
             f"{at:%H:%M} at {station} ({what}). See: clinic-kiosk audit show"))
         self.security_warning.show()

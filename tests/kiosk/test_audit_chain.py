@@ -323,3 +323,32 @@ def test_a_copy_of_the_database_without_its_key_is_refused(store, tmp_path: Path
         with pytest.raises(StoreError, match="audit.key"):
             audit.append(copy, "lan", "staff.sign_in")
     assert not (elsewhere / "audit.key").exists()
+
+
+def test_a_restore_is_accepted_on_the_admins_word_and_later_tampering_still_shows(kiosk_home: Path) -> None:
+    from kiosk import backup
+    from kiosk.cli import main as cli
+
+    settings = Settings()
+    s = open_store(settings.db_path())
+    fill(s)
+    saved = backup.make(s, settings.backup_dir())
+    audit.append(s, "lan", "healthbook.view", detail="after the backup")
+    s.close()
+    assert cli(["db", "restore", str(saved)]) == 0  # the trail is rightly shorter: re-anchored, audited
+    s = open_store(settings.db_path())
+    try:
+        verdict = audit.verify(s)
+        assert verdict.ok, verdict.problem
+        last = rows(s)[-1]
+        assert last[3] == "audit.accept_head" and "restored from the backup" in last[5] and "9 rows" in last[5]
+        raw(s, ("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)",))
+        assert not audit.verify(s).ok, "cutting the trail after the restore is still found"
+        raw(s, ("UPDATE audit_events SET detail = 'x' WHERE id = 2",))
+        audit.accept_head(s, "admin", "testing")
+        verdict = audit.verify(s)
+        assert not verdict.ok and verdict.broken_at == 2, "accepting a head never excuses an edited row"
+        with pytest.raises(StoreError):
+            audit.accept_head(s, "admin", "   ")
+    finally:
+        s.close()

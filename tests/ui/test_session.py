@@ -50,3 +50,41 @@ def test_idle_lock_wipes_the_patient_and_opens_with_the_pin(qtbot, clinic, demo_
     window.idle_lock.screen.pin.setText("1111")
     window.idle_lock.screen.try_unlock()
     assert not window.idle_lock.screen.isVisible()
+
+
+def test_guessing_the_pin_locks_the_screen_out_and_the_admin_sees_it(qtbot, clinic, monkeypatch) -> None:
+    import datetime as dt
+
+    from kiosk import lockout
+
+    clock = [dt.datetime.now()]
+    monkeypatch.setattr(lockout, "_now", lambda: clock[0])
+    clinic.sign_in("lan", "demo-lan-2026")
+    window = ReceptionWindow(clinic, camera="97")
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    screen = window.idle_lock.screen
+    screen.lock()
+    for guess in ("1234", "0000", "9999", "2468", "1112"):
+        screen.pin.setText(guess)
+        screen.try_unlock()
+        assert screen.isVisible()
+    screen.pin.setText("1111")  # the right PIN, but after five wrong ones
+    screen.try_unlock()
+    assert screen.isVisible() and ("30 giây" in screen.message.text() or "30 seconds" in screen.message.text())
+    clock[0] += dt.timedelta(seconds=31)
+    screen.pin.setText("1111")
+    screen.try_unlock()
+    assert not screen.isVisible()
+    window.close()
+    clinic.sign_out()
+    clinic.sign_in("admin", "demo-admin-2026")
+    admin_window = ReceptionWindow(clinic, camera="97")
+    qtbot.addWidget(admin_window)
+    admin_window.resize(1366, 768)
+    admin_window.show()
+    qtbot.waitUntil(lambda: admin_window.security_warning.isVisible(), timeout=5000)
+    text = admin_window.security_warning.text()
+    assert "station:local" in text and ("Cảnh báo bảo mật" in text or "Security alert" in text)
+    admin_window.grab().save(str(Path(__file__).resolve().parents[2] / "artifacts" / "admin-security-banner.png"))
