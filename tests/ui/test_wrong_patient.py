@@ -16,6 +16,7 @@ from kiosk import checkin, demo
 from kiosk.errors import ConsentNeeded, WrongPatient
 from kiosk.facade import Clinic
 from kiosk.identify import identity_from_payload
+from kiosk.masking import mask_id
 from kiosk.model import Role
 from kiosk.sandbox.people import SyntheticPatient, make_people
 from kiosk.settings import Settings
@@ -475,7 +476,10 @@ def test_wrong_patient_kiosk_keypad_after_failure(qtbot, clinic) -> None:
     assert window.keypad_field.text() == USABLE[0].id_number
     window.on_key("✓")
     qtbot.waitUntil(lambda: window.patient is not None, timeout=10000)
-    assert window.patient.id_number == USABLE[0].id_number
+    assert window.patient.id_number == mask_id(USABLE[0].id_number), "the kiosk holds a masked view"
+    from kiosk import patients
+
+    assert patients.get(clinic.store, window.patient.id).id_number == USABLE[0].id_number
 
 
 def test_wrong_patient_role_of_the_desk_is_checked_by_the_core(clinic) -> None:
