@@ -128,7 +128,8 @@ def _write_private(path: Path, data: bytes, *, exclusive: bool = False) -> None:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o600)  # whatever the umask
         os.write(fd, data)
-        os.fsync(fd)
+        if exclusive:  # the key: made once, must survive a power cut. The head moves with every row and
+            os.fsync(fd)  # is as durable as the database's own commits (WAL, synchronous=NORMAL): no fsync
     finally:
         os.close(fd)
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,19 +89,40 @@ def enroll(store: Store, fingerprint: str, nonce: str, proof: str, *, address: s
                        shown={keys[0]: f"address {address or 'local'}"})
         raise NotEnrolled("Mã ghép nối sai hoặc đã hết hạn (hoặc có máy chen giữa đường truyền)",
                           "Wrong or expired pairing code (or a machine in the middle)")
+    with _tokens_lock:  # a station enrolled again under its name: its old token ends now
+        _tokens.clear()
     from kiosk import audit
 
     audit.append(store, "server", "station.enroll", detail=f"{station.name} ({station.kind})")
     return station, token, tls.proof(code, "server", fingerprint, nonce)
 
 
+TOKEN_CACHE_S = 3.0  # a removed station is refused within this long, whoever removed it
+_tokens: dict[tuple[int, str], tuple[float, Station]] = {}
+_tokens_lock = threading.Lock()
+
+
 def station_for(store: Store, token: str) -> Station:
+    """The enrolled, active station of a token (kept a few seconds: every request asks)."""
+    digest = _digest(token)
+    now = time.monotonic()
+    with _tokens_lock:
+        cached = _tokens.get((id(store), digest))
+    if cached is not None and now - cached[0] < TOKEN_CACHE_S:
+        return cached[1]
     row = store.conn.execute("SELECT id, name, kind FROM stations WHERE token_sha256 = ? AND active = 1",
-                             (_digest(token),)).fetchone()
+                             (digest,)).fetchone()
     if row is None:
+        with _tokens_lock:
+            _tokens.pop((id(store), digest), None)
         raise NotEnrolled("Máy trạm chưa được ghép nối với máy chủ (hoặc đã bị gỡ)",
                           "This station is not enrolled with the server (or was removed)")
-    return Station(*row)
+    station = Station(*row)
+    with _tokens_lock:
+        if len(_tokens) > 1000:
+            _tokens.clear()
+        _tokens[(id(store), digest)] = (now, station)
+    return station
 
 
 def all_stations(store: Store) -> list[dict]:
@@ -111,6 +134,8 @@ def disable(store: Store, name: str) -> None:
     with store.transaction() as db:
         if db.execute("UPDATE stations SET active = 0 WHERE name = ?", (name,)).rowcount == 0:
             raise BadInput(f"Không có máy trạm {name}", f"No station {name}")
+    with _tokens_lock:
+        _tokens.clear()
 
 
 # -- offline check-ins ---------------------------------------------------------------------------
