@@ -8,7 +8,7 @@
 * ``fix_modes(settings)`` brings an existing installation up to that (files written by an older
   version were 0644): it walks the known personal-data files and folders only, never follows a
   symbolic link, and is cheap and idempotent — the store calls it whenever it opens.
-* ``housekeep_files(settings)`` purges what is past its retention (``printing.spool_keep_days``,
+* ``kiosk.retention.housekeep_files(settings)`` purges what is past its retention (``printing.spool_keep_days``,
   ``offline.keep_days``): the server's and the stations' periodic housekeeping call it.
 
 On Windows the modes mean nothing (the profile folders are private already): all of this is a no-op
@@ -23,10 +23,19 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from kiosk.settings import Settings
+
+class Settings(Protocol):
+    """What this module reads of kiosk.settings.Settings (named here, not imported: the settings
+    write their own files through this module)."""
+
+    paths: Any
+
+    def __getitem__(self, key: str) -> Any: ...
+    def db_path(self) -> Path: ...
+    def backup_dir(self) -> Path: ...
+    def spool_dir(self) -> Path: ...
 
 log = logging.getLogger("kiosk.filemodes")
 
@@ -161,8 +170,6 @@ def fix_modes(settings: Settings, *, db_path: Path | None = None) -> int:
 
 
 def _fix_modes(settings: Settings, db_path: Path | None) -> int:
-    from kiosk import backup, paper
-
     paths = settings.paths
     changed = 0
     for folder in (paths.data_dir, paths.user_config_file.parent):
@@ -180,43 +187,11 @@ def _fix_modes(settings: Settings, db_path: Path | None) -> int:
         changed += _walk_private(backups)
     elif backups.is_dir():
         for entry in os.scandir(backups):
-            if backup.NAME.match(entry.name) or entry.name.endswith(".db.part"):
+            if entry.name.startswith("clinic-") and entry.name.endswith((".db", ".db.part")):  # backup.NAME
                 changed += _chmod(Path(entry.path), FILE_MODE, stat.S_IFREG)
-    spool = paper.output_dir(settings)
+    spool = settings.spool_dir()
     changed += _walk_private(spool, chmod_root=not settings["printing.output_dir"])
     changed += _walk_private(paths.log_dir)
     if changed:
         log.info("made %s file(s)/folder(s) of personal data private (0600/0700)", changed)
     return changed
-
-
-# -- retention ------------------------------------------------------------------------------------
-
-def housekeep_files(settings: Settings) -> dict[str, int]:
-    """The periodic file housekeeping of a server or a station: purge the print spool's days past
-    ``printing.spool_keep_days``, the handed-in offline check-ins past ``offline.keep_days`` (a
-    station's offline.db, when there is one), and fix modes. Never raises: it runs in the
-    background and says what went wrong in the log."""
-    from kiosk import paper
-
-    done = {"spool_folders": 0, "offline_rows": 0, "modes_fixed": 0}
-    try:
-        done["spool_folders"] = paper.purge_spool(settings)
-    except OSError as exc:
-        log.warning("print spool purge failed: %s", exc)
-    offline_db = settings.paths.data_dir / "offline.db"
-    if offline_db.is_file():
-        try:
-            from kiosk.offline import OfflineSpool
-
-            spool = OfflineSpool(offline_db)
-            try:
-                done["offline_rows"] = spool.purge(settings["offline.keep_days"])
-            finally:
-                spool.close()
-        except Exception as exc:  # sqlite3 errors, a damaged file: the station keeps working
-            log.warning("offline spool purge failed: %s", exc)
-    done["modes_fixed"] = fix_modes(settings)
-    if done["spool_folders"] or done["offline_rows"]:
-        log.info("housekeeping: %s", done)
-    return done

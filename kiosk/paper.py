@@ -138,8 +138,7 @@ def copies_for(settings: Settings, document: str) -> int:
 
 
 def output_dir(settings: Settings) -> Path:
-    configured = settings["printing.output_dir"]
-    return Path(configured).expanduser() if configured else settings.paths.data_dir / "printed"
+    return settings.spool_dir()
 
 
 def print_document(store: Store, settings: Settings, document: str, *, ticket_id: int | None = None,

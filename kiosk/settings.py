@@ -398,5 +398,10 @@ class Settings:
         configured = self["backup.folder"]
         return Path(configured).expanduser() if configured else self.db_path().parent / "backups"
 
+    def spool_dir(self) -> Path:
+        """Where rendered PDFs are kept (``printing.output_dir``, or ``printed`` in the data folder)."""
+        configured = self["printing.output_dir"]
+        return Path(configured).expanduser() if configured else self.paths.data_dir / "printed"
+
     def department(self, code: str) -> dict[str, Any] | None:
         return next((d for d in self["facility.departments"] if d["code"] == code), None)

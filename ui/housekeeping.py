@@ -1,6 +1,6 @@
 """What a station does by itself now and then, off the GUI thread: the daily backup of the store,
 the check that this PC's clock is right (shown on the window when it is not), and the purge of the
-print spool and of the offline check-ins past their retention (``kiosk.filemodes.housekeep_files``)."""
+print spool and of the offline check-ins past their retention (``kiosk.retention.housekeep_files``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from kiosk.clock import ClockVerdict
 from kiosk.facade import Clinic
-from kiosk.filemodes import housekeep_files
+from kiosk.retention import housekeep_files
 from ui.background import run_in_background
 from ui.qt import QObject, QTimer
 

@@ -66,7 +66,7 @@ class RunningServer:
 def _housekeeping(clinic: Clinic, stop: threading.Event) -> None:
     """The outbox goes to the BHXH portal from here only; the daily backup too; and every hour the
     print spool past its retention goes, and file modes are set right."""
-    from kiosk.filemodes import housekeep_files
+    from kiosk.retention import housekeep_files
     from kiosk.model import Role
 
     worker = clinic.session(Role.ADMIN, "server")

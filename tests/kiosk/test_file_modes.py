@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import backup, checkin, cli, filemodes, paper, patients
+from kiosk import backup, checkin, cli, filemodes, paper, patients, retention
 from kiosk.errors import SettingsError
 from kiosk.identify import identity_from_payload
 from kiosk.logs import setup_logging, write_crash_report
@@ -215,7 +215,7 @@ def test_housekeep_files_purges_both(kiosk_home) -> None:
                    now=dt.datetime(2000, 1, 1, 8, 0))
     spool.handed_in(["x"])
     spool.close()
-    done = filemodes.housekeep_files(settings)
+    done = retention.housekeep_files(settings)
     assert done["spool_folders"] == 1 and done["offline_rows"] == 1 and not old.exists()
 
 
