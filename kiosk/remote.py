@@ -19,6 +19,7 @@ import logging
 import os
 import ssl
 import threading
+import time
 import typing
 import uuid
 from collections.abc import Callable
@@ -57,6 +58,7 @@ log = logging.getLogger("kiosk.remote")
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 30.0
 TOKEN_FILE = "station-token"
+IDLE_CONNECTION_S = 60.0  # below the server's keep-alive (kiosk.server.run.KEEP_ALIVE_S)
 
 
 class ServerUnavailable(KioskError):
@@ -167,6 +169,7 @@ class RemoteClinic:
         self._lock = threading.Lock()
         self._local_prints: dict[int, tuple[str, int | None, int | None]] = {}  # job -> what to render again
         self._staff: Staff | None = None
+        self._last_request = time.monotonic()
         self._scanned: dict[int, Identity] = {}  # patient id -> the scan that found them (offline hand-in)
         self.spool = OfflineSpool(settings.paths.data_dir / "offline.db")
         self._reconnect: threading.Thread | None = None
@@ -216,8 +219,18 @@ class RemoteClinic:
             headers["X-Clinic-Session"] = self._session_token
         return headers
 
+    def _drop_idle_connections(self) -> None:
+        """Connections idle longer than the server keeps them (75 s) are dropped here first, so a
+        request never goes out on one the server is closing at that moment."""
+        now = time.monotonic()
+        if now - self._last_request > IDLE_CONNECTION_S:
+            for adapter in self.http.adapters.values():
+                adapter.poolmanager.clear()
+        self._last_request = now
+
     def _request(self, method: str, path: str, body: dict | None = None, *, timeout: float = READ_TIMEOUT_S,
                  params: dict | None = None) -> Any:
+        self._drop_idle_connections()
         try:
             response = self.http.request(method, self.url + path, json=body, params=params, headers=self._headers(),
                                          timeout=(CONNECT_TIMEOUT_S, timeout))

@@ -208,3 +208,25 @@ def _token_of(root: Path) -> str:
     from kiosk.remote import token_path
 
     return token_path(Settings(paths(root))).read_text(encoding="ascii").strip()
+
+
+def test_a_station_idle_past_the_keep_alive_works_on_its_next_call(tmp_path: Path, sandbox, monkeypatch) -> None:
+    from kiosk import remote
+    from kiosk.server import run
+
+    # as if the desk stood idle for minutes: the server ends idle connections (even abruptly, on a
+    # read timeout), the station drops its own idle ones before that and never sends on a dying one
+    monkeypatch.setattr(run, "KEEP_ALIVE_S", 1.0)
+    monkeypatch.setattr(run, "READ_S", 1)
+    monkeypatch.setattr(remote, "IDLE_CONNECTION_S", 0.8)
+    w = World(tmp_path, sandbox.url, "remote")
+    try:
+        desk = w.station("reception", "desk")
+        went_offline: list[bool] = []
+        desk.watch_connection(went_offline.append)
+        for pause in (0.9, 1.2, 2.0):
+            time.sleep(pause)
+            assert desk.board_state() is not None
+        assert went_offline == [] and desk.online, "never shown as offline for having been idle"
+    finally:
+        w.close()
