@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.errors import BadInput
 from kiosk.filemodes import write_private
-from kiosk.lockout import FileCounter
+from kiosk.lockout import FREE_ATTEMPTS, FileCounter
 from kiosk.store import Store
 
 if TYPE_CHECKING:
@@ -74,7 +74,10 @@ def check_local(settings: Settings, pin: str, store: Store | None = None) -> boo
     if encoded and _matches(encoded, pin):
         counter.succeeded()
         return True
-    counter.failed()
+    if counter.failed() == FREE_ATTEMPTS and store is not None:  # the admins' banner (a store on this PC)
+        from kiosk import audit
+
+        audit.append(store, "kiosk-station", "security.lockout", detail="kiosk exit PIN: this kiosk")
     return False
 
 

@@ -69,7 +69,7 @@ def check(store: Store, keys: list[str], now: dt.datetime | None = None) -> None
 def failed(store: Store, keys: list[str], *, actor: str, what: str, shown: dict[str, str] | None = None,
            now: dt.datetime | None = None) -> list[str]:
     """Count a failure against every key; returns the keys that became locked for the first time
-    (each audited once as ``security.lockout``, named by ``shown`` or by its kind alone: never by
+    (audited as one ``security.lockout`` row naming each by ``shown``, or by its kind alone: never by
     what an attacker typed)."""
     from kiosk import audit
 
@@ -89,8 +89,9 @@ def failed(store: Store, keys: list[str], *, actor: str, what: str, shown: dict[
                            (k, count, until.isoformat(), now.isoformat()))
             if count == FREE_ATTEMPTS:
                 newly.append(k)
-        for k in newly:
-            audit.append(store, actor, "security.lockout", detail=f"{what}: {(shown or {}).get(k, k.split(':')[0])}")
+        if newly:  # one row per lock-out, naming every key it locked
+            names = ", ".join((shown or {}).get(k, k.split(":")[0]) for k in newly)
+            audit.append(store, actor, "security.lockout", detail=f"{what}: {names}")
     return newly
 
 

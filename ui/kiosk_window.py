@@ -34,6 +34,7 @@ from ui.qt import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QObject,
     QPixmap,
     QPushButton,
@@ -93,6 +94,7 @@ class KioskWindow(QMainWindow):
         self._build()
         self.connection = ServerConnection(clinic, self)
         self.connection.state.connect(self._connection)
+        self.last_admin_notice = ""
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
         self.idle.timeout.connect(self.wipe)
@@ -385,10 +387,23 @@ class KioskWindow(QMainWindow):
         try:
             right = self.clinic.check_kiosk_pin(pin)
         except LockedOut as exc:  # repeated wrong PINs: wait, the delay doubles each time
-            self.coaching.setText(tr(exc.vi, exc.en))
+            self.admin_notice(tr(exc.vi, exc.en))
             return
         if right:
             self.close()
+        else:
+            self.admin_notice(tr("Sai mã PIN quản trị", "Wrong admin PIN"))
+
+    def admin_notice(self, text: str) -> None:
+        """Tell the person at the exit what happened (a box of its own: the kiosk's pages go on
+        behind it and would wipe a line on them)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Thoát chế độ ki-ốt", "Leave kiosk mode"), text,
+                          QMessageBox.StandardButton.NoButton, self)
+        box.addButton(tr("Đóng", "Close"), QMessageBox.ButtonRole.AcceptRole)
+        box.setObjectName("adminNotice")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_admin_notice = text
+        box.open()
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self.camera.stop()

@@ -111,13 +111,19 @@ class StationWindow(QMainWindow):
             self.security_warning.hide()
             return
         at, station, what = alerts[0]
-        kind = what.split(":", 1)[0]
-        kind_vi = {"sign-in": "mật khẩu", "unlock PIN": "mã PIN mở khoá", "pairing code": "mã ghép nối"}.get(kind, kind)
+        kind, _, names = what.partition(": ")
+        kind_vi = {"sign-in": "mật khẩu", "unlock PIN": "mã PIN mở khoá", "pairing code": "mã ghép nối",
+                   "kiosk exit PIN": "mã PIN thoát ki-ốt"}.get(kind, kind)
+        account = next((n.split(" ", 1)[1] for n in names.split(", ") if n.startswith("account ")), "")
+        where = {"station:local": tr("máy này", "this PC"), "kiosk-station": tr("ki-ốt", "the kiosk")}.get(
+            station, station.removeprefix("station:").removeprefix("address:"))
         self.security_warning.setText(tr(
-            f"Cảnh báo bảo mật: {len(alerts)} lần khoá do nhập sai {kind_vi} nhiều lần trong 24 giờ qua — gần nhất "
-            f"{at:%H:%M} tại {station}. Xem: clinic-kiosk audit show",
-            f"Security alert: {len(alerts)} lock-out(s) after repeated wrong attempts in the last 24 hours — latest "
-            f"{at:%H:%M} at {station} ({what}). See: clinic-kiosk audit show"))
+            f"Cảnh báo bảo mật: {len(alerts)} lần khoá do nhập sai nhiều lần trong 24 giờ qua. Gần nhất: "
+            f"{at:%H:%M}, {kind_vi}{f' của tài khoản {account}' if account else ''}, tại {where}. "
+            "Chi tiết: clinic-kiosk audit show",
+            f"Security alert: {len(alerts)} lock-out(s) after repeated wrong attempts in the last 24 hours. Latest: "
+            f"{at:%H:%M}, {kind}{f' of the account {account}' if account else ''}, at {where}. "
+            "Details: clinic-kiosk audit show"))
         self.security_warning.show()
 
     def open_staff_admin(self) -> None:

@@ -93,10 +93,22 @@ def test_english_button_and_keypad(qtbot, clinic) -> None:
 def test_leaving_kiosk_mode_needs_the_admin_pin(qtbot, clinic, monkeypatch) -> None:
     from ui import kiosk_window
 
+    import datetime as dt
+
+    from kiosk import audit, lockout
+
+    clock = [dt.datetime(2026, 12, 1, 9, 0)]
+    monkeypatch.setattr(lockout, "_now", lambda: clock[0])
     window = open_kiosk(qtbot, clinic, "97")
     monkeypatch.setattr(kiosk_window.QInputDialog, "getText", lambda *a, **k: ("0000", True))
     window.ask_exit()
-    assert window.isVisible()
+    assert window.isVisible() and "Sai mã PIN" in window.last_admin_notice, "a wrong PIN is said, not silent"
+    for _ in range(lockout.FREE_ATTEMPTS - 1):
+        window.ask_exit()
     monkeypatch.setattr(kiosk_window.QInputDialog, "getText", lambda *a, **k: (kiosk_pin.DEMO_PIN, True))
+    window.ask_exit()  # the right PIN right after five wrong ones: refused, and the wait is said
+    assert window.isVisible() and "30 giây" in window.last_admin_notice
+    assert any(r.action == "security.lockout" and "kiosk exit PIN" in r.detail for r in audit.show(clinic.store))
+    clock[0] += dt.timedelta(seconds=31)
     window.ask_exit()
     assert not window.isVisible()
