@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,8 +49,6 @@ def local_path(settings: Settings) -> Path:
 
 def set_local(settings: Settings, pin: str) -> Path:
     """Set this PC's kiosk exit PIN (``clinic-kiosk config kiosk-pin``, run on the kiosk PC)."""
-    import os
-
     _valid(pin)
     path = local_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,10 +89,3 @@ def set_pin(store: Store, pin: str) -> None:
 
 def has_pin(store: Store) -> bool:
     return store.conn.execute("SELECT 1 FROM installation WHERE name = ?", (NAME,)).fetchone() is not None
-
-
-def check_pin(store: Store, pin: str) -> bool:
-    row = store.conn.execute("SELECT value FROM installation WHERE name = ?", (NAME,)).fetchone()
-    if row is None:
-        return False
-    return _matches(row[0], pin)

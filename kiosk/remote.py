@@ -170,7 +170,7 @@ class RemoteClinic:
         self._local_prints: dict[int, tuple[str, int | None, int | None]] = {}  # job -> what to render again
         self._staff: Staff | None = None
         self._last_request = time.monotonic()
-        self._scanned: dict[int, Identity] = {}  # patient id -> the scan that found them (offline hand-in)
+        self._scanned: dict[int, Identity] = {}  # the last patient's id -> the scan that found them
         self.spool = OfflineSpool(settings.paths.data_dir / "offline.db")
         self._reconnect: threading.Thread | None = None
         self._closed = threading.Event()
@@ -413,9 +413,7 @@ class RemoteClinic:
         try:
             patient = self._identify_online(identity)
             if patient.id is not None:  # a kiosk gets a masked view: offline, the scan itself is handed in
-                self._scanned[patient.id] = identity
-                while len(self._scanned) > 20:
-                    self._scanned.pop(next(iter(self._scanned)))
+                self._scanned = {patient.id: identity}  # the patient under work only, nobody before
             return patient
         except ServerUnavailable:
             if not identity.full_name:

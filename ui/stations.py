@@ -23,6 +23,16 @@ from ui.qt import (
 )
 
 
+def _banner(name: str, colour: str) -> QLabel:
+    """A full-width warning line under the header, hidden until it has something to say."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"#{name} {{ background: {colour}; color: white; font-weight: bold; padding: 6px; }}")
+    label.hide()
+    return label
+
+
 class StationWindow(QMainWindow):
     station = ""
     title_vi = ""
@@ -54,12 +64,7 @@ class StationWindow(QMainWindow):
         head.addWidget(self.facility_label)
         head.addWidget(self.clock_label)
         layout.addWidget(header)
-        self.clock_warning = QLabel()
-        self.clock_warning.setObjectName("clockWarning")
-        self.clock_warning.setWordWrap(True)
-        self.clock_warning.setStyleSheet("#clockWarning { background: #c0392b; color: white; font-weight: bold; "
-                                         "padding: 6px; }")
-        self.clock_warning.hide()
+        self.clock_warning = _banner("clockWarning", "#c0392b")
         layout.addWidget(self.clock_warning)
         self.body = QVBoxLayout()
         layout.addLayout(self.body, 1)
@@ -70,12 +75,7 @@ class StationWindow(QMainWindow):
             manage = QPushButton(tr("Tài khoản nhân viên", "Staff accounts"))
             manage.clicked.connect(self.open_staff_admin)
             head.addWidget(manage)
-        self.security_warning = QLabel()
-        self.security_warning.setObjectName("securityWarning")
-        self.security_warning.setWordWrap(True)
-        self.security_warning.setStyleSheet("#securityWarning { background: #7b1fa2; color: white; "
-                                            "font-weight: bold; padding: 6px; }")
-        self.security_warning.hide()
+        self.security_warning = _banner("securityWarning", "#7b1fa2")  # lock-outs, for admins
         layout.insertWidget(2, self.security_warning)
         if clinic.signed_in is not None and clinic.signed_in.role.value == "admin":
             from ui.background import run_in_background
@@ -91,12 +91,8 @@ class StationWindow(QMainWindow):
         self._clock.start(1000)
         self._tick()
         self.housekeeping = Housekeeping(clinic, self, self.show_clock_verdict)
-        self.server_warning = QLabel(tr(*offline_text()))
-        self.server_warning.setObjectName("serverWarning")
-        self.server_warning.setWordWrap(True)
-        self.server_warning.setStyleSheet("#serverWarning { background: #b26a00; color: white; font-weight: bold; "
-                                          "padding: 6px; }")
-        self.server_warning.hide()
+        self.server_warning = _banner("serverWarning", "#b26a00")
+        self.server_warning.setText(tr(*offline_text()))
         layout.insertWidget(2, self.server_warning)
         self.connection = ServerConnection(clinic, self)
         self.connection.state.connect(lambda online: self.server_warning.setVisible(not online))

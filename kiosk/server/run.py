@@ -138,7 +138,7 @@ def start_server(clinic: Clinic, host: str = "127.0.0.1", port: int = 0, *, thre
 
     async def serve() -> None:
         started.set()
-        await worker_serve(wrap_app(front, MAX_WSGI_BODY, "asgi"), config,
+        await worker_serve(wrap_app(front, config.wsgi_max_body_size, "asgi"), config,
                            sockets=Sockets([listener], [], []), shutdown_trigger=shutdown.wait)
 
     def run() -> None:
@@ -170,5 +170,3 @@ def start_server(clinic: Clinic, host: str = "127.0.0.1", port: int = 0, *, thre
     log.info("clinic server on %s (certificate %s)", url, fingerprint[:16])
     return RunningServer(clinic, url, fingerprint, feed, listener, loop, thread, stop, shutdown)
 
-
-MAX_WSGI_BODY = 0  # unused: the front is an ASGI app and reads bodies itself
