@@ -260,6 +260,8 @@ class RemoteClinic:
             exc.exit_code = int(err.get("exit_code", 2))
             if "problems" in err:  # a visit that cannot be finalised: each problem, for the form
                 exc.problems = wire.load(list[Problem], err["problems"])
+            if isinstance(err.get("wait_s"), (int, float)):  # locked out: how long to wait
+                exc.wait_s = float(err["wait_s"])
             raise exc
         return data
 

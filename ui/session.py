@@ -4,7 +4,9 @@ the window's memory first, and opens again with the user's PIN (or a full sign-i
 
 from __future__ import annotations
 
-from kiosk.errors import KioskError
+import time
+
+from kiosk.errors import KioskError, LockedOut
 from kiosk.facade import Clinic
 from ui.i18n import tr
 from ui.qt import (
@@ -83,7 +85,20 @@ class LockScreen(QFrame):
         switch.clicked.connect(self.switch_user)
         layout.addWidget(switch, alignment=Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(1)
+        self._locked_until = 0.0
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._count_down)
         self.hide()
+
+    def _count_down(self) -> None:
+        left = round(self._locked_until - time.monotonic())
+        if left > 0:
+            self.message.setText(tr(f"Nhập sai quá nhiều lần: thử lại sau {left} giây",
+                                    f"Too many wrong attempts: try again in {left} seconds"))
+        else:
+            self._countdown.stop()
+            self.message.setText(tr("Mời nhập lại mã PIN", "Enter the PIN again"))
 
     def lock(self) -> None:
         user = self.clinic.signed_in
@@ -97,7 +112,13 @@ class LockScreen(QFrame):
     def try_unlock(self) -> None:
         try:
             right = self.clinic.unlock(self.pin.text())
-        except KioskError as exc:  # locked out after repeated wrong PINs, or the server is away
+        except LockedOut as exc:  # repeated wrong PINs: the wait is counted down on screen
+            self.pin.clear()
+            self._locked_until = time.monotonic() + exc.wait_s
+            self._count_down()
+            self._countdown.start()
+            return
+        except KioskError as exc:  # the server is away
             self.pin.clear()
             self.message.setText(tr(exc.vi, exc.en))
             return

@@ -213,11 +213,15 @@ _HTTP_VI = {400: "Yêu cầu không hợp lệ", 401: "Chưa xác thực", 403: 
             405: "Phương thức không được phép", 413: "Yêu cầu quá lớn", 415: "Kiểu dữ liệu không được hỗ trợ"}
 
 
-def _error(exc: KioskError, status: int) -> tuple[Response, int]:
+def _error(exc: KioskError, status: int) -> tuple[Response, int, dict[str, str]]:
     body = {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en, "exit_code": exc.exit_code}
     if hasattr(exc, "problems"):  # VisitNotFinalisable: the form marks each problem
         body["problems"] = wire.dump(exc.problems)
-    return jsonify({"error": body}), status
+    headers = {}
+    if isinstance(exc, LockedOut):  # the station counts the wait down
+        body["wait_s"] = round(exc.wait_s, 1)
+        headers["Retry-After"] = str(max(1, round(exc.wait_s)))
+    return jsonify({"error": body}), status, headers
 
 
 def _status_for(exc: KioskError) -> int:

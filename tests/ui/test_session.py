@@ -73,6 +73,7 @@ def test_guessing_the_pin_locks_the_screen_out_and_the_admin_sees_it(qtbot, clin
     screen.pin.setText("1111")  # the right PIN, but after five wrong ones
     screen.try_unlock()
     assert screen.isVisible() and ("30 giây" in screen.message.text() or "30 seconds" in screen.message.text())
+    assert screen._countdown.isActive(), "the wait is counted down on the lock screen"
     clock[0] += dt.timedelta(seconds=31)
     screen.pin.setText("1111")
     screen.try_unlock()

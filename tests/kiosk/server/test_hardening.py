@@ -120,6 +120,7 @@ def test_wrong_passwords_lock_the_account_out_with_a_doubling_delay(world: World
     with pytest.raises(LockedOut) as locked:  # even the right password waits now
         desk.sign_in("lan", "demo-lan-2026")
     assert "30 giây" in locked.value.vi
+    assert 25 < locked.value.wait_s <= 30, "the station learns the wait, to count it down"
     clock[0] += dt.timedelta(seconds=31)
     with pytest.raises(KioskError, match="Wrong user name or password"):
         desk.sign_in("lan", "guess again")
