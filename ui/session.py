@@ -63,7 +63,8 @@ class LockScreen(QFrame):
         self.clinic = clinic
         self.setObjectName("lockScreen")
         self.setAutoFillBackground(True)
-        self.setStyleSheet("#lockScreen { background: #0b2545; } QLabel { color: white; font-size: 18pt; }")
+        self.setStyleSheet("#lockScreen { background: #0b2545; } QLabel { color: white; font-size: 18pt; } "
+                           "QLineEdit, QPushButton { font-size: 16pt; padding: 6px 16px; min-height: 36px; }")
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         self.title = QLabel()
@@ -72,7 +73,7 @@ class LockScreen(QFrame):
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setPlaceholderText(tr("Mã PIN", "PIN"))
-        self.pin.setMaximumWidth(240)
+        self.pin.setMaximumWidth(320)
         self.pin.returnPressed.connect(self.try_unlock)
         layout.addWidget(self.pin, alignment=Qt.AlignmentFlag.AlignCenter)
         self.message = QLabel()

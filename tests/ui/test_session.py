@@ -74,6 +74,7 @@ def test_guessing_the_pin_locks_the_screen_out_and_the_admin_sees_it(qtbot, clin
     screen.try_unlock()
     assert screen.isVisible() and ("30 giây" in screen.message.text() or "30 seconds" in screen.message.text())
     assert screen._countdown.isActive(), "the wait is counted down on the lock screen"
+    window.grab().save(str(Path(__file__).resolve().parents[2] / "artifacts" / "lock-screen-locked-out.png"))
     clock[0] += dt.timedelta(seconds=31)
     screen.pin.setText("1111")
     screen.try_unlock()
