@@ -58,7 +58,7 @@ log = logging.getLogger("kiosk.remote")
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 30.0
 TOKEN_FILE = "station-token"
-IDLE_CONNECTION_S = 60.0  # below the server's keep-alive (kiosk.server.run.KEEP_ALIVE_S)
+IDLE_CONNECTION_S = 15.0  # below the server's keep-alive (kiosk.server.run.KEEP_ALIVE_S)
 
 
 class ServerUnavailable(KioskError):
@@ -220,7 +220,7 @@ class RemoteClinic:
         return headers
 
     def _drop_idle_connections(self) -> None:
-        """Connections idle longer than the server keeps them (75 s) are dropped here first, so a
+        """Connections idle longer than the server keeps them (20 s) are dropped here first, so a
         request never goes out on one the server is closing at that moment."""
         now = time.monotonic()
         if now - self._last_request > IDLE_CONNECTION_S:

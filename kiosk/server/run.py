@@ -32,8 +32,8 @@ log = logging.getLogger("kiosk.server")
 OUTBOX_EVERY_S = 15.0
 FILES_EVERY_S = 3600.0
 HANDSHAKE_S = 5.0  # a TLS handshake that takes longer is dropped
-KEEP_ALIVE_S = 75.0  # a station's idle connection stays open (an idle connection costs no thread here)
-READ_S = 90  # a read that waits longer ends the connection (longer than the keep-alive, which closes cleanly)
+KEEP_ALIVE_S = 20.0  # an idle connection is closed after this (it costs no thread meanwhile)
+READ_S = 30  # a read that waits longer ends the connection (longer than the keep-alive, which closes cleanly)
 CONNECTIONS_PER_ADDRESS = 32  # a station keeps a few; more from one address is an attack or a fault
 
 
