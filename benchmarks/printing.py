@@ -28,7 +28,7 @@ from kiosk.identify import identity_from_payload  # noqa: E402
 from kiosk.sandbox.people import make_people  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from kiosk.store import open_store  # noqa: E402
-from kiosk.visit_commands import demo_visit_id  # noqa: E402
+from kiosk.cli.visit import demo_visit_id  # noqa: E402
 from scanner.cascade import Cascade  # noqa: E402
 from scanner.payloads import parse_payload  # noqa: E402
 from scanner.synth import Scene, render_scene  # noqa: E402

@@ -222,7 +222,7 @@ def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "", slo
     from kiosk.paths import AppPaths
     from kiosk.remote import RemoteClinic
     from kiosk.server import registry
-    from kiosk.server_commands import enroll
+    from kiosk.cli.server import enroll
     from kiosk.settings import Settings
 
     home = work / store_kind
@@ -235,7 +235,7 @@ def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "", slo
     server_settings = Settings(AppPaths(home / "site" / "settings.toml", home / "config" / "settings.toml",
                                         home / "data", home / "log"))
     from kiosk import demo
-    from kiosk.server_commands import open_server_clinic
+    from kiosk.cli.server import open_server_clinic
 
     admin: Clinic = open_server_clinic(server_settings)  # to hand out pairing codes, as `server pair` does
     demo.prepare(admin.store)  # the demo staff (a doctor signs in at each room)

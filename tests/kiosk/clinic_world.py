@@ -58,7 +58,7 @@ class World:
         else:
             from kiosk.remote import RemoteClinic
             from kiosk.server import registry
-            from kiosk.server_commands import enroll
+            from kiosk.cli.server import enroll
 
             settings = Settings(paths(self.root / name))
             enroll(settings, self.server.url, registry.new_pairing(self.store, kind, name))

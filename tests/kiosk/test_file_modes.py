@@ -96,11 +96,11 @@ def test_demo_flow_leaves_only_private_files(default_umask, kiosk_home, tmp_path
 
 
 def test_exports_are_private_without_the_umask(default_umask, kiosk_home, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(cli, "private_umask", lambda: None)  # prove the explicit mode, not the umask's
+    monkeypatch.setattr("kiosk.cli.commands.private_umask", lambda: None)  # the explicit mode, not the umask
     settings = Settings()
     with open_configured(settings) as store:
         patients.register(store, identity_from_payload(parse_payload(CCCD)))
-    monkeypatch.setattr("kiosk.admin_commands.require", lambda *a: None)
+    monkeypatch.setattr("kiosk.cli.admin.require", lambda *a: None)
     out = tmp_path / "exports" / "patient.json"
     assert cli.main(["patient", "export", "001099012345", "--out", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["patient"]["id_number"] == "001099012345"

@@ -23,7 +23,7 @@ from kiosk.sandbox.people import make_people
 from kiosk.secrets_store import md5_upper
 from kiosk.settings import Settings
 from kiosk.store import open_store
-from kiosk.visit_commands import claim_payload, demo_visit_id
+from kiosk.cli.visit import claim_payload, demo_visit_id
 from kiosk.xml_spec import TABLES, fields
 from kiosk.xml_validate import validate_envelope
 from scanner.payloads import parse_payload

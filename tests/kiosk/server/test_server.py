@@ -22,7 +22,7 @@ from kiosk.remote import RemoteClinic, ServerUnavailable, WrongServer, pinned_se
 from kiosk.roles import AccessDenied
 from kiosk.server import registry, tls
 from kiosk.server.run import start_server
-from kiosk.server_commands import enroll
+from kiosk.cli.server import enroll
 from kiosk.settings import Settings
 from scanner.payloads import parse_payload
 from tests.kiosk.clinic_world import World, paths

@@ -18,7 +18,7 @@ from kiosk.remote import pinned_session
 from kiosk.server import registry
 from kiosk.server.front import LONG_POLLS_PER_STATION
 from kiosk.server.run import CONNECTIONS_PER_ADDRESS, HANDSHAKE_S
-from kiosk.server_commands import enroll
+from kiosk.cli.server import enroll
 from kiosk.settings import Settings
 from tests.kiosk.clinic_world import World, paths
 

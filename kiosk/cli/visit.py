@@ -59,7 +59,7 @@ def claim_payload(store: Store, visit_id: int) -> bytes:
 
 
 def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.admin_commands import require
+    from kiosk.cli.admin import require
 
     require(settings, "send_to_portal")
     if args.demo == (args.visit_id is not None):
@@ -95,7 +95,7 @@ def cmd_xml_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.admin_commands import require
+    from kiosk.cli.admin import require
 
     require(settings, "send_to_portal")
     with open_configured(settings) as store:
@@ -114,7 +114,7 @@ def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox_drain(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.admin_commands import require
+    from kiosk.cli.admin import require
 
     require(settings, "send_to_portal")
     from kiosk.facade import Clinic

@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = db_commands.add_parser("migrate", help="create or upgrade the database; print the schema version")
     migrate.add_argument("--db", metavar="PATH", help="database file (default: from settings)")
     migrate.set_defaults(handler=cmd_db_migrate)
-    from kiosk.db_commands import add_commands as add_db_commands
+    from kiosk.cli.db import add_commands as add_db_commands
 
     add_db_commands(db_commands)
 
@@ -142,24 +142,24 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--no-video", action="store_true", help="skip the demo camera video")
     prepare.set_defaults(handler=cmd_demo_prepare)
 
-    from kiosk.scan_commands import add_commands as add_scan_commands
+    from kiosk.cli.scan import add_commands as add_scan_commands
 
     add_scan_commands(commands)
-    from kiosk.gateway_commands import add_commands as add_gateway_commands
+    from kiosk.cli.gateway import add_commands as add_gateway_commands
 
     add_gateway_commands(commands)
-    from kiosk.visit_commands import add_commands as add_visit_commands
+    from kiosk.cli.visit import add_commands as add_visit_commands
 
     add_visit_commands(commands)
-    from kiosk.print_commands import add_commands as add_print_commands
+    from kiosk.cli.paper import add_commands as add_print_commands
 
     add_print_commands(commands)
-    from kiosk.admin_commands import add_commands as add_admin_commands
-    from kiosk.admin_commands import add_patient_commands
+    from kiosk.cli.admin import add_commands as add_admin_commands
+    from kiosk.cli.admin import add_patient_commands
 
     add_admin_commands(commands)
     add_patient_commands(commands)
-    from kiosk.server_commands import add_commands as add_server_commands
+    from kiosk.cli.server import add_commands as add_server_commands
 
     add_server_commands(commands)
 

@@ -16,7 +16,7 @@ SAMPLE_FILES = ("ticket-80mm.pdf", "ticket-58mm.pdf", "appointment.pdf", "referr
 
 
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.visit_commands import demo_visit_id
+    from kiosk.cli.visit import demo_visit_id
 
     out = Path(args.out)
     with open_configured(settings) as store:
