@@ -416,7 +416,7 @@ class Clinic:
         return icd10.search(self.store, text)
 
     def tickets_today(self, patient: Patient) -> list[Ticket]:
-        roles.require(self.role, "identify")
+        roles.require(self.role, "read_patient")
         return checkin.tickets_of(self.store, self._stored(patient.id).id, dt.date.today())
 
     def retry_pending_card_checks(self, staff: Staff) -> int:
@@ -451,11 +451,11 @@ class Clinic:
         return lockout.recent_lockouts(self.store, dt.datetime.now() - dt.timedelta(days=1))
 
     def consents(self, patient: Patient) -> dict[str, dict]:
-        roles.require(self.role, "check_in")
+        roles.require(self.role, "record_consent")
         return consent.current(self.store, self._stored(patient.id))
 
     def record_consent(self, patient: Patient, answers: dict[str, bool], channel: str) -> None:
-        roles.require(self.role, "check_in")
+        roles.require(self.role, "record_consent")
         consent.record(self.store, self._stored(patient.id), answers, channel=channel, recorded_by=self.actor)
 
     # -- housekeeping ----------------------------------------------------------------------------

@@ -120,6 +120,15 @@ def write_private(path: Path, data: bytes | str) -> Path:
     return path
 
 
+def replace_private(path: Path, data: bytes | str) -> Path:
+    """Replace a whole file atomically with a 0600 one (written beside it, then renamed): a reader
+    never sees half of it, a crash leaves the old or the new."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(write_private(path.with_name(path.name + ".tmp"), data), path)
+    return path
+
+
 def private_db_files(db_path: Path) -> None:
     """The SQLite file and its -wal/-shm/-journal, 0600."""
     for suffix in ("", *DB_SIDE_SUFFIXES):

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.errors import BadInput
-from kiosk.filemodes import write_private
+from kiosk.filemodes import replace_private
 from kiosk.lockout import FREE_ATTEMPTS, FileCounter
 from kiosk.store import Store
 
@@ -50,9 +49,7 @@ def local_path(settings: Settings) -> Path:
 def set_local(settings: Settings, pin: str) -> Path:
     """Set this PC's kiosk exit PIN (``clinic-kiosk config kiosk-pin``, run on the kiosk PC)."""
     _valid(pin)
-    path = local_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(write_private(path.with_name(path.name + ".tmp"), _encoded(pin)), path)
+    path = replace_private(local_path(settings), _encoded(pin))
     FileCounter(path.with_name("kiosk-exit-pin.failures")).succeeded()
     return path
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.errors import LockedOut
-from kiosk.filemodes import write_private
+from kiosk.filemodes import replace_private
 from kiosk.store import Store
 
 FREE_ATTEMPTS = 5
@@ -122,9 +121,7 @@ class FileCounter:
             return {}
 
     def _write(self, state: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = write_private(self.path.with_name(self.path.name + ".tmp"), json.dumps(state))
-        os.replace(tmp, self.path)
+        replace_private(self.path, json.dumps(state))
 
     def check(self, now: dt.datetime | None = None) -> None:
         now = now or _now()

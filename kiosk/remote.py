@@ -29,7 +29,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from kiosk import clock, errors, kiosk_pin, paper, wire
+from kiosk import clock, errors, filemodes, kiosk_pin, paper, wire
 from kiosk.checkin import CheckIn
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
@@ -177,7 +177,7 @@ class RemoteClinic:
         cached = settings.paths.data_dir / "server-settings.json"
         try:
             hello = self._request("GET", "/api/v1/settings")
-            cached.write_text(json.dumps(hello, ensure_ascii=False), encoding="utf-8")
+            filemodes.replace_private(cached, json.dumps(hello, ensure_ascii=False))
         except WrongServer:
             raise
         except ServerUnavailable:

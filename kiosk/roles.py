@@ -13,6 +13,7 @@ from kiosk.model import Role
 USE_CASES: dict[str, frozenset[Role]] = {
     "identify": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN, Role.KIOSK}),
     "read_patient": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN}),
+    "record_consent": frozenset({Role.RECEPTIONIST, Role.ADMIN}),  # asked and answered at the desk
     "check_in": frozenset({Role.RECEPTIONIST, Role.ADMIN, Role.KIOSK}),
     "print_ticket": frozenset({Role.RECEPTIONIST, Role.ADMIN, Role.KIOSK}),
     "read_queue": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN, Role.KIOSK, Role.BOARD}),

@@ -26,11 +26,11 @@ EXPOSED: dict[str, Exposed] = {
     "lookup": Exposed("view_health_book"),
     "lookup_staff": Exposed("lookup_card"),
     "cached_health_book": Exposed("view_health_book"),
-    "consents": Exposed("check_in"),
-    "record_consent": Exposed("check_in"),
+    "consents": Exposed("record_consent"),
+    "record_consent": Exposed("record_consent"),
     # queue
     "check_in": Exposed("check_in", changes=True),
-    "tickets_today": Exposed("identify"),  # tickets only: numbers, no names
+    "tickets_today": Exposed("read_patient"),
     "retry_pending_card_checks": Exposed("lookup_card", changes=True),
     "board_state": Exposed("read_queue"),
     "room_queue": Exposed("read_queue"),

@@ -16,7 +16,7 @@ from tests.scanner.test_payloads import CCCD
 EXPECTED = {
     Role.KIOSK: {"identify", "check_in", "print_ticket", "read_queue"},
     Role.BOARD: {"read_queue"},
-    Role.RECEPTIONIST: {"identify", "read_patient", "check_in", "print_ticket", "read_queue", "lookup_card",
+    Role.RECEPTIONIST: {"identify", "read_patient", "record_consent", "check_in", "print_ticket", "read_queue", "lookup_card",
                         "view_health_book",
                         "print_documents"},
     Role.DOCTOR: {"identify", "read_patient", "read_queue", "lookup_card", "view_health_book", "call_patient", "record_visit",
