@@ -8,6 +8,7 @@ import time
 
 from kiosk.errors import KioskError, LockedOut
 from kiosk.facade import Clinic
+from ui.background import run_in_background
 from ui.i18n import tr
 from ui.qt import (
     QApplication,
@@ -86,6 +87,7 @@ class LockScreen(QFrame):
         switch.clicked.connect(self.switch_user)
         layout.addWidget(switch, alignment=Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(1)
+        self.checking = False
         self._locked_until = 0.0
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
@@ -111,24 +113,31 @@ class LockScreen(QFrame):
         self.pin.setFocus()
 
     def try_unlock(self) -> None:
-        try:
-            right = self.clinic.unlock(self.pin.text())
-        except LockedOut as exc:  # repeated wrong PINs: the wait is counted down on screen
-            self.pin.clear()
+        """Check the PIN off the GUI thread (a hash, or a call to the clinic server)."""
+        if self.checking:
+            return
+        self.checking = True
+        pin, clinic = self.pin.text(), self.clinic
+        self.pin.clear()
+        run_in_background(lambda: clinic.unlock(pin), self._checked, self._check_failed, owner=self)
+
+    def _checked(self, right: bool) -> None:
+        self.checking = False
+        if right:
+            self.hide()
+        else:
+            self.message.setText(tr("Sai mã PIN", "Wrong PIN"))
+
+    def _check_failed(self, exc: Exception) -> None:
+        self.checking = False
+        if isinstance(exc, LockedOut):  # repeated wrong PINs: the wait is counted down on screen
             self._locked_until = time.monotonic() + exc.wait_s
             self._count_down()
             self._countdown.start()
-            return
-        except KioskError as exc:  # the server is away
-            self.pin.clear()
+        elif isinstance(exc, KioskError):  # the server is away
             self.message.setText(tr(exc.vi, exc.en))
-            return
-        if right:
-            self.pin.clear()
-            self.hide()
         else:
-            self.pin.clear()
-            self.message.setText(tr("Sai mã PIN", "Wrong PIN"))
+            raise exc
 
     def switch_user(self) -> None:
         self.clinic.sign_out()

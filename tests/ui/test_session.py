@@ -45,10 +45,12 @@ def test_idle_lock_wipes_the_patient_and_opens_with_the_pin(qtbot, clinic, demo_
     assert name not in widget_texts(window)
     window.idle_lock.screen.pin.setText("9999")
     window.idle_lock.screen.try_unlock()
+    qtbot.waitUntil(lambda: not window.idle_lock.screen.checking, timeout=5000)
     assert window.idle_lock.screen.isVisible() and "Wrong PIN" in window.idle_lock.screen.message.text() or \
         "Sai mã PIN" in window.idle_lock.screen.message.text()
     window.idle_lock.screen.pin.setText("1111")
     window.idle_lock.screen.try_unlock()
+    qtbot.waitUntil(lambda: not window.idle_lock.screen.checking, timeout=5000)
     assert not window.idle_lock.screen.isVisible()
 
 
@@ -69,15 +71,18 @@ def test_guessing_the_pin_locks_the_screen_out_and_the_admin_sees_it(qtbot, clin
     for guess in ("1234", "0000", "9999", "2468", "1112"):
         screen.pin.setText(guess)
         screen.try_unlock()
+        qtbot.waitUntil(lambda: not screen.checking, timeout=5000)
         assert screen.isVisible()
     screen.pin.setText("1111")  # the right PIN, but after five wrong ones
     screen.try_unlock()
+    qtbot.waitUntil(lambda: not screen.checking, timeout=5000)
     assert screen.isVisible() and ("30 giây" in screen.message.text() or "30 seconds" in screen.message.text())
     assert screen._countdown.isActive(), "the wait is counted down on the lock screen"
     window.grab().save(str(Path(__file__).resolve().parents[2] / "artifacts" / "lock-screen-locked-out.png"))
     clock[0] += dt.timedelta(seconds=31)
     screen.pin.setText("1111")
     screen.try_unlock()
+    qtbot.waitUntil(lambda: not screen.checking, timeout=5000)
     assert not screen.isVisible()
     window.close()
     clinic.sign_out()

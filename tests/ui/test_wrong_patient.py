@@ -371,6 +371,7 @@ def test_wrong_patient_idle_lock_mid_visit(qtbot, clinic) -> None:
         "SELECT data_json FROM visits WHERE id = ?", (visit_id,)).fetchone()[0], timeout=5000)
     window.idle_lock.screen.pin.setText("2222")
     window.idle_lock.screen.try_unlock()
+    qtbot.waitUntil(lambda: not window.idle_lock.screen.isVisible(), timeout=5000)
     window.refresh_queue()
     qtbot.waitUntil(lambda: window.queue.count() >= 1, timeout=5000)
     window.queue.item(0).setSelected(True)
