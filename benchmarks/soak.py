@@ -89,8 +89,10 @@ def front_desk(role: str, index: int, count: int) -> None:
     mine = [text for i, text in enumerate(plan) if i % count == index]
     for text in mine:
         patient = _retrying(lambda text=text: clinic.identify(identity_from_payload(parse_payload(text))))
-        if _retrying(lambda p=patient: clinic.tickets_today(p)):
-            continue  # done before this process was restarted
+        # done before this process was restarted? (the kiosk may not read a patient's tickets: its
+        # check-in answers the same ticket again, marked reprint)
+        if role != "kiosk" and _retrying(lambda p=patient: clinic.tickets_today(p)):
+            continue
         card_check = clinic.lookup(patient, staff).card_check if staff is not None else None
         if role == "reception":  # the desk asks the consent on care before the check-in
             _retrying(lambda p=patient: clinic.record_consent(p, {"care": True}, "reception"))
