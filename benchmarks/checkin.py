@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from kiosk import demo  # noqa: E402
 from kiosk.facade import Clinic  # noqa: E402
+from kiosk.sandbox import demo  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 
 IMPORT_MS = (time.perf_counter() - T_START) * 1000  # the core's own imports, part of start-up

@@ -21,13 +21,14 @@ from typing import Any
 
 import requests
 
+from kiosk.bhxh.gateway import CardCheck, GatewayClient, GatewayError, Receipt
 from kiosk.errors import KioskError
-from kiosk.gateway import CardCheck, GatewayClient, GatewayError, Receipt
 from kiosk.healthbook import apply_book, parse_history
 from kiosk.identify import identity_from_payload
 from kiosk.model import DatePrecision, HealthBook, Identity, IdentitySource, Patient, Provenance, Source
 from kiosk.settings import read_file
-from kiosk.store import Store, open_store
+from kiosk.store.opening import open_store
+from kiosk.store.sqlite import Store
 from scanner.payloads import parse_payload
 
 SLIP_KEY = b"k" * 32

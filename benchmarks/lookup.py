@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("CLINIC_KIOSK_HOME", tempfile.mkdtemp(prefix="ck-bench-"))
 
-from kiosk import demo  # noqa: E402
+from kiosk.bhxh.gateway import LookupRequest  # noqa: E402
 from kiosk.facade import Clinic  # noqa: E402
-from kiosk.gateway import LookupRequest  # noqa: E402
 from kiosk.identify import identity_from_payload  # noqa: E402
+from kiosk.sandbox import demo  # noqa: E402
 from kiosk.sandbox.runner import start_sandbox  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from scanner.payloads import parse_payload  # noqa: E402

@@ -22,13 +22,14 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
-from kiosk import demo, paper, patients  # noqa: E402
+from kiosk import paper, patients  # noqa: E402
 from kiosk.checkin import check_in  # noqa: E402
+from kiosk.cli.visit import demo_visit_id  # noqa: E402
 from kiosk.identify import identity_from_payload  # noqa: E402
+from kiosk.sandbox import demo
 from kiosk.sandbox.people import make_people  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
-from kiosk.store import open_store  # noqa: E402
-from kiosk.cli.visit import demo_visit_id  # noqa: E402
+from kiosk.store.opening import open_store  # noqa: E402
 from scanner.cascade import Cascade  # noqa: E402
 from scanner.payloads import parse_payload  # noqa: E402
 from scanner.synth import Scene, render_scene  # noqa: E402

@@ -5,7 +5,7 @@ The server runs as its own process (``clinic-kiosk server``, TLS), once on the S
 once on PostgreSQL (a private server started here). 14 check-in stations (kiosk role) each take a
 new patient — identify + check-in — every 30 s / 50 = 0.6 s; 6 doctor stations (signed in) each
 call the next patient to their room at the same pace; 2 boards follow the queue by long-polling and
-read the board after each change. Every station is a real ``kiosk.remote.RemoteClinic`` with its
+read the board after each change. Every station is a real ``kiosk.remote.client.RemoteClinic`` with its
 own enrolment and pinned certificate.
 
 Measured: each request's latency at the station (long-polls excluded), and the board lag: from the
@@ -81,7 +81,7 @@ class Timed:
         self.lock = threading.Lock()
         self.ms: list[float] = []
 
-    def install(self, station) -> None:  # noqa: ANN001 - kiosk.remote.RemoteClinic
+    def install(self, station) -> None:  # noqa: ANN001 - kiosk.remote.client.RemoteClinic
         original = station._request
 
         def timed(method: str, path: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
@@ -217,12 +217,12 @@ class AttackerProcess:
 def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "", slow_clients: bool = False) -> dict:
     import tomli_w
 
+    from kiosk.cli.server import enroll
     from kiosk.facade import Clinic
     from kiosk.model import DatePrecision, Identity, IdentitySource
     from kiosk.paths import AppPaths
-    from kiosk.remote import RemoteClinic
+    from kiosk.remote.client import RemoteClinic
     from kiosk.server import registry
-    from kiosk.cli.server import enroll
     from kiosk.settings import Settings
 
     home = work / store_kind
@@ -234,8 +234,8 @@ def run_store(store_kind: str, seconds: float, work: Path, pg_dsn: str = "", slo
     cli = [sys.executable, "-c", "import sys; from kiosk.cli import main; sys.exit(main())"]
     server_settings = Settings(AppPaths(home / "site" / "settings.toml", home / "config" / "settings.toml",
                                         home / "data", home / "log"))
-    from kiosk import demo
     from kiosk.cli.server import open_server_clinic
+    from kiosk.sandbox import demo
 
     admin: Clinic = open_server_clinic(server_settings)  # to hand out pairing codes, as `server pair` does
     demo.prepare(admin.store)  # the demo staff (a doctor signs in at each room)

@@ -154,7 +154,7 @@ def doctor(index: int, count: int) -> None:
 def worker(role: str, index: int, count: int) -> int:
     import logging
 
-    from kiosk.logs import setup_logging
+    from kiosk.privacy.logs import setup_logging
     from kiosk.settings import Settings
 
     setup_logging(Settings().paths.log_dir, level=logging.WARNING, console=True)
@@ -237,7 +237,7 @@ def station_command(role: str, index: int, count: int) -> list[str]:
 
 
 def verify(store, sandbox_stats: dict, n_patients: int) -> dict:  # noqa: ANN001
-    from kiosk import audit
+    from kiosk.security import audit
 
     conn = store.conn
     q = lambda sql, *a: conn.execute(sql, a).fetchall()  # noqa: E731
@@ -288,10 +288,11 @@ def drill(args: argparse.Namespace) -> int:
     home = Path(tempfile.mkdtemp(prefix="ck-soak-"))
     os.environ["CLINIC_KIOSK_HOME"] = str(home)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from kiosk import demo, icd10
+    from kiosk import icd10
+    from kiosk.sandbox import demo
     from kiosk.sandbox.runner import start_sandbox
     from kiosk.settings import Settings
-    from kiosk.store import open_store
+    from kiosk.store.opening import open_store
 
     rng = random.Random(args.seed)
     t0 = time.perf_counter()

@@ -27,10 +27,12 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
 
-from kiosk import checkin, demo, icd10, outbox, patients, visits  # noqa: E402
+from kiosk import checkin, icd10, patients, visits  # noqa: E402
+from kiosk.bhxh import outbox
 from kiosk.facade import Clinic  # noqa: E402
 from kiosk.identify import identity_from_payload  # noqa: E402
 from kiosk.model import DatePrecision, Identity, IdentitySource, Sex  # noqa: E402
+from kiosk.sandbox import demo
 from kiosk.sandbox.runner import start_sandbox  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from scanner.payloads import parse_payload  # noqa: E402

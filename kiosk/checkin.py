@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from kiosk.errors import KioskError
 from kiosk.model import Ticket, TicketStatus
-from kiosk.store import Store
+from kiosk.store.sqlite import Store
 
 _TICKET_COLUMNS = "id, patient_id, day, department_code, number, room, service, priority, status, issued_at, station"
 
@@ -50,7 +50,7 @@ def check_in(
     number: int | None = None,
 ) -> CheckIn:
     """Give the patient a number in ``department`` today (one transaction). ``number``: the one a
-    station gave offline from its own series (kiosk.offline), else the next one."""
+    station gave offline from its own series (kiosk.remote.offline), else the next one."""
     now = now or dt.datetime.now()
     day = now.date().isoformat()
     code = department["code"]

@@ -14,7 +14,7 @@ import datetime as dt
 import email.utils
 from dataclasses import dataclass
 
-from kiosk.store import Store
+from kiosk.store.sqlite import Store
 
 RELEASED = dt.datetime(2026, 11, 1)  # no correct clock reads earlier than this release
 STORE_TOLERANCE = dt.timedelta(minutes=5)  # other PCs' clocks differ a little

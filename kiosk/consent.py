@@ -10,10 +10,10 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-from kiosk import audit
 from kiosk.errors import BadInput
 from kiosk.model import Patient
-from kiosk.store import Store
+from kiosk.security import audit
+from kiosk.store.sqlite import Store
 from kiosk.texts import TEXTS
 
 

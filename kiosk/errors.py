@@ -91,3 +91,9 @@ class LockedOut(KioskError):
         shown_en = f"{wait} seconds" if wait < 120 else f"{round(wait / 60)} minutes"
         super().__init__(f"Nhập sai quá nhiều lần: thử lại sau {shown_vi}",
                          f"Too many wrong attempts: try again in {shown_en}")
+
+
+class NotEnrolled(KioskError):
+    """The station's token is unknown or disabled: it must be enrolled (again)."""
+
+    exit_code = 5

@@ -15,33 +15,22 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import (
-    audit,
-    backup,
-    checkin,
-    clock,
-    consent,
-    icd10,
-    kiosk_pin,
-    lockout,
-    outbox,
-    paper,
-    patients,
-    roles,
-    staff,
-    visits,
-)
-from kiosk.card_codes import Decision, needs_confirmation
+from kiosk import checkin, clock, consent, icd10, paper, patients, roles, staff, visits
+from kiosk.bhxh import outbox
+from kiosk.bhxh.card_codes import Decision, needs_confirmation
+from kiosk.bhxh.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.checkin import CheckIn
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, CardNotUsable, ConsentNeeded, KioskError
-from kiosk.gateway import CardCheck, GatewayAuthError, GatewayClient, LookupRequest, Staff
 from kiosk.healthbook import HealthBookService
-from kiosk.masking import mask_name
 from kiosk.model import HealthBook, Identity, InsuranceCard, Patient, Role, StaffUser, Ticket
-from kiosk.secrets_store import gateway_password_md5, md5_upper
+from kiosk.privacy.masking import mask_name
+from kiosk.security import audit, kiosk_pin, lockout
+from kiosk.security.secrets_store import gateway_password_md5, md5_upper
 from kiosk.settings import Settings
-from kiosk.store import Store, open_configured
+from kiosk.store import backup
+from kiosk.store.opening import open_configured
+from kiosk.store.sqlite import Store
 from printing.dispatch import PrintOutcome
 from printing.ticket import TicketDoc
 

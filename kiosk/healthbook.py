@@ -17,8 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.errors import KioskError
-from kiosk.gateway import (
+from kiosk.bhxh.gateway import (
     CardCheck,
     GatewayClient,
     GatewayError,
@@ -27,6 +26,7 @@ from kiosk.gateway import (
     Staff,
     parse_gateway_time,
 )
+from kiosk.errors import KioskError
 from kiosk.model import (
     Allergy,
     Appointment,
@@ -43,7 +43,7 @@ from kiosk.model import (
     Vaccination,
     VisitRecord,
 )
-from kiosk.store import Store
+from kiosk.store.sqlite import Store
 
 log = logging.getLogger("kiosk.healthbook")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.errors import BadInput
-from kiosk.store import Store
+from kiosk.store.sqlite import Store
 
 # A starter list the program writes itself for the demo; a clinic imports the official workbook.
 STARTER = [

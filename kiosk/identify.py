@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk import masking
 from kiosk.model import DatePrecision, Identity, IdentitySource, Sex
+from kiosk.privacy import masking
 from scanner.payloads import Payload
 
 

@@ -14,12 +14,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kiosk import checkin, filemodes, patients, visits
+from kiosk import checkin, patients, visits
 from kiosk.errors import BadInput, WrongPatient
-from kiosk.masking import mask_name
 from kiosk.model import DatePrecision, Patient, Sex, Ticket
+from kiosk.privacy import filemodes
+from kiosk.privacy.masking import mask_name
 from kiosk.settings import Settings
-from kiosk.store import Store
+from kiosk.store.sqlite import Store
 from printing.dispatch import PrintOutcome, dispatch
 from printing.documents import WRITERS, Facility, Page, PatientInfo, VisitInfo
 from printing.ticket import TicketDoc, write_ticket
@@ -243,7 +244,7 @@ def log_job(store: Store, document: str, ticket_id: int | None, visit_id: int | 
             *, context: str = "", actor: str = "station") -> int:
     """One print-log row: the document, its record and that record's patient, the station context
     that printed it, what the printer did."""
-    from kiosk import audit
+    from kiosk.security import audit
 
     patient = record_patient(store, ticket_id, visit_id)
     with store.transaction() as db:

@@ -8,10 +8,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from kiosk import audit, consent, patients
+from kiosk import consent, patients
 from kiosk.errors import BadInput
 from kiosk.model import Patient
-from kiosk.store import Store
+from kiosk.security import audit
+from kiosk.store.sqlite import Store
 
 RETENTION_YEARS = 10
 

@@ -6,9 +6,9 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
-from kiosk import masking, textcheck
 from kiosk.model import DatePrecision, Identity, Patient, Sex
-from kiosk.store import Store
+from kiosk.privacy import masking, textcheck
+from kiosk.store.sqlite import Store
 
 _COLUMNS = ("id, patient_code, full_name, date_of_birth, dob_precision, sex, id_number, card_number, "
             "address, phone, created_at")
@@ -81,7 +81,7 @@ def register(store: Store, identity: Identity, now: dt.datetime | None = None, *
     ``update=False`` (a public kiosk) a known patient's record is never changed; changes made here
     are audited by field name (never by value).
     """
-    from kiosk import audit
+    from kiosk.security import audit
 
     check_identity(identity)
     now = now or dt.datetime.now()

@@ -1,13 +1,13 @@
 """What personal data is kept only for a while: the print spool's PDFs (``printing.spool_keep_days``)
 and the offline check-ins a station has handed in (``offline.keep_days``), purged by the server's and
-the stations' periodic housekeeping, which also keeps the file modes right (kiosk.filemodes)."""
+the stations' periodic housekeeping, which also keeps the file modes right (kiosk.privacy.filemodes)."""
 
 from __future__ import annotations
 
 import logging
 
 from kiosk import paper
-from kiosk.filemodes import fix_modes
+from kiosk.privacy.filemodes import fix_modes
 from kiosk.settings import Settings
 
 log = logging.getLogger("kiosk.retention")
@@ -26,7 +26,7 @@ def housekeep_files(settings: Settings) -> dict[str, int]:
     offline_db = settings.paths.data_dir / "offline.db"
     if offline_db.is_file():
         try:
-            from kiosk.offline import OfflineSpool
+            from kiosk.remote.offline import OfflineSpool
 
             spool = OfflineSpool(offline_db)
             try:

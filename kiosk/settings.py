@@ -24,9 +24,9 @@ from typing import Any
 
 import tomli_w
 
-from kiosk import filemodes
 from kiosk.errors import SettingsError
 from kiosk.paths import AppPaths, app_paths
+from kiosk.privacy import filemodes
 
 
 def _check_str(value: Any) -> bool:

@@ -8,10 +8,10 @@ import datetime as dt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kiosk import audit, lockout
 from kiosk.errors import BadInput, KioskError
 from kiosk.model import Role, StaffUser
-from kiosk.store import Store
+from kiosk.security import audit, lockout
+from kiosk.store.sqlite import Store
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 STAFF_ROLES = (Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN)
@@ -109,7 +109,7 @@ def _shown(keys: list[str], account: str, station: str, address: str) -> dict[st
 
 def authenticate(store: Store, username: str, password: str, *, station: str = "local", address: str = "") -> StaffUser:
     """The account, if the password is right. Repeated failures lock the account, the station and
-    the client address out for a doubling delay (kiosk.lockout); failures are audited under the
+    the client address out for a doubling delay (kiosk.security.lockout); failures are audited under the
     station's name, never under the user name typed."""
     username = username[:64]
     keys = _attempt_keys("account", username, station, address)

@@ -11,12 +11,13 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk import icd10, outbox, patients
+from kiosk import icd10, patients
+from kiosk.bhxh import outbox
+from kiosk.bhxh.xml130 import build_tables, checkin_xml, envelope
+from kiosk.bhxh.xml_validate import validate_envelope
 from kiosk.errors import BadInput, KioskError, VisitOpenElsewhere
 from kiosk.model import Sex, Ticket
-from kiosk.store import Store
-from kiosk.xml130 import build_tables, checkin_xml, envelope
-from kiosk.xml_validate import validate_envelope
+from kiosk.store.sqlite import Store
 
 MAX_SECONDARY = 12
 DAYS_LIMIT, CHRONIC_DAYS_LIMIT = 30, 90

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import masking
-from kiosk.logs import remove_handlers
 from kiosk.paths import HOME_ENV
+from kiosk.privacy import masking
+from kiosk.privacy.logs import remove_handlers
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -30,7 +30,7 @@ def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 @pytest.fixture(autouse=True)
 def keep_umask() -> Iterator[None]:
-    """Entry points set umask 077 for their process (kiosk.filemodes): a test calling one must not
+    """Entry points set umask 077 for their process (kiosk.privacy.filemodes): a test calling one must not
     change it for the tests after it."""
     umask = os.umask(0o022)
     os.umask(umask)

@@ -9,12 +9,16 @@ import secrets
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.errors import KioskError, NoDisplayError
 from kiosk.facade import Clinic
-from kiosk.filemodes import private_umask
-from kiosk.logs import install_excepthook
+from kiosk.privacy.filemodes import private_umask
+from kiosk.privacy.logs import install_excepthook
 from kiosk.settings import Settings
+
+if TYPE_CHECKING:
+    from ui.stations import StationWindow
 
 log = logging.getLogger("ui.app")
 
@@ -106,9 +110,26 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-def create_window(station: str, clinic: Clinic, *, demo: bool = False):  # noqa: ANN201
-    from ui.stations import window_class
+def window_class(station: str) -> type[StationWindow]:
+    """The window of a station (imported when chosen: a board PC never loads the doctor's room)."""
+    if station == "reception":
+        from ui.reception import ReceptionWindow
 
+        return ReceptionWindow
+    if station == "kiosk":
+        from ui.kiosk_window import KioskWindow
+
+        return KioskWindow
+    if station == "board":
+        from ui.board import BoardWindow
+
+        return BoardWindow
+    from ui.doctor import DoctorWindow
+
+    return DoctorWindow
+
+
+def create_window(station: str, clinic: Clinic, *, demo: bool = False) -> StationWindow:
     return window_class(station)(clinic, demo=demo)
 
 
@@ -129,7 +150,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
     _install_crash_dialog(settings.paths.crash_dir)
     try:
         if settings["server.url"] and db_path is None:  # this PC is a station of the clinic server
-            from kiosk.remote import RemoteClinic
+            from kiosk.remote.client import RemoteClinic
 
             clinic = RemoteClinic.open(settings)
         else:

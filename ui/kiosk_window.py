@@ -12,8 +12,8 @@ from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError, LockedOut
 from kiosk.facade import Clinic, UnknownPatient
 from kiosk.identify import identity_from_payload
-from kiosk.masking import mask_id, mask_name
 from kiosk.model import Identity, IdentitySource, Patient, Role, number_text
+from kiosk.privacy.masking import mask_id, mask_name
 from kiosk.texts import vneid_guide
 from printing.dispatch import PrintOutcome
 from scanner.live import Scan
@@ -109,9 +109,10 @@ class KioskWindow(QMainWindow):
         self.camera.advice.connect(lambda vi, en: self.coaching.setText(tr(vi, en)))
         self.camera.scanned.connect(self.on_scan)
         if demo or camera == "demo":
-            from ui.reception import demo_video_path
+            from kiosk.sandbox import demo as demo_data
 
-            self.camera.start(CaptureSource(str(demo_video_path(clinic)), live=True, loop=True))
+            video = demo_data.demo_camera_video(clinic.settings.paths.data_dir / demo_data.DEMO_VIDEO_NAME)
+            self.camera.start(CaptureSource(str(video), live=True, loop=True))
         else:
             self.camera.start(camera or s["camera.source"])
         self.wipe()

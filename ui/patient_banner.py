@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from kiosk.card_codes import Decision
-from kiosk.gateway import CardCheck
-from kiosk.masking import mask_id
+from kiosk.bhxh.card_codes import Decision
+from kiosk.bhxh.gateway import CardCheck
 from kiosk.model import DatePrecision, HealthBook, Patient, Sex, Source
+from kiosk.privacy.masking import mask_id
 from ui.i18n import tr
 from ui.qt import QFont, QFrame, QLabel, QSizePolicy, Qt, QVBoxLayout, QWidget
 

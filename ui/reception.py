@@ -5,25 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-from pathlib import Path
 
-from kiosk import demo
-from kiosk.card_codes import Decision, needs_confirmation
+from kiosk.bhxh.card_codes import Decision, needs_confirmation
 from kiosk.checkin import CheckIn
 from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic, Lookup
 from kiosk.identify import identity_from_payload
-from kiosk.masking import mask_id, mask_name
 from kiosk.model import DatePrecision, Identity, IdentitySource, Role, number_text
+from kiosk.privacy.masking import mask_id, mask_name
+from kiosk.sandbox import demo
 from printing.dispatch import PrintOutcome
 from printing.ticket import PRIORITY_LABELS
 from scanner.live import Scan
 from scanner.payloads import Payload, parse_payload
 from ui.background import run_in_background, wait_for_background
 from ui.camera import CameraController
-from ui.i18n import tr
 from ui.consent_box import ConsentBox
+from ui.i18n import tr
 from ui.patient_banner import PatientBanner, birth_text
 from ui.patient_panel import PatientPanel
 from ui.qt import (
@@ -782,7 +781,3 @@ def describe_identity(identity: Identity) -> str:
     if identity.id_number:
         return tr(f"người có số CCCD {mask_id(identity.id_number)}", f"the person with ID {mask_id(identity.id_number)}")
     return tr(f"người có thẻ BHYT {mask_id(identity.card_number)}", f"the holder of card {mask_id(identity.card_number)}")
-
-
-def demo_video_path(clinic: Clinic) -> Path:
-    return demo.demo_camera_video(clinic.settings.paths.data_dir / demo.DEMO_VIDEO_NAME)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.errors import KioskError
 from kiosk.facade import Clinic
-from kiosk.masking import mask_id
+from kiosk.privacy.masking import mask_id
 from ui.account_form import AccountFields
 from ui.i18n import tr
 from ui.qt import (

@@ -132,21 +132,3 @@ class StationWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.clock_label.setText(dt.datetime.now().strftime("%H:%M:%S  %d/%m/%Y"))
-
-
-def window_class(station: str) -> type[StationWindow]:
-    if station == "reception":
-        from ui.reception import ReceptionWindow
-
-        return ReceptionWindow
-    if station == "kiosk":
-        from ui.kiosk_window import KioskWindow
-
-        return KioskWindow
-    if station == "board":
-        from ui.board import BoardWindow
-
-        return BoardWindow
-    from ui.doctor import DoctorWindow
-
-    return DoctorWindow

@@ -7,11 +7,12 @@ import datetime as dt
 import getpass
 import sys
 
-from kiosk import audit, patients, staff
+from kiosk import patients, staff
 from kiosk.errors import BadInput
-from kiosk.masking import mask_id
+from kiosk.privacy.masking import mask_id
+from kiosk.security import audit
 from kiosk.settings import Settings
-from kiosk.store import open_configured
+from kiosk.store.opening import open_configured
 
 ACTOR = "cli"
 
@@ -160,7 +161,7 @@ def cmd_patient_export(args: argparse.Namespace, settings: Settings) -> int:
 
     with open_configured(settings) as store:
         data = patient_rights.export(store, patient_rights.find(store, args.patient), ACTOR)
-    from kiosk import filemodes
+    from kiosk.privacy import filemodes
 
     out = Path(args.out)
     filemodes.private_dir(out.parent, chmod_existing=False)
@@ -200,7 +201,7 @@ def cmd_gateway_password(args: argparse.Namespace, settings: Settings) -> int:
     import keyring
     from keyring.errors import KeyringError
 
-    from kiosk.secrets_store import KEYRING_SERVICE
+    from kiosk.security.secrets_store import KEYRING_SERVICE
 
     username = settings["gateway.username"]
     if not username:

@@ -17,10 +17,10 @@ from typing import NoReturn
 
 from kiosk import __version__
 from kiosk.errors import KioskError
-from kiosk.filemodes import private_umask
-from kiosk.logs import setup_logging, write_crash_report
+from kiosk.privacy.filemodes import private_umask
+from kiosk.privacy.logs import setup_logging, write_crash_report
 from kiosk.settings import Settings
-from kiosk.store import open_configured
+from kiosk.store.opening import open_configured
 
 log = logging.getLogger("kiosk.cli")
 
@@ -64,7 +64,7 @@ def cmd_config_set(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_config_kiosk_pin(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk import kiosk_pin
+    from kiosk.security import kiosk_pin
 
     path = kiosk_pin.set_local(settings, args.pin)  # on this (kiosk) PC, never on the server
     print(f"kiosk PIN set ({path})")
@@ -78,7 +78,7 @@ def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo_prepare(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk import demo
+    from kiosk.sandbox import demo
 
     video = None if args.no_video else demo.demo_camera_video(settings.paths.data_dir / demo.DEMO_VIDEO_NAME)
     with open_configured(settings, path=Path(args.db).expanduser() if args.db else None) as store:

@@ -6,10 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from kiosk import backup
 from kiosk.errors import BadInput, StoreError
 from kiosk.settings import Settings
-from kiosk.store import open_configured
+from kiosk.store import backup
+from kiosk.store.opening import open_configured
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> Path:
@@ -38,7 +38,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
                        f"There is no backup in {settings.backup_dir()}")
     aside = backup.restore(source, _db(args, settings))
     print(f"đã khôi phục từ / restored from: {source}")
-    from kiosk import audit
+    from kiosk.security import audit
 
     with open_configured(settings, path=_given(args)) as store:  # the trail is rightly shorter now: re-anchored
         audit.accept_head(store, "db restore", f"restored from the backup {source.name}")

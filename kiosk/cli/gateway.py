@@ -9,10 +9,10 @@ import sys
 from typing import Any
 
 from kiosk import roles
-from kiosk.card_codes import Decision, usable
+from kiosk.bhxh.card_codes import Decision, usable
+from kiosk.bhxh.gateway import CardCheck
 from kiosk.errors import BadInput
 from kiosk.facade import Clinic, Lookup, UnknownPatient
-from kiosk.gateway import CardCheck
 from kiosk.identify import identity_from_payload
 from kiosk.model import DatePrecision, HealthBook, Identity, IdentitySource, InsuranceCard
 from kiosk.settings import Settings

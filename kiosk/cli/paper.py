@@ -9,7 +9,7 @@ from pathlib import Path
 from kiosk import paper
 from kiosk.errors import BadInput
 from kiosk.settings import Settings
-from kiosk.store import open_configured
+from kiosk.store.opening import open_configured
 
 SAMPLE_FILES = ("ticket-80mm.pdf", "ticket-58mm.pdf", "appointment.pdf", "referral.pdf", "prescription.pdf",
                 "visit-summary.pdf")

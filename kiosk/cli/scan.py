@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.masking import mask_text
+from kiosk.privacy.masking import mask_text
 from kiosk.settings import Settings
-from kiosk.store import open_configured
+from kiosk.store.opening import open_configured
 from scanner.cascade import Cascade
 from scanner.errors import CameraError
 from scanner.live import LiveScanner, Scan, scan_video

@@ -31,7 +31,7 @@ def open_server_clinic(settings: Settings):  # noqa: ANN201 - kiosk.facade.Clini
 
 
 def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.filemodes import private_umask
+    from kiosk.privacy.filemodes import private_umask
 
     private_umask()  # first (the command line set it already; a server started another way too)
     from kiosk.server.run import start_server
@@ -122,7 +122,7 @@ def _must_match_site(settings: Settings, key: str, value: str) -> None:
 
 def enroll(settings: Settings, url: str, code: str) -> dict:
     """Pair this PC with the server at ``url`` using the code shown there; pins its certificate."""
-    from kiosk.remote import pinned_session, save_token
+    from kiosk.remote.client import pinned_session, save_token
     from kiosk.server import tls
 
     url = url.rstrip("/")

@@ -7,11 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk import icd10, outbox, visits
+from kiosk import icd10, visits
+from kiosk.bhxh import outbox
+from kiosk.bhxh.xml_validate import validate_envelope
 from kiosk.errors import BadInput
 from kiosk.settings import Settings
-from kiosk.store import Store, open_configured
-from kiosk.xml_validate import validate_envelope
+from kiosk.store.opening import open_configured
+from kiosk.store.sqlite import Store
 
 
 def cmd_import_icd10(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,8 +29,9 @@ def cmd_import_icd10(args: argparse.Namespace, settings: Settings) -> int:
 
 def demo_visit_id(store: Store, settings: Settings) -> int:
     """Build a full demo visit (a sandbox patient, checked in, called, examined, finalised)."""
-    from kiosk import checkin, demo, patients
+    from kiosk import checkin, patients
     from kiosk.identify import identity_from_payload
+    from kiosk.sandbox import demo
     from kiosk.sandbox.people import make_people
     from scanner.payloads import parse_payload
 
@@ -67,11 +70,12 @@ def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
     with open_configured(settings) as store:
         visit_id = demo_visit_id(store, settings) if args.demo else int(args.visit_id)
         data = claim_payload(store, visit_id)
-        from kiosk import audit, patients
+        from kiosk import patients
+        from kiosk.security import audit
 
         audit.append(store, "cli", "xml.export", patient=patients.get(store, visits.get(store, visit_id)["patient_id"]),
                      detail=f"visit {visit_id} -> {args.out}")
-    from kiosk import filemodes
+    from kiosk.privacy import filemodes
 
     out = Path(args.out)
     filemodes.private_dir(out.parent, chmod_existing=False)

@@ -2,14 +2,14 @@
 see run.py).
 
 - ``POST /api/v1/enroll``: a station's pairing proof → its token (tls.py explains the proofs).
-- ``POST /api/v1/call/<use case>``: ``{"args": {...}}`` → ``{"result": ...}`` (kiosk.wire), or
+- ``POST /api/v1/call/<use case>``: ``{"args": {...}}`` → ``{"result": ...}`` (kiosk.remote.wire), or
   ``{"error": {"type", "vi", "en", "exit_code"}}`` with HTTP 400/403/401.
 - ``POST /api/v1/sign-in``: a staff member signs in at a staff station → a session token.
 - ``GET /api/v1/changes?since=N&timeout=S``: long-poll; answers as soon as the queue changed (served by
   the front, on its event loop, not here).
 - ``GET /api/v1/settings``: the settings every station shares (facility, departments, …).
 - ``POST /api/v1/offline/take-in``: check-ins a station made while it could not reach the server,
-  numbered from its own series (kiosk.offline), handed in when it is back; each taken in once.
+  numbered from its own series (kiosk.remote.offline), handed in when it is back; each taken in once.
 
 Every request but enrolment carries ``Authorization: Bearer <station token>``; staff stations add
 ``X-Clinic-Session``. The role of a request is the station's machine role (kiosk, board) or the
@@ -33,12 +33,15 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from kiosk import roles, staff, textcheck, wire
-from kiosk.errors import BadInput, KioskError, LockedOut
+from kiosk import roles, staff
+from kiosk.errors import BadInput, KioskError, LockedOut, NotEnrolled
 from kiosk.facade import Clinic
 from kiosk.model import Role, StaffUser
+from kiosk.privacy import textcheck
+from kiosk.remote import wire
+from kiosk.remote.api import EXPOSED
+from kiosk.remote.handin import OfflineCheckIn
 from kiosk.server import registry
-from kiosk.server.api import EXPOSED
 
 log = logging.getLogger("kiosk.server")
 
@@ -227,7 +230,7 @@ def _error(exc: KioskError, status: int) -> tuple[Response, int, dict[str, str]]
 def _status_for(exc: KioskError) -> int:
     if isinstance(exc, roles.AccessDenied):
         return 403
-    if isinstance(exc, registry.NotEnrolled):
+    if isinstance(exc, NotEnrolled):
         return 401
     if isinstance(exc, LockedOut):
         return 429
@@ -245,7 +248,7 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
     def station() -> registry.Station:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
-            raise registry.NotEnrolled("Máy trạm chưa được ghép nối", "The station is not enrolled")
+            raise NotEnrolled("Máy trạm chưa được ghép nối", "The station is not enrolled")
         return registry.station_for(clinic.store, header[7:])
 
     def acting(st: registry.Station, *, session_free: bool = False) -> Clinic:
@@ -349,7 +352,7 @@ def create_app(clinic: Clinic, fingerprint: str, feed: ChangeFeed) -> Flask:
         view = acting(st)
         roles.require(view.role, "check_in")
         try:
-            items = wire.load(list[registry.OfflineCheckIn], _body().get("items", []))
+            items = wire.load(list[OfflineCheckIn], _body().get("items", []))
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
             raise BadInput("Danh sách tiếp đón ngoại tuyến không hợp lệ", "The offline check-ins are not valid") \
                 from None

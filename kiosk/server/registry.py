@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk import checkin
-from kiosk.errors import BadInput, KioskError
-from kiosk.model import OFFLINE_SERIES, Identity, Role, Ticket
+from kiosk.errors import BadInput, NotEnrolled
+from kiosk.model import OFFLINE_SERIES, Role
+from kiosk.remote.handin import OfflineCheckIn, TakenIn
 from kiosk.server import tls
-from kiosk.store import Store
+from kiosk.store.sqlite import Store
 
 if TYPE_CHECKING:
     from kiosk.facade import Clinic
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
 KINDS = ("reception", "doctor", "kiosk", "board")
 MACHINE_ROLES = {"kiosk": Role.KIOSK, "board": Role.BOARD}  # these run without a person signed in
 PAIRING_MINUTES = 15
-
-
-class NotEnrolled(KioskError):
-    """The station's token is unknown or disabled: it must be enrolled (again)."""
-
-    exit_code = 5
 
 
 @dataclass(frozen=True)
@@ -65,8 +60,8 @@ def new_pairing(store: Store, kind: str, name: str, minutes: int = PAIRING_MINUT
 
 def enroll(store: Store, fingerprint: str, nonce: str, proof: str, *, address: str = "") -> tuple[Station, str, str]:
     """Check a station's pairing proof; returns (station, its token, the server's proof). Wrong
-    proofs from one client address are locked out like passwords (kiosk.lockout)."""
-    from kiosk import lockout
+    proofs from one client address are locked out like passwords (kiosk.security.lockout)."""
+    from kiosk.security import lockout
 
     keys = [lockout.key("pair", address or "local")]
     lockout.check(store, keys)
@@ -91,7 +86,7 @@ def enroll(store: Store, fingerprint: str, nonce: str, proof: str, *, address: s
                           "Wrong or expired pairing code (or a machine in the middle)")
     with _tokens_lock:  # a station enrolled again under its name: its old token ends now
         _tokens.clear()
-    from kiosk import audit
+    from kiosk.security import audit
 
     audit.append(store, "server", "station.enroll", detail=f"{station.name} ({station.kind})")
     return station, token, tls.proof(code, "server", fingerprint, nonce)
@@ -139,26 +134,6 @@ def disable(store: Store, name: str) -> None:
 
 
 # -- offline check-ins ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class OfflineCheckIn:
-    local_id: str  # the station's own id for it: taking it in twice gives the same answer
-    identity: Identity
-    department_code: str
-    number: int
-    issued_at: dt.datetime
-    service: str = ""
-    priority: str = ""
-
-
-@dataclass(frozen=True)
-class TakenIn:
-    local_id: str
-    outcome: str  # "accepted", "already_checked_in" (the patient had a ticket: that one stands), "refused"
-    ticket: Ticket | None
-    message_vi: str = ""
-    message_en: str = ""
-
-
 def take_in(clinic: Clinic, station: Station, item: OfflineCheckIn) -> TakenIn:
     """One check-in made while the station was offline, handed in now (``clinic``: the station's
     view of the facade, so the patient is found or registered as any check-in does)."""

@@ -21,7 +21,7 @@ from hypercorn.asyncio.run import worker_serve
 from hypercorn.config import Config, Sockets
 from hypercorn.utils import wrap_app
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, NotEnrolled
 from kiosk.facade import Clinic
 from kiosk.server import registry, tls
 from kiosk.server.app import LONG_POLL_MAX_S, ChangeFeed, create_app
@@ -66,8 +66,8 @@ class RunningServer:
 def _housekeeping(clinic: Clinic, stop: threading.Event) -> None:
     """The outbox goes to the BHXH portal from here only; the daily backup too; and every hour the
     print spool past its retention goes, and file modes are set right."""
-    from kiosk.retention import housekeep_files
     from kiosk.model import Role
+    from kiosk.retention import housekeep_files
 
     worker = clinic.session(Role.ADMIN, "server")
     last_files = 0.0
@@ -114,7 +114,7 @@ def start_server(clinic: Clinic, host: str = "127.0.0.1", port: int = 0, *, thre
     def station_of(authorization: str) -> int:
         token = authorization[7:] if authorization.startswith("Bearer ") else ""
         if not token:
-            raise registry.NotEnrolled("Máy trạm chưa được ghép nối", "The station is not enrolled")
+            raise NotEnrolled("Máy trạm chưa được ghép nối", "The station is not enrolled")
         return registry.station_for(clinic.store, token).id
 
     front = Front(app, feed, station_of, workers=threads, long_poll_max_s=LONG_POLL_MAX_S)

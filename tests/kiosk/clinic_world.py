@@ -8,12 +8,14 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from kiosk import demo, icd10
+from kiosk import icd10
 from kiosk.facade import Clinic
 from kiosk.model import Role
 from kiosk.paths import AppPaths
+from kiosk.sandbox import demo
 from kiosk.settings import Settings
-from kiosk.store import Store, open_store
+from kiosk.store.opening import open_store
+from kiosk.store.sqlite import Store
 
 SIGN_IN = {"reception": ("lan", "demo-lan-2026"), "doctor": ("minh", "demo-minh-2026")}
 
@@ -56,9 +58,9 @@ class World:
             if kind in ("kiosk", "board"):
                 clinic.act_as(Role(kind), f"{kind}-station")
         else:
-            from kiosk.remote import RemoteClinic
-            from kiosk.server import registry
             from kiosk.cli.server import enroll
+            from kiosk.remote.client import RemoteClinic
+            from kiosk.server import registry
 
             settings = Settings(paths(self.root / name))
             enroll(settings, self.server.url, registry.new_pairing(self.store, kind, name))

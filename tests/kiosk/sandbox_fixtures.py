@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from kiosk.gateway import GatewayClient, LookupRequest, Staff
+from kiosk.bhxh.gateway import GatewayClient, LookupRequest, Staff
 from kiosk.sandbox.people import SyntheticPatient
 from kiosk.sandbox.runner import RunningSandbox, start_sandbox
 from kiosk.sandbox.server import DEFAULT_STAFF
-from kiosk.secrets_store import md5_upper
+from kiosk.security.secrets_store import md5_upper
 
 STAFF = Staff(DEFAULT_STAFF["001085001234"], "001085001234", "lan")
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import audit, patients, staff
+from kiosk import patients, staff
 from kiosk.identify import identity_from_payload
+from kiosk.security import audit
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store.opening import open_store
 from scanner.payloads import parse_payload
 from tests.scanner.test_payloads import CCCD
 

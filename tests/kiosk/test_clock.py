@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from kiosk import checkin, clock, patients
-from kiosk.gateway import GatewayClient, LookupRequest, Staff
+from kiosk.bhxh.gateway import GatewayClient, LookupRequest, Staff
 from kiosk.model import DatePrecision, Identity, IdentitySource
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store.opening import open_store
 
 DEPARTMENT = {"code": "K01", "name": "Khám Nội", "rooms": ["101"]}
 EVENING = dt.datetime(2026, 11, 22, 23, 59, 58)

@@ -1,5 +1,5 @@
 """One contract, two implementations: every use case a station runs gives the same answers through
-the core's facade in-process and through the clinic server over HTTPS (kiosk.remote), with the same
+the core's facade in-process and through the clinic server over HTTPS (kiosk.remote.client), with the same
 role limits. (The PostgreSQL store runs the same contract: tests/kiosk/test_pgstore.py.)"""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.card_codes import Decision
+from kiosk.bhxh.card_codes import Decision
 from kiosk.errors import ConsentNeeded, KioskError
 from kiosk.facade import UnknownPatient
 from kiosk.identify import identity_from_payload

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk.card_codes import Decision
+from kiosk.bhxh.card_codes import Decision
 from kiosk.facade import Clinic
 from kiosk.identify import identity_from_payload
 from kiosk.model import Source

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import icd10
-from kiosk.store import open_store
+from kiosk.store.opening import open_store
 
 WORKBOOK = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "icd10-qd4469-byt.xlsx"
 

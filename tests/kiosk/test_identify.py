@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from kiosk.identify import identity_from_payload
-from kiosk.masking import mask_text
 from kiosk.model import DatePrecision, IdentitySource, Sex
+from kiosk.privacy.masking import mask_text
 from scanner.payloads import parse_payload
 from tests.scanner.test_payloads import BHYT, CCCD
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import audit, checkin, consent, patient_rights, patients
+from kiosk import checkin, consent, patient_rights, patients
 from kiosk.errors import BadInput
 from kiosk.identify import identity_from_payload
+from kiosk.security import audit
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store.opening import open_store
 from scanner.payloads import parse_payload
 from tests.scanner.test_payloads import CCCD, CCCD_NO_CMND
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import demo
 from kiosk.facade import Clinic
 from kiosk.identify import identity_from_payload
 from kiosk.model import Role
 from kiosk.roles import USE_CASES, AccessDenied, allowed
+from kiosk.sandbox import demo
 from kiosk.settings import Settings
 from scanner.payloads import parse_payload
 from tests.scanner.test_payloads import CCCD

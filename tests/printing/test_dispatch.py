@@ -103,9 +103,9 @@ def test_per_document_paper_margins_copies_and_printer(kiosk_home, tmp_path: Pat
     import pdfplumber
 
     from kiosk import paper
-    from kiosk.settings import Settings
-    from kiosk.store import open_store
     from kiosk.cli.visit import demo_visit_id
+    from kiosk.settings import Settings
+    from kiosk.store.opening import open_store
 
     settings = Settings()
     settings.set_user("printing.documents", '{"prescription": {"paper": "A4", "margin_mm": 20, "copies": 2, '

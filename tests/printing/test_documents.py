@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import A4, A5
 from reportlab.lib.units import mm
 
 from kiosk.settings import Settings
-from kiosk.store import open_store
+from kiosk.store.opening import open_store
 from scanner.cascade import Cascade
 from scanner.payloads import parse_payload
 

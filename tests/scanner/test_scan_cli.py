@@ -79,7 +79,7 @@ def test_parse_unknown_text_is_masked_and_exits_1() -> None:
 
 def test_parse_a_slip_printed_by_this_installation() -> None:
     from kiosk.settings import Settings
-    from kiosk.store import open_store
+    from kiosk.store.opening import open_store
     from scanner.payloads import make_slip
 
     with open_store(Settings().db_path()) as store:

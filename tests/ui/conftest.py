@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import demo
 from kiosk.facade import Clinic
+from kiosk.sandbox import demo
 from kiosk.settings import Settings
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.gui
 CALL = r"""
 import sys
 from kiosk import checkin
-from kiosk.store import open_store
+from kiosk.store.opening import open_store
 store = open_store(sys.argv[1])
 checkin.call_next(store, "K01", "102")
 """

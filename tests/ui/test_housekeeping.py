@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk import backup, checkin, patients
+from kiosk import checkin, patients
 from kiosk.model import DatePrecision, Identity, IdentitySource
+from kiosk.store import backup
 from ui.board import BoardWindow
 from ui.doctor import DoctorWindow
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import kiosk_pin
+from kiosk.security import kiosk_pin
 from tests.ui.conftest import widget_texts
 from ui.kiosk_window import CONFIRM, SERVICE, START, TICKET, KioskWindow
 from ui.qt import QLabel, QPushButton
@@ -91,11 +91,10 @@ def test_english_button_and_keypad(qtbot, clinic) -> None:
 
 
 def test_leaving_kiosk_mode_needs_the_admin_pin(qtbot, clinic, monkeypatch) -> None:
-    from ui import kiosk_window
-
     import datetime as dt
 
-    from kiosk import audit, lockout
+    from kiosk.security import audit, lockout
+    from ui import kiosk_window
 
     clock = [dt.datetime(2026, 12, 1, 9, 0)]
     monkeypatch.setattr(lockout, "_now", lambda: clock[0])

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from kiosk.demo import demo_video_plan
 from kiosk.facade import Clinic
+from kiosk.sandbox.demo import demo_video_plan
 from kiosk.settings import Settings
 from tests.ui.conftest import answer_consent, widget_texts
 from ui.reception import ReceptionWindow
@@ -77,7 +77,7 @@ def test_second_check_in_the_same_day_reprints_the_same_number(qtbot, clinic, de
 
 
 def test_gateway_down_still_issues_the_ticket(qtbot, kiosk_home, demo_video: Path) -> None:
-    from kiosk import demo
+    from kiosk.sandbox import demo
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -57,7 +57,7 @@ def test_idle_lock_wipes_the_patient_and_opens_with_the_pin(qtbot, clinic, demo_
 def test_guessing_the_pin_locks_the_screen_out_and_the_admin_sees_it(qtbot, clinic, monkeypatch) -> None:
     import datetime as dt
 
-    from kiosk import lockout
+    from kiosk.security import lockout
 
     clock = [dt.datetime.now()]
     monkeypatch.setattr(lockout, "_now", lambda: clock[0])

@@ -12,12 +12,13 @@ import pdfplumber
 import pytest
 from PySide6.QtCore import Qt
 
-from kiosk import checkin, demo
+from kiosk import checkin
 from kiosk.errors import ConsentNeeded, WrongPatient
 from kiosk.facade import Clinic
 from kiosk.identify import identity_from_payload
-from kiosk.masking import mask_id
 from kiosk.model import Role
+from kiosk.privacy.masking import mask_id
+from kiosk.sandbox import demo
 from kiosk.sandbox.people import SyntheticPatient, make_people
 from kiosk.settings import Settings
 from scanner.live import Scan

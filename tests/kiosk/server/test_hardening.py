@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import audit, kiosk_pin, lockout
 from kiosk.errors import BadInput, KioskError, LockedOut
 from kiosk.identify import identity_from_payload
 from kiosk.model import Identity, IdentitySource
-from kiosk.remote import RemoteClinic, pinned_session
+from kiosk.remote.api import EXPOSED
+from kiosk.remote.client import RemoteClinic, pinned_session
 from kiosk.roles import AccessDenied
-from kiosk.server.api import EXPOSED
+from kiosk.security import audit, kiosk_pin, lockout
 from kiosk.settings import Settings
 from scanner.payloads import parse_payload
 from tests.kiosk.clinic_world import World, paths
@@ -41,7 +41,7 @@ def _identity(sandbox, index: int) -> Identity:
 
 def _secrets_in(value: object, person) -> list[str]:  # noqa: ANN001
     """Which of a person's identifying texts appear anywhere in ``value`` (as sent on the wire)."""
-    from kiosk import wire
+    from kiosk.remote import wire
 
     text = json.dumps(wire.dump(value), ensure_ascii=False)
     found = []

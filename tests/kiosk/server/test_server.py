@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from kiosk.cli.server import enroll
 from kiosk.errors import BadInput, KioskError
 from kiosk.identify import identity_from_payload
 from kiosk.model import OFFLINE_SERIES, number_text
-from kiosk.remote import RemoteClinic, ServerUnavailable, WrongServer, pinned_session
+from kiosk.remote.client import RemoteClinic, ServerUnavailable, WrongServer, pinned_session
 from kiosk.roles import AccessDenied
 from kiosk.server import registry, tls
 from kiosk.server.run import start_server
-from kiosk.cli.server import enroll
 from kiosk.settings import Settings
 from scanner.payloads import parse_payload
 from tests.kiosk.clinic_world import World, paths

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kiosk.remote import pinned_session
+from kiosk.cli.server import enroll
+from kiosk.remote.client import pinned_session
 from kiosk.server import registry
 from kiosk.server.front import LONG_POLLS_PER_STATION
 from kiosk.server.run import CONNECTIONS_PER_ADDRESS, HANDSHAKE_S
-from kiosk.cli.server import enroll
 from kiosk.settings import Settings
 from tests.kiosk.clinic_world import World, paths
 
@@ -205,13 +205,13 @@ def test_long_polls_neither_exhaust_the_workers_nor_pile_up_per_station(world: W
 
 
 def _token_of(root: Path) -> str:
-    from kiosk.remote import token_path
+    from kiosk.remote.client import token_path
 
     return token_path(Settings(paths(root))).read_text(encoding="ascii").strip()
 
 
 def test_a_station_idle_past_the_keep_alive_works_on_its_next_call(tmp_path: Path, sandbox, monkeypatch) -> None:
-    from kiosk import remote
+    from kiosk.remote import client as remote
     from kiosk.server import run
 
     # as if the desk stood idle for minutes: the server ends idle connections (even abruptly, on a

@@ -1,0 +1,230 @@
+"""Visit record, XML 130/4750 tables, validation against the official tables, and the outbox."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import requests
+
+from kiosk import checkin, patients, visits
+from kiosk.bhxh import outbox
+from kiosk.bhxh.gateway import GatewayClient
+from kiosk.bhxh.xml_spec import TABLES, fields
+from kiosk.bhxh.xml_validate import validate_envelope
+from kiosk.cli.visit import claim_payload, demo_visit_id
+from kiosk.identify import identity_from_payload
+from kiosk.sandbox import demo
+from kiosk.sandbox.people import make_people
+from kiosk.security.secrets_store import md5_upper
+from kiosk.settings import Settings
+from kiosk.store.opening import open_store
+from scanner.payloads import parse_payload
+from tests.conftest import SHARED
+
+TABLES_XLSX = SHARED / "reference" / "qd4750-xml-tables.xlsx"
+SHEETS = {"XML0": "Bang Check-in", "XML1": "Bang 1_Tong hop", "XML2": "Bang 2_Thuoc ", "XML3": "Bang 3_DVKT, VTYT",
+          "XML4": "Bang 4_Dich vu CLS", "XML5": "Bang 5_Dien bien lam sang", "XML13": "Bang 13_Giay chuyen tuyen BHYT",
+          "XML14": "Bang 14_Giay hen kham lai"}
+
+
+@pytest.fixture
+def store(kiosk_home):
+    s = open_store(Settings().db_path())
+    demo.prepare(s)
+    yield s
+    s.close()
+
+
+def test_embedded_field_tables_match_the_official_workbook() -> None:
+    book = openpyxl.load_workbook(TABLES_XLSX, read_only=True)
+    for table in TABLES:
+        official = []
+        for row in book[SHEETS[table]].iter_rows(min_row=3, values_only=True):
+            row = [*row, None, None, None, None, None, None]
+            if row[1] and isinstance(row[0], (int, float)):
+                official.append(str(row[1]).strip())
+        assert [f.name for f in fields(table)] == official, table
+
+
+def test_demo_visit_envelope_is_valid_and_has_every_table(store) -> None:
+    data = claim_payload(store, demo_visit_id(store, Settings()))
+    assert validate_envelope(data) == []
+    kinds = re.findall(rb"<LOAIHOSO>(XML\d+)</LOAIHOSO>", data)
+    assert kinds == [b"XML1", b"XML2", b"XML3", b"XML4", b"XML13", b"XML14"]
+    xml1 = base64.b64decode(re.search(rb"<NOIDUNGFILE>([^<]+)</NOIDUNGFILE>", data).group(1)).decode()
+    assert "<MA_CSKCB>01013</MA_CSKCB>" in xml1 and "<MA_BENH_CHINH>J02.9</MA_BENH_CHINH>" in xml1
+    assert re.search(r"<T_TONGCHI_BV>\d+\.\d{2}</T_TONGCHI_BV>", xml1)
+    assert re.search(r"<NGAY_VAO>\d{12}</NGAY_VAO>", xml1)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (lambda x: x.replace("<MA_BENH_CHINH>J02.9</MA_BENH_CHINH>", "<MA_BENH_CHINH>J02.9;I10</MA_BENH_CHINH>"),
+         "XML1 MA_BENH_CHINH: [icd10]"),
+        (lambda x: re.sub(r"<NGAY_VAO>\d{12}</NGAY_VAO>", "<NGAY_VAO>22/11/2026</NGAY_VAO>", x, count=1),
+         "XML1 NGAY_VAO: [time]"),
+        (lambda x: x.replace("<MA_CSKCB>01013</MA_CSKCB>", "<MA_CSKCB>010130</MA_CSKCB>"), "XML1 MA_CSKCB: [length]"),
+        (lambda x: x.replace("<STT>1</STT>", "<STT>1</STT><EXTRA>x</EXTRA>"), "XML1 EXTRA: [unknown]"),
+        (lambda x: x.replace("<T_THUOC>", "<T_THUOC>x"), "XML1 T_THUOC: [number]"),
+    ],
+)
+def test_validator_names_table_field_and_rule(store, mutate, needle: str) -> None:
+    data = claim_payload(store, demo_visit_id(store, Settings()))
+    match = re.search(rb"<NOIDUNGFILE>([^<]+)</NOIDUNGFILE>", data)
+    xml1 = mutate(base64.b64decode(match.group(1)).decode())
+    broken = data.replace(match.group(1), base64.b64encode(xml1.encode()))
+    assert any(str(v).startswith(needle) for v in validate_envelope(broken)), validate_envelope(broken)
+
+
+def test_validate_command_exit_codes(store, tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("clinic-kiosk")
+    good = tmp_path / "good.xml"
+    result = subprocess.run([str(exe), "xml", "export", "--demo", "--out", str(good)], capture_output=True,
+                            text=True, env=os.environ.copy(), timeout=120)
+    assert result.returncode == 0, result.stderr
+    ok = subprocess.run([str(exe), "xml", "validate", str(good)], capture_output=True, text=True, env=os.environ.copy())
+    assert ok.returncode == 0 and "OK" in ok.stdout
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(good.read_bytes().replace(b"<LOAIHOSO>XML1</LOAIHOSO>", b"<LOAIHOSO>XML9</LOAIHOSO>"))
+    failed = subprocess.run([str(exe), "xml", "validate", str(bad)], capture_output=True, text=True,
+                            env=os.environ.copy())
+    assert failed.returncode == 1 and "XML1 is missing" in failed.stdout
+
+
+def _ticket(store, settings: Settings, index: int = 0):
+    person = [p for p in make_people(1, 60) if p.card_state == "000"][index]
+    patient = patients.register(store, identity_from_payload(parse_payload(person.cccd_qr)))
+    dep = settings["facility.departments"][0]
+    done = checkin.check_in(store, patient.id, dep)
+    return checkin.call_next(store, dep["code"], done.ticket.room), person, patient
+
+
+def test_finalise_rules_and_locking(store) -> None:
+    settings = Settings()
+    ticket, person, patient = _ticket(store, settings)
+    visit = visits.start(store, ticket, "01013")
+    data = visit["data"]
+    data["diagnoses"] = [{"code": "B95.0", "name": "x", "is_main": True},
+                         {"code": "N76.0" if patient.sex.value == "male" else "N41.0", "name": "y", "is_main": False}]
+    data["prescription"] = [{"name": "Paracetamol", "dose": 1, "times_per_day": 3, "days": 45, "quantity": 135}]
+    data["vitals"] = {"temperature": 45}
+    visits.save_draft(store, visit["id"], data)
+    with pytest.raises(visits.VisitNotFinalisable) as err:
+        visits.finalise(store, visit["id"], "01013")
+    text = str(err.value)
+    assert "may not be the main diagnosis" in text and "does not fit the patient's sex" in text
+    assert "at most 30 days" in text and "outside" in text
+    data["diagnoses"] = [{"code": "I10", "name": "Tăng huyết áp", "is_main": True}]
+    data["vitals"] = {"temperature": 37}
+    visits.save_draft(store, visit["id"], data)  # chronic: 90 days allowed
+    final = visits.finalise(store, visit["id"], "01013")
+    assert final["status"] == "final"
+    with pytest.raises(Exception, match="locked"):
+        visits.save_draft(store, visit["id"], data)
+    corrected = visits.correct(store, visit["id"])
+    assert corrected["ma_lk"] == final["ma_lk"] and corrected["version"] == 2 and corrected["status"] == "draft"
+
+
+def test_draft_survives_a_restart(store, kiosk_home) -> None:
+    settings = Settings()
+    ticket, _, _ = _ticket(store, settings, 1)
+    visit = visits.start(store, ticket, "01013")
+    visit["data"]["exam_notes"] = "Họng đỏ"
+    visits.save_draft(store, visit["id"], visit["data"])
+    store.close()
+    again = open_store(settings.db_path())
+    assert visits.start(again, ticket, "01013")["data"]["exam_notes"] == "Họng đỏ"
+    again.close()
+
+
+def test_prescription_code_has_the_tt26_shape() -> None:
+    code = visits.prescription_code("01013")
+    assert re.fullmatch(r"01013[0-9a-z]{7}-C", code) and len(code) == 14
+
+
+def test_outbox_sends_once_and_keeps_the_receipt(store, sandbox) -> None:
+    requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
+    demo_visit_id(store, Settings())
+    client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
+    assert outbox.drain(store, client, "01013") == {"sent": 2}
+    rows = outbox.status(store)
+    assert all(r["status"] == "sent" and r["transaction_id"].startswith("GD") for r in rows)
+    assert outbox.drain(store, client, "01013") == {}
+    client.close()
+
+
+def test_rejected_submission_keeps_the_reason(store, sandbox) -> None:
+    requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
+    outbox.enqueue(store, "claim", "01013-BROKEN", 1, None, b"<GIAMDINHHS><not-closed>")
+    client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
+    outbox.drain(store, client, "01013")
+    row = next(r for r in outbox.status(store) if r["ma_lk"] == "01013-BROKEN")
+    assert row["status"] == "rejected" and "400" in row["last_error"] and "XML" in row["last_error"]
+    client.close()
+
+
+def test_gateway_down_keeps_documents_pending_with_backoff(store, sandbox) -> None:
+    requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
+    demo_visit_id(store, Settings())
+    requests.post(f"{sandbox.url}/_admin/faults", json={"error_rate": 1.0, "paths": ["/api/qd130"]}, timeout=5)
+    client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
+    outbox.drain(store, client, "01013", max_items=5)
+    rows = outbox.status(store)
+    assert all(r["status"] == "pending" and "HTTP 503" in r["last_error"] for r in rows)
+    assert all(r["next_attempt_at"] > dt.datetime.now().isoformat() for r in rows)
+    requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
+    assert outbox.drain(store, client, "01013", now=dt.datetime.now() + dt.timedelta(hours=1)) == {"sent": 2}
+    client.close()
+
+
+SENDER = r"""
+import sys
+from kiosk.bhxh import outbox
+from kiosk.bhxh.gateway import GatewayClient
+from kiosk.security.secrets_store import md5_upper
+from kiosk.store.opening import open_store
+store = open_store(sys.argv[1])
+client = GatewayClient(sys.argv[2], "01013_BV", md5_upper("sandbox-demo"), read_timeout=30)
+client._current_token()
+print("ready", flush=True)
+outbox.drain(store, client, "01013")
+"""
+
+
+def test_killed_mid_send_loses_nothing_and_sends_nothing_twice(store, sandbox) -> None:
+    requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
+    demo_visit_id(store, Settings())
+    requests.post(f"{sandbox.url}/_admin/faults", json={"latency_ms": 1500, "paths": ["/api/qd130"]}, timeout=5)
+    with subprocess.Popen([sys.executable, "-c", SENDER, str(store.path), sandbox.url], stdout=subprocess.PIPE,
+                          text=True) as sender:
+        assert sender.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(r["status"] == "sending" for r in outbox.status(store)):
+            time.sleep(0.05)
+        time.sleep(0.3)  # the request is at the portal now
+        sender.send_signal(signal.SIGKILL)
+        sender.wait(timeout=10)
+    assert any(r["status"] == "sending" for r in outbox.status(store)), "killed with a send in flight"
+    time.sleep(1.6)  # the portal finishes receiving what was sent before the kill
+    requests.post(f"{sandbox.url}/_admin/faults", json={}, timeout=5)
+    client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
+    later = dt.datetime.now() + dt.timedelta(seconds=outbox.LEASE_S + 1)
+    outbox.drain(store, client, "01013", now=later)
+    rows = outbox.status(store)
+    assert [r["status"] for r in rows] == ["sent", "sent"], rows
+    stats = requests.get(f"{sandbox.url}/_admin/stats", timeout=5).json()
+    assert stats["counters"].get("checkin_accepted") == 1 and stats["counters"].get("claim_accepted") == 1
+    for r in rows:
+        assert stats["submissions"][f"{r['kind']}:{r['ma_lk']}"] == r["transaction_id"], "same receipt as the portal"
+    client.close()
