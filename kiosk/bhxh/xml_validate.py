@@ -1,4 +1,4 @@
-"""Checks a GIAMDINHHS envelope against the QĐ 4750 field tables (kiosk/xml_spec.py): every table
+"""Checks a GIAMDINHHS envelope against the QĐ 4750 field tables (kiosk/bhxh/xml_spec.py): every table
 decodes and parses, has its root and record tags, holds only known fields in order, respects types,
 lengths, time/date formats, the 12-code limit of MA_BENH_KT and one MA_LK throughout."""
 

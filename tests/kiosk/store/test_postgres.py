@@ -18,7 +18,7 @@ from kiosk.store.postgres import PgStore, open_pg_store, translate
 from kiosk.store.schema import SCHEMA_VERSION
 from tests.kiosk.clinic_world import World
 from tests.kiosk.pg_server import PrivatePostgres
-from tests.kiosk.test_facade_contract import run_contract
+from tests.kiosk.facade.test_contract import run_contract
 
 _names = itertools.count(1)
 

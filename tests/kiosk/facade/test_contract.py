@@ -1,6 +1,6 @@
 """One contract, two implementations: every use case a station runs gives the same answers through
 the core's facade in-process and through the clinic server over HTTPS (kiosk.remote.client), with the same
-role limits. (The PostgreSQL store runs the same contract: tests/kiosk/test_pgstore.py.)"""
+role limits. (The PostgreSQL store runs the same contract: tests/kiosk/store/test_postgres.py.)"""
 
 from __future__ import annotations
 

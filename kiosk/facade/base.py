@@ -1,0 +1,145 @@
+"""The clinic every use case runs in: its settings and store, who acts and with which role, the BHXH gateway
+(or the built-in sandbox) and the health-book service, and the housekeeping a station runs now and then."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from pathlib import Path
+from typing import Self
+
+from kiosk import clock, patients
+from kiosk.bhxh.gateway import GatewayAuthError, GatewayClient
+from kiosk.clock import ClockVerdict
+from kiosk.errors import BadInput, KioskError
+from kiosk.healthbook import HealthBookService
+from kiosk.model import Patient, Role, StaffUser
+from kiosk.security.secrets_store import gateway_password_md5, md5_upper
+from kiosk.settings import Settings
+from kiosk.store import backup
+from kiosk.store.opening import open_configured
+from kiosk.store.sqlite import Store
+
+log = logging.getLogger("kiosk.facade")
+
+
+class UnknownPatient(BadInput):
+    """An ID or card number this clinic has never seen, with nothing to register the patient from."""
+
+
+class ClinicBase:
+    def __init__(self, settings: Settings, store: Store, *, gateway_url: str | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self._gateway_url = gateway_url
+        self._gateway: GatewayClient | None = None
+        self._sandbox = None
+        self._healthbook: HealthBookService | None = None
+        self._lock = threading.Lock()
+        self.demo_mode = False
+        self.actor = "station"  # who acts: a signed-in user name, or the station's machine role
+        self.role = Role.ADMIN  # the CLI's default; each station sets its own (kiosk, board, …)
+        self.signed_in: StaffUser | None = None
+        self._root: ClinicBase | None = None  # set on a per-request view (session) of this clinic
+
+    def session(self, role: Role, actor: str, signed_in: StaffUser | None = None) -> Self:
+        """The same clinic (store, gateway, caches) acting for one request's user: the clinic server
+        makes one per request, so one station's user never acts under another's role."""
+        view = copy.copy(self)
+        view.role, view.actor, view.signed_in = role, actor, signed_in
+        view._root = self._root or self  # the gateway session and health-book workers stay shared
+        return view
+
+    def act_as(self, role: Role, actor: str) -> None:
+        """Run the following use cases as ``actor`` with ``role`` (a signed-in user, or a machine role)."""
+        self.role, self.actor = role, actor
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, db_path: Path | None = None, *,
+             gateway_url: str | None = None, check: bool = False) -> Self:
+        settings = settings or Settings()
+        clinic = cls(settings, open_configured(settings, path=db_path, check=check), gateway_url=gateway_url)
+        if settings["station.role"]:  # a public kiosk or board PC: everything on it runs under that role
+            clinic.act_as(Role(settings["station.role"]), f"{settings['station.role']}-station")
+        return clinic
+
+    @property
+    def location(self) -> str:
+        """Where the clinic's data is, for the status bar: the database file."""
+        return str(self.store.path)
+
+    def close(self) -> None:
+        if self._healthbook is not None:
+            self._healthbook.close()
+        if self._gateway is not None:
+            self._gateway.close()
+        if self._sandbox is not None:
+            self._sandbox.stop()
+        self.store.close()
+
+    def gateway(self) -> GatewayClient:
+        """The BHXH gateway client; with no gateway configured, the built-in sandbox on loopback."""
+        if self._root is not None:
+            return self._root.gateway()
+        with self._lock:
+            if self._gateway is not None:
+                return self._gateway
+            s = self.settings
+            url = self._gateway_url or s["gateway.url"]
+            username = s["gateway.username"]
+            password_md5 = gateway_password_md5(username) if username else None
+            if not url:
+                from kiosk.sandbox.runner import start_sandbox
+
+                self._sandbox = start_sandbox()
+                url, username = self._sandbox.url, self._sandbox.username
+                password_md5 = md5_upper(self._sandbox.password)
+                self.demo_mode = True
+                log.warning("no BHXH gateway configured: using DEMO DATA from the built-in sandbox at %s", url)
+            elif not username or password_md5 is None:
+                from kiosk.sandbox.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+                if username and username != DEFAULT_USERNAME:
+                    raise GatewayAuthError(
+                        "Chưa có mật khẩu cổng BHXH (biến CLINIC_KIOSK_GATEWAY_PASSWORD hoặc keyring)",
+                        "No BHXH gateway password (CLINIC_KIOSK_GATEWAY_PASSWORD or the OS keyring)")
+                username, password_md5 = DEFAULT_USERNAME, md5_upper(DEFAULT_PASSWORD)
+                log.warning("no gateway account configured: trying the sandbox demo account on %s", url)
+            verify: bool | str = s["gateway.ca_bundle"] or True
+            self._gateway = GatewayClient(url, username, password_md5, connect_timeout=s["gateway.connect_timeout"],
+                                          read_timeout=s["gateway.read_timeout"], verify=verify)
+            return self._gateway
+
+    def healthbook_service(self) -> HealthBookService:
+        if self._root is not None:
+            return self._root.healthbook_service()
+        if self._healthbook is None:
+            self._healthbook = HealthBookService(self.store, self.gateway(),
+                                                 wait_s=self.settings["gateway.read_timeout"])
+        return self._healthbook
+
+    def _stored(self, patient_id: int | None) -> Patient:
+        """The record as this store has it: what a station sends about a patient is never trusted
+        beyond its id (the audit names what was really read)."""
+        found = patients.get(self.store, patient_id) if patient_id is not None else None
+        if found is None:
+            raise UnknownPatient(f"Không có người bệnh {patient_id}", f"No patient {patient_id}")
+        return found
+
+    def department(self, code: str) -> dict:
+        dep = self.settings.department(code)
+        if dep is None:
+            raise KioskError(f"Không có khoa {code} trong cài đặt", f"No department {code} in the settings")
+        return dep
+
+    def clock_verdict(self) -> ClockVerdict:
+        """Is this PC's clock right (release date, times already in the store, the gateway's clock)?"""
+        skew = self._gateway.clock_skew_s if self._gateway is not None else None
+        return clock.check_store(self.store, gateway_skew_s=skew)
+
+    def daily_backup(self) -> Path | None:
+        """Take today's backup if none exists yet (stations and the server call this now and then)."""
+        if not self.settings["backup.daily"] or getattr(self.store, "kind", "sqlite") != "sqlite":
+            return None  # a PostgreSQL store is backed up by its own tools (pg_dump), not from here
+        return backup.daily(self.store, self.settings.backup_dir(), keep=self.settings["backup.keep"])

@@ -1,0 +1,59 @@
+"""The visit in the doctor's room: open, save, release, finalise and correct it, the outbox to the BHXH portal, and
+ICD-10 search."""
+
+from __future__ import annotations
+
+from kiosk import icd10, paper, patients, roles, visits
+from kiosk.bhxh import outbox
+from kiosk.facade.base import ClinicBase
+from kiosk.model import InsuranceCard, Ticket
+from kiosk.security import audit
+
+
+class VisitCases(ClinicBase):
+    def start_visit(self, ticket: Ticket, card: InsuranceCard | None, doctor_code: str = "", opened_by: str = "",
+                    take_over: bool = False) -> dict:
+        """The called ticket's visit, opened at the station ``opened_by``; a draft open at another
+        station raises ``VisitOpenElsewhere`` unless the user chose to take it over."""
+        roles.require(self.role, "record_visit")
+        card_json = {}
+        if card is not None:
+            card_json = {"card_number": card.card_number, "registered_facility": card.registered_facility,
+                         "valid_from": card.valid_from.isoformat() if card.valid_from else "",
+                         "valid_to": card.valid_to.isoformat() if card.valid_to else "",
+                         "five_year_date": card.five_year_date.isoformat() if card.five_year_date else "",
+                         "area_code": card.area_code}
+        fee = self.settings["billing.exam_fee"]
+        if take_over:
+            audit.append(self.store, self.actor, "visit.take_over", patient=patients.get(self.store, ticket.patient_id),
+                         detail=f"ticket {ticket.id} at {opened_by}")
+        return visits.start(self.store, ticket, self.settings["facility.code"], card=card_json,
+                            doctor_code=doctor_code, exam_fee=dict(fee) if fee else None, opened_by=opened_by,
+                            take_over=take_over)
+
+    def release_visit(self, visit_id: int, opened_by: str) -> None:
+        """The station closed the patient (next call, lock, sign-out): the visit is free to open elsewhere."""
+        roles.require(self.role, "record_visit")
+        visits.release(self.store, visit_id, opened_by)
+
+    def save_visit_draft(self, visit_id: int, data: dict, opened_by: str = "") -> None:
+        visits.save_draft(self.store, visit_id, data, opened_by)
+
+    def finalise_visit(self, visit_id: int, patient_id: int | None = None) -> dict:
+        """Lock the visit and queue its XML; with ``patient_id``, only if the visit is that patient's."""
+        roles.require(self.role, "record_visit")
+        paper.check_patient(self.store, None, visit_id, patient_id)
+        return visits.finalise(self.store, visit_id, self.settings["facility.code"])
+
+    def correct_visit(self, visit_id: int) -> dict:
+        return visits.correct(self.store, visit_id)
+
+    def send_outbox(self) -> dict[str, int]:
+        roles.require(self.role, "send_to_portal")
+        return outbox.drain(self.store, self.gateway(), self.settings["facility.code"])
+
+    def outbox_for(self, ma_lk: str) -> list[dict]:
+        return [r for r in outbox.status(self.store) if r["ma_lk"] == ma_lk]
+
+    def search_icd10(self, text: str) -> list[icd10.Icd]:
+        return icd10.search(self.store, text)
