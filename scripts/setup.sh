@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1   # Qt xcb platform
   libpulse0                      # QtMultimedia (beep, camera list)
+  espeak-ng sox                  # the board's spoken calls in Vietnamese (espeak-ng -v vi); sox plays and measures WAVs
   fonts-dejavu-core              # Vietnamese glyphs on screens
   xvfb xauth                     # a virtual screen for machines without one
   xdotool imagemagick            # walk-throughs on that screen: clicks, typing, screenshots (import)

@@ -21,6 +21,7 @@ RANKS = {
     "kiosk.facade": 70,
     "kiosk.sandbox": 65,  # the stand-in gateway and the demo data, started by the facade in demo mode
     "kiosk": 60,  # the domain use cases directly in kiosk/
+    "kiosk.clinical": 55,  # clinical reference data and checks (vital signs, lab ranges, facility names): no Qt
     "kiosk.bhxh": 50,
     "kiosk.clock": 45,
     "kiosk.security": 40,
@@ -30,6 +31,7 @@ RANKS = {
     "kiosk.identify": 20,
     "kiosk.context": 20,
     "kiosk.settings": 15,
+    "kiosk.voice": 12,  # the board's voice without Qt: call sentences, espeak-ng speech into WAV files, the chime
     "kiosk.privacy": 10,
     "kiosk.errors": 5,
     "kiosk.model": 5,

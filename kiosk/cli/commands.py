@@ -162,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.cli.server import add_commands as add_server_commands
 
     add_server_commands(commands)
+    from kiosk.cli.voice import add_commands as add_voice_commands
+
+    add_voice_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")
