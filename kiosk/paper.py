@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kiosk import checkin, patients, visits
+from kiosk import checkin, patients, staff, visits
 from kiosk.errors import BadInput, WrongPatient
 from kiosk.model import DatePrecision, Patient, Sex, Ticket
 from kiosk.privacy import filemodes
@@ -57,9 +57,21 @@ def patient_info(patient: Patient, card: dict[str, Any], today: dt.date) -> Pati
                        card.get("card_number", ""), valid, patient.patient_code)
 
 
-def visit_info(visit: dict[str, Any], settings: Settings) -> VisitInfo:
+def doctor_of(store: Store | None, data: dict[str, Any]) -> tuple[str, str]:
+    """The name and practising-certificate number of the doctor who signs the visit's documents: the
+    account that recorded the visit (``doctor_username``), else the account holding the visit's doctor code
+    (MA_BAC_SI), else what the visit itself says."""
+    code = str(data.get("doctor_code") or "").strip()
+    found = staff.signer(store, username=str(data.get("doctor_username") or ""), cert=code) if store else None
+    if found is None:
+        return str(data.get("doctor_name") or ""), code
+    return found.full_name, found.cert or code
+
+
+def visit_info(visit: dict[str, Any], settings: Settings, store: Store | None = None) -> VisitInfo:
     data = visit["data"]
     dep = settings.department(data.get("department_code", "")) or {"name": data.get("department_code", "")}
+    doctor, cert = doctor_of(store, data)
     return VisitInfo(
         ma_lk=visit["ma_lk"], started_at=dt.datetime.fromisoformat(visit["started_at"]),
         finalised_at=dt.datetime.fromisoformat(visit["finalised_at"] or visit["started_at"]),
@@ -68,7 +80,7 @@ def visit_info(visit: dict[str, Any], settings: Settings) -> VisitInfo:
         advice=data.get("advice", ""),
         re_exam_on=dt.date.fromisoformat(data["re_exam_on"]) if data.get("re_exam_on") else None,
         referral=data.get("referral"), prescription_code=data.get("prescription_code", ""),
-        doctor=data.get("doctor_name") or data.get("doctor_code", ""), department=dep["name"])
+        doctor=doctor, doctor_cert=cert, department=dep["name"])
 
 
 def ticket_doc(store: Store, settings: Settings, ticket: Ticket) -> TicketDoc:
@@ -124,7 +136,7 @@ def _render(store: Store, settings: Settings, document: str, *, ticket_id: int |
     slip = make_slip(key, settings["facility.code"], SLIP_KIND[document], visit["ma_lk"])
     own = settings["printing.documents"].get(document, {})
     return WRITERS[document](out, facility(settings), patient_info(patient, data.get("card") or {}, dt.date.today()),
-                             visit_info(visit, settings), slip, Page(own.get("paper", ""), float(own.get("margin_mm", 0))))
+                             visit_info(visit, settings, store), slip, Page(own.get("paper", ""), float(own.get("margin_mm", 0))))
 
 
 def printer_for(settings: Settings, document: str) -> str:

@@ -1,9 +1,12 @@
-"""Staff accounts: argon2id password hashes, a short PIN to unlock a locked station, and the name
-and CCCD the BHXH gateway needs with every lookup (hoTenCb, cccdCb). Every change is audited."""
+"""Staff accounts: argon2id password hashes, a short PIN to unlock a locked station, the name and CCCD
+the BHXH gateway needs with every lookup (hoTenCb, cccdCb), and a doctor's practising-certificate number
+(printed with the name under every document the doctor signs). Every change is audited."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,8 +31,22 @@ def _check_new(password: str, pin: str | None) -> None:
         raise BadInput("Mã PIN gồm 4–8 chữ số", "The PIN is 4–8 digits")
 
 
+# Certificate numbers as issued: "001234/HN-CCHN", "0012345/BYT-CCHN", "000123/HCM-GPHN" — digits, letters,
+# slashes, dashes, dots and spaces, at most 40 characters.
+_CERT = re.compile(r"^[0-9A-Za-zĐđ][0-9A-Za-zĐđ/.\- ]{0,39}$")
+
+
+def _check_cert(cert: str) -> str:
+    cert = cert.strip()
+    if cert and not _CERT.match(cert):
+        raise BadInput("Số chứng chỉ hành nghề chỉ gồm chữ, số, «/», «-», «.» (tối đa 40 ký tự)",
+                       "The practising-certificate number takes letters, digits, '/', '-', '.' (40 at most)")
+    return cert
+
+
 def add(store: Store, actor: str, username: str, full_name: str, cccd: str, role: str, password: str,
-        pin: str | None = None) -> StaffUser:
+        pin: str | None = None, cert: str = "") -> StaffUser:
+    cert = _check_cert(cert)
     if role not in {r.value for r in STAFF_ROLES}:
         raise BadInput(f"Vai trò {role} không hợp lệ", f"Role {role} is not one of receptionist, doctor, admin")
     if not (len(cccd) == 12 and cccd.isdigit()):
@@ -38,11 +55,11 @@ def add(store: Store, actor: str, username: str, full_name: str, cccd: str, role
     with store.transaction() as db:
         if db.execute("SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone():
             raise BadInput(f"Tài khoản {username} đã có", f"The account {username} exists already")
-        db.execute("INSERT INTO staff(username, full_name, cccd, role, password_hash, pin_hash, created_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)", (username, full_name, cccd, role, _hasher.hash(password),
-                                                    _hasher.hash(pin) if pin else "",
-                                                    dt.datetime.now().isoformat(timespec="seconds")))
-        audit.append(store, actor, "staff.add", detail=f"{username} ({role})")
+        db.execute("INSERT INTO staff(username, full_name, cccd, role, password_hash, pin_hash, created_at, "
+                   "practising_cert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (username, full_name, cccd, role, _hasher.hash(password), _hasher.hash(pin) if pin else "",
+                    dt.datetime.now().isoformat(timespec="seconds"), cert))
+        audit.append(store, actor, "staff.add", detail=f"{username} ({role})" + (" with certificate" if cert else ""))
     return get(store, username)
 
 
@@ -77,6 +94,40 @@ def disable(store: Store, actor: str, username: str) -> None:
     with store.transaction() as db:
         db.execute("UPDATE staff SET active = 0 WHERE username = ?", (username,))
         audit.append(store, actor, "staff.disable", detail=username)
+
+
+def set_certificate(store: Store, actor: str, username: str, cert: str) -> None:
+    """Set (or, with an empty number, clear) the account's practising-certificate number."""
+    get(store, username)
+    cert = _check_cert(cert)
+    with store.transaction() as db:
+        db.execute("UPDATE staff SET practising_cert = ? WHERE username = ?", (cert, username))
+        audit.append(store, actor, "staff.set_cert", detail=f"{username} {'set' if cert else 'cleared'}")
+
+
+def certificate(store: Store, username: str) -> str:
+    row = store.conn.execute("SELECT practising_cert FROM staff WHERE username = ?", (username,)).fetchone()
+    return row[0] if row else ""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs a document: the name and practising-certificate number printed under the signature."""
+
+    full_name: str
+    cert: str
+
+
+def signer(store: Store, *, username: str = "", cert: str = "") -> Signer | None:
+    """The staff account that signs: by user name, else the account holding this certificate number."""
+    row = None
+    if username:
+        row = store.conn.execute("SELECT full_name, practising_cert FROM staff WHERE username = ?",
+                                 (username,)).fetchone()
+    if row is None and cert.strip():
+        row = store.conn.execute("SELECT full_name, practising_cert FROM staff WHERE practising_cert = ? "
+                                 "ORDER BY active DESC, id LIMIT 1", (cert.strip(),)).fetchone()
+    return Signer(row[0], row[1]) if row else None
 
 
 def reset_password(store: Store, actor: str, username: str, password: str) -> None:

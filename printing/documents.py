@@ -60,9 +60,10 @@ class VisitInfo:
     re_exam_on: dt.date | None
     referral: dict[str, Any] | None
     prescription_code: str
-    doctor: str
+    doctor: str  # the signing doctor's full name
     department: str
     extra: dict[str, Any] = field(default_factory=dict)
+    doctor_cert: str = ""  # the signing doctor's practising-certificate number (số CCHN)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -76,6 +77,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": ParagraphStyle("body", fontName=regular, fontSize=10, leading=13.5),
         "bold": ParagraphStyle("bold", fontName=bold, fontSize=10, leading=13.5),
         "sign": ParagraphStyle("sign", fontName=regular, fontSize=10, leading=13.5, alignment=1),
+        "signer": ParagraphStyle("signer", fontName=bold, fontSize=10, leading=13.5, alignment=1),
     }
 
 
@@ -98,8 +100,13 @@ def _header(facility: Facility, slip: str, styles: dict[str, ParagraphStyle], wi
     return table
 
 
-def _signature(place_date: str, role: str, name: str, styles: dict[str, ParagraphStyle], width: float) -> Table:
-    block = [_p(place_date, styles["sign"]), _p(role, styles["bold"]), Spacer(1, 14 * mm), _p(name, styles["sign"])]
+def _signature(place_date: str, role: str, visit: VisitInfo, styles: dict[str, ParagraphStyle], width: float) -> Table:
+    """Date, the signer's role, room to sign, then the doctor's full name and practising-certificate number
+    (dotted lines to write them by hand when the program does not know them)."""
+    name = visit.doctor.strip() or "Họ tên: ……………………………"
+    cert = f"Số CCHN: {visit.doctor_cert.strip() or '………………………'}"
+    block = [_p(place_date, styles["sign"]), _p(role, styles["bold"]), Spacer(1, 14 * mm), _p(name, styles["signer"]),
+             _p(cert, styles["sign"])]
     table = Table([["", block]], colWidths=[width * 0.45, width * 0.55])
     table.setStyle(TableStyle([("ALIGN", (1, 0), (1, 0), "CENTER")]))
     return table
@@ -155,7 +162,7 @@ def write_appointment(path: Path, facility: Facility, patient: PatientInfo, visi
              _line("Chẩn đoán", _diagnosis_text(visit), styles),
              _line("Hẹn khám lại vào ngày", visit.re_exam_on.strftime("%d/%m/%Y") if visit.re_exam_on else "", styles),
              _line("Lời dặn", visit.advice, styles), Spacer(1, 4 * mm),
-             _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ KHÁM BỆNH", visit.doctor, styles, width)]
+             _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ KHÁM BỆNH", visit, styles, width)]
     doc.build(story)
     return path
 
@@ -204,7 +211,7 @@ def write_referral(path: Path, facility: Facility, patient: PatientInfo, visit: 
         _line("Phương tiện vận chuyển", ref.get("transport", ""), styles),
         _line("Giấy chuyển có giá trị đến hết ngày", valid_until.strftime("%d/%m/%Y"), styles),
         Spacer(1, 4 * mm),
-        _signature(_today_line(visit.finalised_at.date()), "NGƯỜI HÀNH NGHỀ KHÁM BỆNH, CHỮA BỆNH", visit.doctor,
+        _signature(_today_line(visit.finalised_at.date()), "NGƯỜI HÀNH NGHỀ KHÁM BỆNH, CHỮA BỆNH", visit,
                    styles, width),
     ]
     doc.build(story)
@@ -234,7 +241,7 @@ def write_prescription(path: Path, facility: Facility, patient: PatientInfo, vis
         advice = f"{advice}. Tái khám ngày {visit.re_exam_on:%d/%m/%Y}".strip(". ")
     story += [_line("Lời dặn", advice, styles),
               _p("Mua thuốc trong vòng 05 ngày kể từ ngày kê đơn.", styles["small"]), Spacer(1, 3 * mm),
-              _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ KHÁM BỆNH", visit.doctor, styles, width)]
+              _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ KHÁM BỆNH", visit, styles, width)]
     doc.build(story)
     return path
 
@@ -271,7 +278,7 @@ def write_visit_summary(path: Path, facility: Facility, patient: PatientInfo, vi
     if visit.referral:
         story.append(_line("Chuyển đến cơ sở", visit.referral.get("to_facility", ""), styles))
     story += [Spacer(1, 4 * mm),
-              _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ ĐIỀU TRỊ", visit.doctor, styles, width)]
+              _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ ĐIỀU TRỊ", visit, styles, width)]
     doc.build(story)
     return path
 

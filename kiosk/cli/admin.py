@@ -37,8 +37,9 @@ def _password(args: argparse.Namespace) -> str:
 def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
     with open_configured(settings) as store:
-        user = staff.add(store, ACTOR, args.username, args.name, args.cccd, args.role, _password(args), args.pin)
-    print(f"{user.username}: {user.role.value}")
+        user = staff.add(store, ACTOR, args.username, args.name, args.cccd, args.role, _password(args), args.pin,
+                         args.cert or "")
+    print(f"{user.username}: {user.role.value}" + (f", certificate {args.cert.strip()}" if args.cert else ""))
     return 0
 
 
@@ -46,8 +47,18 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
     with open_configured(settings) as store:
         for user in staff.all_staff(store):
+            cert = staff.certificate(store, user.username)
             print(f"{user.username:<16} {user.role.value:<13} {'active' if user.active else 'disabled':<9} "
-                  f"{user.full_name}  CCCD {mask_id(user.cccd)}")
+                  f"{user.full_name}  CCCD {mask_id(user.cccd)}" + (f"  CCHN {cert}" if cert else ""))
+    return 0
+
+
+def cmd_staff_set_cert(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "manage_staff")
+    with open_configured(settings) as store:
+        staff.set_certificate(store, ACTOR, args.username, args.number)
+    print(f"{args.username}: certificate {args.number.strip()}" if args.number.strip()
+          else f"{args.username}: certificate cleared")
     return 0
 
 
@@ -126,6 +137,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--cccd", required=True, help="12-digit CCCD registered with BHXH (cccdCb)")
     add.add_argument("--role", required=True, choices=[r.value for r in staff.STAFF_ROLES])
     add.add_argument("--pin", help="4-8 digit PIN to unlock a locked station")
+    add.add_argument("--cert", metavar="NUMBER", help="practising-certificate number (số CCHN), printed under the "
+                                                       "doctor's name on prescriptions and slips")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=cmd_staff_add)
     acts.add_parser("list", help="every account, CCCD masked").set_defaults(handler=cmd_staff_list)
@@ -136,6 +149,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true")
     reset.set_defaults(handler=cmd_staff_reset)
+    cert = acts.add_parser("set-cert", help="set a practising-certificate number (an empty NUMBER clears it)")
+    cert.add_argument("username")
+    cert.add_argument("number", metavar="NUMBER")
+    cert.set_defaults(handler=cmd_staff_set_cert)
 
     trail = commands.add_parser("audit", help="the audit trail")
     trail_acts = trail.add_subparsers(dest="audit_command", metavar="ACTION", required=True)

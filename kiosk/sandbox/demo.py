@@ -15,6 +15,8 @@ DEMO_STAFF_USERNAME = "lan"
 # Demo accounts (README): the sandbox has the two named people on its registered-user list.
 DEMO_ACCOUNTS = (("lan", "receptionist", "demo-lan-2026", "1111"), ("minh", "doctor", "demo-minh-2026", "2222"),
                  ("admin", "admin", "demo-admin-2026", "0000"))
+# The demo doctor's practising-certificate number (the demo visit's MA_BAC_SI), printed under his signature.
+DEMO_CERTIFICATES = {"minh": "001234/HN-CCHN"}
 
 
 def prepare(store: Store) -> bool:
@@ -26,7 +28,10 @@ def prepare(store: Store) -> bool:
     added = False
     for (username, role, password, pin), (cccd, name) in zip(DEMO_ACCOUNTS, [*people, people[0]], strict=True):
         if not store.conn.execute("SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone():
-            staff.add(store, "demo", username, name, cccd, role, password, pin)
+            staff.add(store, "demo", username, name, cccd, role, password, pin, DEMO_CERTIFICATES.get(username, ""))
+            added = True
+        elif DEMO_CERTIFICATES.get(username) and not staff.certificate(store, username):  # a store from before m009
+            staff.set_certificate(store, "demo", username, DEMO_CERTIFICATES[username])
             added = True
     if not kiosk_pin.has_pin(store):
         kiosk_pin.set_pin(store, kiosk_pin.DEMO_PIN)

@@ -41,6 +41,11 @@ DEFAULT_USERNAME = "01013_BV"
 DEFAULT_PASSWORD = "sandbox-demo"
 # Staff registered with the sandbox for lookups (hoTenCb / cccdCb): CV 1923's named-user list.
 DEFAULT_STAFF = {"001085001234": "Nguyễn Thị Lan", "079190004321": "Trần Văn Minh"}
+# The sandbox's catalogue of facilities (demo data): a name for every facility code its people carry
+# (kiosk.sandbox.people.FACILITIES). Fictional names; the registered facility's name goes into tenDKBDMoi.
+FACILITY_CATALOGUE = {"01013": "Phòng khám Đa khoa An Bình", "01001": "Bệnh viện Đa khoa Sông Hồng",
+                      "01832": "Trạm Y tế Phường Ba Đình", "79024": "Bệnh viện Quận Bến Thành",
+                      "48011": "Bệnh viện Đa khoa Hải Châu", "92002": "Trung tâm Y tế Ninh Kiều"}
 
 
 def md5_upper(password: str) -> str:
@@ -183,7 +188,8 @@ def card_check(world: SandboxWorld, body: dict[str, str]) -> dict[str, Any]:
         new_from = dt.date.today() - dt.timedelta(days=10)
         answer.update(maTheCu=person.card_number, maTheMoi=person.new_card_number,
                       gtTheTuMoi=_gateway_date(new_from), gtTheDenMoi=_gateway_date(dt.date(new_from.year, 12, 31)),
-                      maDKBDMoi=person.registered_facility, tenDKBDMoi="Cơ sở KCB ban đầu (sandbox)")
+                      maDKBDMoi=person.registered_facility,
+                      tenDKBDMoi=FACILITY_CATALOGUE.get(person.registered_facility, "Cơ sở KCB ban đầu (sandbox)"))
     return answer
 
 

@@ -270,4 +270,15 @@ def m008_auth_failures(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_practising_certificate(db: sqlite_utils.Database) -> None:
+    """A staff account's practising-certificate number (số chứng chỉ hành nghề / giấy phép hành nghề), printed
+    under the doctor's name on every document the doctor signs."""
+    db.executescript(
+        """
+        ALTER TABLE staff ADD COLUMN practising_cert TEXT NOT NULL DEFAULT '';
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)

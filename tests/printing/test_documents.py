@@ -71,6 +71,17 @@ def test_text_is_exact_vietnamese(samples: Path, name: str, expected: list[str])
         assert line in text, f"{line!r} not in {name}:\n{text}"
 
 
+@pytest.mark.parametrize("name", ["appointment.pdf", "referral.pdf", "prescription.pdf", "visit-summary.pdf"])
+def test_the_signing_doctor_is_named_with_the_certificate(samples: Path, name: str) -> None:
+    """Under the signature: the demo doctor's name and practising-certificate number (the demo visit's
+    MA_BAC_SI is the certificate of the account «minh»)."""
+    lines = text_of(samples / name).splitlines()
+    at = lines.index("Trần Văn Minh")
+    assert lines[at + 1] == "Số CCHN: 001234/HN-CCHN"
+    assert any(role in "\n".join(lines[:at]) for role in ("BÁC SĨ KHÁM BỆNH", "BÁC SĨ ĐIỀU TRỊ",
+                                                           "NGƯỜI HÀNH NGHỀ KHÁM BỆNH, CHỮA BỆNH"))
+
+
 def test_ticket_masks_the_name_and_documents_do_not(samples: Path) -> None:
     assert "ĐẶNG ĐỨC NAM" not in text_of(samples / "ticket-80mm.pdf")
     assert "0790" not in text_of(samples / "ticket-80mm.pdf")
