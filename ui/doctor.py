@@ -1,16 +1,22 @@
 """The doctor's room: the room's queue (call next, recall, skip, no-show, transfer), the health book
-of the called patient, and the visit form (reason, vitals, notes, ICD-10 diagnoses, prescription,
-advice, re-exam date, referral) with autosaved drafts, finalise, and the portal outbox status."""
+of the called patient, and the visit form (reason, vitals with their units and the normal ranges for the
+patient's age — an abnormal value named in words —, notes, ICD-10 diagnoses, prescription, advice, a typed
+re-exam date, referral) with autosaved drafts, finalise, the portal outbox status, and the print notice on a
+line of its own."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from kiosk.checkin import QueueEntry
+from kiosk.clinical import dates
+from kiosk.clinical import vitals as vital_signs
+from kiosk.clinical.facilities import FacilityNames, from_gateway
 from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError, VisitOpenElsewhere
 from kiosk.facade import Clinic, Lookup
@@ -25,10 +31,9 @@ from ui.patient_banner import PatientBanner
 from ui.qt import (
     QCheckBox,
     QComboBox,
-    QDate,
-    QDateEdit,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -53,10 +58,8 @@ from ui.stations import StationWindow
 
 log = logging.getLogger("ui.doctor")
 
-VITALS = [("pulse", "Mạch (lần/phút)", "Pulse (/min)"), ("temperature", "Nhiệt độ (°C)", "Temperature (°C)"),
-          ("bp_sys", "HA tâm thu (mmHg)", "BP systolic"), ("bp_dia", "HA tâm trương (mmHg)", "BP diastolic"),
-          ("resp_rate", "Nhịp thở (lần/phút)", "Respiratory rate"), ("weight", "Cân nặng (kg)", "Weight (kg)"),
-          ("height", "Chiều cao (cm)", "Height (cm)"), ("spo2", "SpO2 (%)", "SpO2 (%)")]
+MARKS = {vital_signs.HIGH: "▲", vital_signs.LOW: "▼", vital_signs.WRONG: "⚠"}
+RED, GREEN, GREY = "#b00020", "#1b7f3b", "#5a5a5a"
 NOBODY = ("Chưa có người bệnh — bấm «Gọi người tiếp theo»", "No patient — press «Call next»")
 RX_COLUMNS = ["name", "strength", "dose", "times_per_day", "days", "route", "quantity"]
 
@@ -158,20 +161,13 @@ class DoctorWindow(StationWindow):
         outer_layout.addWidget(scroll, 1)
         form = QFormLayout()
         self.reason = QLineEdit()
-        form.addRow(tr("Lý do khám", "Reason for visit"), self.reason)
-        vitals_row = QHBoxLayout()
-        self.vitals: dict[str, QLineEdit] = {}
-        for key, vi, en in VITALS:
-            field = QLineEdit()
-            field.setPlaceholderText(tr(vi, en))
-            field.setToolTip(tr(vi, en))
-            field.setMaximumWidth(110)
-            self.vitals[key] = field
-            vitals_row.addWidget(field)
-        form.addRow(tr("Sinh hiệu", "Vital signs"), vitals_row)
+        form.addRow(_form_label(tr("Lý do khám", "Reason for visit")), self.reason)
+        layout.addLayout(form)
+        layout.addWidget(self._vitals_box())  # the whole width: eight labelled fields with units and ranges
+        form = QFormLayout()
         self.notes = QTextEdit()
         self.notes.setMaximumHeight(60)
-        form.addRow(tr("Khám lâm sàng", "Examination"), self.notes)
+        form.addRow(_form_label(tr("Khám lâm sàng", "Examination")), self.notes)
         layout.addLayout(form)
 
         diag = QGroupBox(tr("Chẩn đoán (ICD-10)", "Diagnoses (ICD-10)"))
@@ -221,10 +217,17 @@ class DoctorWindow(StationWindow):
         end.addRow(tr("Lời dặn", "Advice"), self.advice)
         re_row = QHBoxLayout()
         self.re_exam = QCheckBox(tr("Hẹn tái khám", "Re-exam"))
-        self.re_exam_date = QDateEdit(QDate.currentDate().addDays(7))
-        self.re_exam_date.setDisplayFormat("dd/MM/yyyy")
+        self.re_exam_date = QLineEdit()  # typed: dd/mm/yyyy or ddmmyyyy; the date understood is shown beside it
+        self.re_exam_date.setObjectName("reExamDate")
+        self.re_exam_date.setPlaceholderText(tr("dd/mm/yyyy", "dd/mm/yyyy"))
+        self.re_exam_date.setMaximumWidth(130)
+        self.re_exam_seen = QLabel()
+        self.re_exam_seen.setObjectName("reExamSeen")
         re_row.addWidget(self.re_exam)
         re_row.addWidget(self.re_exam_date)
+        re_row.addWidget(self.re_exam_seen, 1)
+        self.re_exam.toggled.connect(self._re_exam_toggled)
+        self.re_exam_date.textChanged.connect(self._re_exam_typed)
         end.addRow(tr("Tái khám", "Re-exam"), re_row)
         ref_row = QHBoxLayout()
         self.refer = QCheckBox(tr("Chuyển cơ sở", "Refer"))
@@ -260,11 +263,18 @@ class DoctorWindow(StationWindow):
             button.clicked.connect(lambda _=False, d=document: self.print_document(d))
             self.print_buttons[document] = button
             row.addWidget(button)
+        row.addStretch(1)
+        outer_layout.addLayout(row)
+        lines = QHBoxLayout()  # the visit and the portal's receipt on the left, the last print on the right
         self.visit_status = QLabel()
         self.visit_status.setObjectName("visitStatus")
         self.visit_status.setWordWrap(True)
-        row.addWidget(self.visit_status, 1)
-        outer_layout.addLayout(row)
+        lines.addWidget(self.visit_status, 3)
+        self.print_status = QLabel()
+        self.print_status.setObjectName("printStatus")
+        self.print_status.setWordWrap(True)
+        lines.addWidget(self.print_status, 2)
+        outer_layout.addLayout(lines)
         for field in [self.reason, self.advice, self.refer_to, self.refer_transport, *self.vitals.values()]:
             field.textChanged.connect(self.mark_dirty)
         self.notes.textChanged.connect(self.mark_dirty)
@@ -273,6 +283,124 @@ class DoctorWindow(StationWindow):
         self.finalise_button.setEnabled(False)
         page.setMinimumHeight(520)
         return outer
+
+    def _vitals_box(self) -> QWidget:
+        """Eight labelled fields in two rows, each with its unit and the normal range for the patient's age; an
+        abnormal value is marked beside its field and named in words on the line below."""
+        box = QGroupBox(tr("Sinh hiệu", "Vital signs"))
+        grid = QGridLayout(box)
+        grid.setContentsMargins(8, 4, 8, 4)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        self.vitals: dict[str, QLineEdit] = {}
+        self.vital_units: dict[str, QLabel] = {}
+        for i, vital in enumerate(vital_signs.VITALS):
+            row, column = divmod(i, 4)
+            name = QLabel(tr(vital.vi, vital.en))
+            name.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            field = QLineEdit()
+            field.setObjectName(f"vital_{vital.key}")
+            field.setAccessibleName(tr(vital.vi, vital.en))
+            field.setFixedWidth(56)
+            unit = QLabel()
+            unit.setObjectName(f"vitalUnit_{vital.key}")
+            unit.setTextFormat(Qt.TextFormat.RichText)
+            name.setBuddy(field)
+            grid.addWidget(name, row, column * 3)
+            grid.addWidget(field, row, column * 3 + 1)
+            grid.addWidget(unit, row, column * 3 + 2)
+            self.vitals[vital.key] = field
+            self.vital_units[vital.key] = unit
+            field.textChanged.connect(self.check_vitals)
+        self.vitals_findings = QLabel()
+        self.vitals_findings.setObjectName("vitalsFindings")
+        self.vitals_findings.setWordWrap(True)
+        self.vitals_findings.setTextFormat(Qt.TextFormat.RichText)
+        grid.addWidget(self.vitals_findings, 2, 0, 1, 13)
+        grid.setColumnStretch(12, 1)
+        return box
+
+    def _age(self) -> int | None:
+        """The patient's age in whole years on the day of the visit."""
+        ctx = self.current
+        if ctx is None:
+            return None
+        day = dt.date.today()
+        if ctx.visit and ctx.visit.get("started_at"):
+            day = dt.datetime.fromisoformat(ctx.visit["started_at"]).date()
+        return ctx.patient.age_on(day)
+
+    def check_vitals(self) -> None:
+        """Each field against the normal range for the patient's age: coloured, marked and named in words."""
+        age = self._age()
+        result = vital_signs.assess({k: f.text() for k, f in self.vitals.items()}, age)
+        for vital in vital_signs.VITALS:
+            check, field, unit = result.fields[vital.key], self.vitals[vital.key], self.vital_units[vital.key]
+            unit_text = tr(vital.unit, vital.unit_en)
+            if check.level in MARKS:
+                word = (tr("kiểm tra lại", "check again") if check.level == vital_signs.WRONG
+                        else tr(*vital_signs.level_words(vital.key, check.level)))
+                unit.setText(html.escape(f"{unit_text}  {MARKS[check.level]} {word}"))
+                unit.setStyleSheet(f"color: {RED}; font-weight: bold;")
+                field.setStyleSheet(f"QLineEdit {{ border: 2px solid {RED}; background: #fdecee; font-weight: bold; }}")
+                field.setToolTip(tr(f"Bình thường: {check.range_text} {vital.unit}", f"Normal: {check.range_text} "
+                                    f"{vital.unit_en}") if check.range_text else "")
+            else:
+                unit.setText(html.escape(unit_text) + (f" <span style='color:{GREY}; font-size:8pt'>"
+                                                       f"({check.range_text})</span>" if check.range_text else ""))
+                unit.setStyleSheet(f"color: {GREY};")
+                field.setStyleSheet("")
+                field.setToolTip(tr(f"Bình thường: {check.range_text} {vital.unit}", f"Normal: {check.range_text} "
+                                    f"{vital.unit_en}") if check.range_text else "")
+        who = vital_signs.group_name("pulse", age)
+        limits = (tr(f"Ngưỡng bình thường: {who[0]}", f"Normal limits: {who[1]}") if age is not None
+                  else tr("Chưa rõ tuổi: ngưỡng của người lớn", "Age unknown: adult limits"))
+        if result.findings:
+            self.vitals_findings.setText(
+                f"<span style='color:{RED}; font-weight:bold'>"
+                + "<br>".join(html.escape(f"{MARKS[f.level]} {tr(f.vi, f.en)}") for f in result.findings)
+                + f"</span><br><span style='color:{GREY}'>{html.escape(limits)}</span>")
+        elif any(check.level for check in result.fields.values()):
+            self.vitals_findings.setText(f"<span style='color:{GREEN}'>"
+                                         + html.escape(tr("Sinh hiệu trong giới hạn bình thường",
+                                                          "Vital signs within normal limits"))
+                                         + f"</span> <span style='color:{GREY}'>· {html.escape(limits)}</span>")
+        else:
+            self.vitals_findings.setText(f"<span style='color:{GREY}'>{html.escape(limits)}</span>"
+                                         if self.current else "")
+
+    def _re_exam_toggled(self, on: bool) -> None:
+        if on and not self.re_exam_date.text().strip() and not getattr(self, "_loading", False):
+            self.re_exam_date.setText(dates.day_text(dt.date.today() + dt.timedelta(days=7)))
+        self._re_exam_typed(self.re_exam_date.text())
+
+    def re_exam_on(self) -> dt.date | None:
+        """The re-exam date as understood from what was typed (None: empty or not a date)."""
+        return dates.parse_day(self.re_exam_date.text())
+
+    def _re_exam_typed(self, text: str) -> None:
+        """Show the date understood (or why none), and tick «Hẹn tái khám» when a date is typed."""
+        day = dates.parse_day(text)
+        if day is not None and not self.re_exam.isChecked() and not getattr(self, "_loading", False):
+            blocked = self.re_exam.blockSignals(True)
+            self.re_exam.setChecked(True)
+            self.re_exam.blockSignals(blocked)
+        if not text.strip():
+            self.re_exam_seen.setStyleSheet(f"color: {GREY};")
+            self.re_exam_seen.setText(tr("Gõ ngày: dd/mm/yyyy hoặc ddmmyyyy", "Type the date: dd/mm/yyyy or ddmmyyyy")
+                                      if self.re_exam.isChecked() else "")
+        elif day is None:
+            self.re_exam_seen.setStyleSheet(f"color: {RED}; font-weight: bold;")
+            self.re_exam_seen.setText(tr("⚠ Chưa hiểu ngày này — gõ dd/mm/yyyy hoặc ddmmyyyy",
+                                         "⚠ Not a date — type dd/mm/yyyy or ddmmyyyy"))
+        else:
+            days = (day - dt.date.today()).days
+            weekday = dates.weekday(day)
+            when = (tr(f"{days} ngày nữa", f"in {days} days") if days > 0 else
+                    tr("hôm nay", "today") if days == 0 else tr(f"⚠ đã qua {-days} ngày", f"⚠ {-days} days ago"))
+            self.re_exam_seen.setStyleSheet(f"color: {RED}; font-weight: bold;" if days < 0 else "color: #0b2545;")
+            self.re_exam_seen.setText(f"→ {tr(weekday[0], weekday[1])}, {dates.day_text(day)} ({when})")
+        self.mark_dirty()
 
     def _set_form_enabled(self, enabled: bool) -> None:
         self.form_page.setEnabled(enabled)
@@ -355,6 +483,8 @@ class DoctorWindow(StationWindow):
         self.icd_results.clear()
         self.visit_status.setStyleSheet("")
         self.visit_status.clear()
+        self.print_status.setStyleSheet("")
+        self.print_status.clear()
         self._set_form_enabled(False)
         self.correct_button.setEnabled(False)
         for button in self.print_buttons.values():
@@ -409,7 +539,11 @@ class DoctorWindow(StationWindow):
         opened_by = self.clinic.signed_in.username if self.clinic.signed_in else self.clinic.actor
         ctx = self.context.open(patient, opened_by, ticket=ticket, lookup=found, visit=visit)
         self.banner.show_patient(patient, found.card_check if found else None, book)
-        self.health.show_book(book, found.card_check if found else None)
+        settings = self.clinic.settings
+        names = FacilityNames.standard(gateway=from_gateway(found.card_check.response if found else None),
+                                       own=(settings["facility.code"], settings["facility.name"]),
+                                       sandbox=self._sandbox_catalogue())
+        self.health.show_book(book, found.card_check if found else None, names, own_code=settings["facility.code"])
         self.load_form(visit["data"])
         if visit["status"] == "draft":
             self._set_form_enabled(True)
@@ -419,6 +553,14 @@ class DoctorWindow(StationWindow):
             self._show_final(ctx)
         self.queue.clearSelection()  # the list now points at the patient in context, not an older choice
         self.refresh_queue()
+
+    def _sandbox_catalogue(self) -> dict[str, str]:
+        """The sandbox's facility names, when this station shows the sandbox's demo data."""
+        if not getattr(self.clinic, "demo_mode", False):
+            return {}
+        from kiosk.sandbox.server import FACILITY_CATALOGUE
+
+        return FACILITY_CATALOGUE
 
     def _open_failed(self, exc: Exception, get_ticket: Callable[[Clinic], Ticket], busy: tuple[str, str]) -> None:
         self._busy = False
@@ -503,9 +645,8 @@ class DoctorWindow(StationWindow):
         self.rx.blockSignals(False)
         self.advice.setText(data.get("advice", ""))
         self.re_exam.setChecked(bool(data.get("re_exam_on")))
-        if data.get("re_exam_on"):
-            d = dt.date.fromisoformat(data["re_exam_on"])
-            self.re_exam_date.setDate(QDate(d.year, d.month, d.day))
+        self.re_exam_date.setText(dates.day_text(dt.date.fromisoformat(data["re_exam_on"]))
+                                  if data.get("re_exam_on") else "")
         referral = data.get("referral") or {}
         self.refer.setChecked(bool(referral))
         self.refer_to.setText(referral.get("to_facility", ""))
@@ -533,12 +674,15 @@ class DoctorWindow(StationWindow):
             prescription.append({"name": cells["name"].strip(), "strength": cells["strength"], "dose": dose,
                                  "times_per_day": times, "days": days, "route": cells["route"] or "Uống",
                                  "quantity": quantity(dose, times, days), "unit": "Viên"})
-        d = self.re_exam_date.date()
+        re_exam = self.re_exam_on()
+        if self.clinic.signed_in is not None:  # who signs the visit's papers: the doctor signed in here
+            data["doctor_username"] = self.clinic.signed_in.username
+            data["doctor_name"] = self.clinic.signed_in.full_name
         data.update({
             "reason": self.reason.text().strip(), "exam_notes": self.notes.toPlainText().strip(), "vitals": vitals,
             "diagnoses": [self.diagnoses.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.diagnoses.count())],
             "prescription": prescription, "advice": self.advice.text().strip(),
-            "re_exam_on": dt.date(d.year(), d.month(), d.day()).isoformat() if self.re_exam.isChecked() else "",
+            "re_exam_on": re_exam.isoformat() if self.re_exam.isChecked() and re_exam else "",
             "referral": {"to_facility": self.refer_to.text().strip().upper(), "reason_code": self.refer_reason.currentData(),
                          "transport": self.refer_transport.text().strip()} if self.refer.isChecked() else None,
         })
@@ -649,6 +793,11 @@ class DoctorWindow(StationWindow):
         ctx = self.current
         if ctx is None or ctx.visit is None or ctx.visit["status"] != "draft" or self._busy:
             return
+        if self.re_exam.isChecked() and self.re_exam_on() is None:
+            self.visit_status.setStyleSheet(f"color: {RED};")
+            self.visit_status.setText(tr("Ngày tái khám chưa hợp lệ: gõ dd/mm/yyyy hoặc bỏ chọn «Hẹn tái khám»",
+                                         "The re-exam date is not valid: type dd/mm/yyyy or untick «Re-exam»"))
+            return
         self._autosave.stop()
         self._busy = True
         data, visit_id, patient_id, claim = self.form_data(), ctx.visit["id"], ctx.patient.id, self.claim
@@ -700,8 +849,8 @@ class DoctorWindow(StationWindow):
         """Print a document of the visit in context — its own, for its own patient — or say why not."""
         ctx = self.current
         if ctx is None or ctx.visit is None:
-            self.visit_status.setStyleSheet("color: #b00020;")
-            self.visit_status.setText(tr("Chưa có người bệnh: không có gì để in", "No patient: nothing to print"))
+            self.print_status.setStyleSheet(f"color: {RED};")
+            self.print_status.setText(tr("Chưa có người bệnh: không có gì để in", "No patient: nothing to print"))
             return
         if ctx.visit["status"] != "final":
             self.visit_status.setStyleSheet("color: #b00020;")
@@ -710,14 +859,27 @@ class DoctorWindow(StationWindow):
         visit_id, patient_id = ctx.visit["id"], ctx.patient.id
         run_in_background(lambda: self.clinic.print_visit_document(document, visit_id, patient_id=patient_id,
                                                                    context=ctx.tag),
-                          lambda outcome: self._printed(ctx, outcome), self._failed, owner=self)
+                          lambda outcome: self._printed(ctx, outcome), lambda exc: self._print_failed(ctx, exc),
+                          owner=self)
 
     def _printed(self, ctx: PatientContext, outcome: PrintOutcome) -> None:
         if not self.context.is_current(ctx):
             return
         ctx.printed(outcome)
-        self.visit_status.setStyleSheet("" if outcome.printed else "color: #b26a00; font-weight: bold;")
-        self.visit_status.setText(tr(outcome.message_vi, outcome.message_en))
+        message = tr(outcome.message_vi, outcome.message_en)
+        self.print_status.setStyleSheet("" if outcome.printed else "color: #b26a00; font-weight: bold;")
+        path = str(outcome.pdf_path) if outcome.pdf_path else ""
+        self.print_status.setText(message.replace(path, outcome.pdf_path.name) if path else message)  # short
+        self.print_status.setToolTip(message)  # the whole path
+
+    def _print_failed(self, ctx: PatientContext, exc: Exception) -> None:
+        """A print refused or failed: said on the print line, the portal's receipt stays where it is."""
+        if not self.context.is_current(ctx):
+            return
+        self.print_status.setStyleSheet(f"color: {RED};")
+        self.print_status.setText(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else type(exc).__name__)
+        if not isinstance(exc, KioskError):
+            log.error("print failed", exc_info=exc)
 
     def correct(self) -> None:
         """A correction: a new draft version of the finalised visit, same MA_LK, sent again on finalise."""
@@ -737,6 +899,7 @@ class DoctorWindow(StationWindow):
         self.correct_button.setEnabled(False)
         for button in self.print_buttons.values():
             button.setEnabled(False)
+        self.print_status.clear()
         self.visit_status.setStyleSheet("")
         self.visit_status.setText(tr(f"Bản sửa số {draft['version']} — hoàn tất để gửi lại",
                                      f"Correction version {draft['version']} — finalise to send again"))
@@ -756,10 +919,17 @@ class DoctorWindow(StationWindow):
         super().closeEvent(event)
 
 
+def _form_label(text: str) -> QLabel:
+    """A form's row label, one width for every form of the visit page so their fields line up."""
+    label = QLabel(text)
+    label.setMinimumWidth(96)
+    return label
+
+
 def outbox_summary(rows: list[dict]) -> str:
     parts = []
     for r in rows:
-        kind = tr("Check-in", "Check-in") if r["kind"] == "checkin" else tr("Hồ sơ XML", "Claim XML")
+        kind = tr("Đăng ký khám", "Check-in") if r["kind"] == "checkin" else tr("Hồ sơ XML", "Claim XML")
         if r["status"] == "sent":
             parts.append(tr(f"{kind}: đã gửi, mã giao dịch {r['transaction_id']}",
                             f"{kind}: sent, transaction {r['transaction_id']}"))

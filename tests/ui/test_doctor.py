@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
+import pdfplumber
 import pytest
 
+from kiosk.clinical import labs
 from kiosk.identify import identity_from_payload
 from kiosk.sandbox.people import make_people
+from kiosk.sandbox.server import FACILITY_CATALOGUE
 from scanner.payloads import parse_payload
 from ui.doctor import DoctorWindow
 
@@ -29,6 +34,124 @@ def open_room(qtbot, clinic) -> DoctorWindow:
     window.show()
     window.department.setCurrentIndex(0)  # K01 room 101
     return window
+
+
+def call_first(qtbot, clinic, count: int = 1, doctor: tuple[str, str] | None = None) -> DoctorWindow:
+    checked_in(clinic, count)
+    if doctor is not None:
+        clinic.sign_in(*doctor)  # the doctor who signs the papers
+    window = open_room(qtbot, clinic)
+    qtbot.waitUntil(lambda: window.queue.count() >= 1, timeout=5000)
+    window.call_next()
+    qtbot.waitUntil(lambda: window.visit is not None, timeout=15000)
+    return window
+
+
+def visible_texts(widget) -> list[str]:  # noqa: ANN001
+    from PySide6.QtWidgets import QLabel
+
+    return [label.text() for label in widget.findChildren(QLabel) if label.isVisible()]
+
+
+def test_vitals_show_labels_units_and_name_what_is_high(qtbot, clinic, artifacts: Path) -> None:
+    """The findings of the walk-through: eight bare numbers, and 165/95 without a word."""
+    window = call_first(qtbot, clinic)
+    window.tabs.setCurrentIndex(1)
+    for key, value in zip(["pulse", "temperature", "bp_sys", "bp_dia", "resp_rate", "weight", "height", "spo2"],
+                          "82 37.2 165 95 18 58 155 97".split(), strict=True):
+        qtbot.keyClicks(window.vitals[key], value)
+    shown = visible_texts(window.form_page)
+    for label in ("Mạch", "Nhiệt độ", "HA tâm thu", "HA tâm trương", "Nhịp thở", "Cân nặng", "Chiều cao", "SpO2"):
+        assert label in shown, f"no visible label {label!r}"
+    units = " ".join(window.vital_units[k].text() for k in window.vitals)
+    for unit in ("lần/phút", "°C", "mmHg", "kg", "cm", "%"):
+        assert unit in units
+    assert "(60–100)" in window.vital_units["pulse"].text(), "the adult range beside a normal pulse"
+    assert "cao" in window.vital_units["bp_sys"].text() and "cao" in window.vital_units["bp_dia"].text()
+    assert "cao" not in window.vital_units["pulse"].text()
+    findings = window.vitals_findings.text()
+    assert "Huyết áp 165/95 mmHg — cao" in findings and "người lớn" in findings
+    assert window.vitals["bp_sys"].styleSheet() and not window.vitals["pulse"].styleSheet(), "coloured as well"
+    qtbot.wait(100)  # the layout settles before the picture
+    window.grab().save(str(artifacts / "doctor-vitals-1366x768.png"))
+
+
+def test_health_book_names_facilities_and_keeps_whole_diagnoses(qtbot, clinic, artifacts: Path) -> None:
+    window = call_first(qtbot, clinic)
+    book, table = window.health.book, window.health.timeline
+    assert table.rowCount() == len(book.visits) > 0
+    for row, visit in enumerate(book.visits):
+        cell = table.item(row, 1)
+        if visit.facility_code in FACILITY_CATALOGUE:
+            assert cell.text() == FACILITY_CATALOGUE[visit.facility_code], "a name, not the code"
+        assert not re.fullmatch(r"\d{5}", cell.text())
+        assert visit.facility_code in cell.toolTip()
+        assert table.item(row, 2).toolTip() == visit.diagnosis_text, "the whole diagnosis, also in the tooltip"
+    assert table.wordWrap()
+    qtbot.wait(100)  # the layout settles before the picture
+    window.grab().save(str(artifacts / "doctor-healthbook-names-1366x768.png"))
+
+
+def test_lab_trend_has_dates_and_names_results_out_of_range(qtbot, clinic, artifacts: Path) -> None:
+    window = call_first(qtbot, clinic, 3)
+    view = window.health
+    view.tabs.setCurrentIndex(2)
+    assert view.labs.rowCount() > 0
+    assert view.trend.x_labels and all(re.fullmatch(r"\d{2}/\d{2}/\d{4}", t) for t in view.trend.x_labels)
+    out = [r for r, result in enumerate(view._labs) if labs.level(result) in (labs.HIGH, labs.LOW)]
+    for row, result in enumerate(view._labs):
+        words = {labs.HIGH: "cao", labs.LOW: "thấp"}.get(labs.level(result))
+        cell = view.labs.item(row, 1).text()
+        assert (words in cell) if words else ("cao" not in cell and "thấp" not in cell), cell
+    assert out, "the sandbox patient has a result out of range"
+    view.labs.selectRow(out[0])
+    chosen = view._labs[out[0]]
+    assert view.trend.flagged and "Ngoài khoảng tham chiếu" in view.trend_note.text()
+    assert f"{chosen.value} {chosen.unit} — " in view.trend_note.text()
+    qtbot.wait(100)  # the layout settles before the picture
+    window.grab().save(str(artifacts / "doctor-labs-1366x768.png"))
+
+
+def test_typing_a_re_exam_date(qtbot, clinic) -> None:
+    window = call_first(qtbot, clinic)
+    window.tabs.setCurrentIndex(1)
+    day = dt.date.today() + dt.timedelta(days=10)
+    qtbot.keyClicks(window.re_exam_date, day.strftime("%d%m%Y"))
+    assert window.re_exam.isChecked(), "a typed date means a re-exam"
+    assert day.strftime("%d/%m/%Y") in window.re_exam_seen.text() and "10 ngày nữa" in window.re_exam_seen.text()
+    assert window.form_data()["re_exam_on"] == day.isoformat()
+    window.re_exam_date.clear()
+    qtbot.keyClicks(window.re_exam_date, day.strftime("%d/%m/%Y"))
+    assert window.form_data()["re_exam_on"] == day.isoformat()
+    window.re_exam_date.clear()
+    qtbot.keyClicks(window.re_exam_date, "31/02/2027")
+    assert "Chưa hiểu" in window.re_exam_seen.text()
+    window.finalise()
+    assert "Ngày tái khám chưa hợp lệ" in window.visit_status.text() and window.visit["status"] == "draft"
+
+
+def test_papers_carry_the_doctor_and_the_print_notice_keeps_the_receipt(qtbot, clinic, artifacts: Path) -> None:
+    window = call_first(qtbot, clinic, doctor=("minh", "demo-minh-2026"))
+    window.tabs.setCurrentIndex(1)
+    window.icd_search.setText("viem hong cap")
+    window.add_diagnosis(True)
+    window.add_drug()
+    window.rx.item(0, 0).setText("Paracetamol")
+    qtbot.keyClicks(window.re_exam_date, (dt.date.today() + dt.timedelta(days=7)).strftime("%d/%m/%Y"))
+    window.finalise()
+    qtbot.waitUntil(lambda: "mã giao dịch" in window.visit_status.text(), timeout=15000)
+    receipt = window.visit_status.text()
+    assert "Check-in" not in receipt and "Đăng ký khám: đã gửi" in receipt, "one language"
+    for document in ("prescription", "appointment", "visit-summary"):
+        before = window.last_print
+        window.print_buttons[document].click()
+        qtbot.waitUntil(lambda b=before: window.last_print is not b, timeout=10000)
+        with pdfplumber.open(window.last_print.pdf_path) as pdf:
+            text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+        assert "Trần Văn Minh" in text and "Số CCHN: 001234/HN-CCHN" in text, document
+        assert window.print_status.text() and window.visit_status.text() == receipt, "the receipt stays"
+    qtbot.wait(100)  # the layout settles before the picture
+    window.grab().save(str(artifacts / "doctor-printed-1366x768.png"))
 
 
 def test_call_next_form_finalise_sent(qtbot, clinic, artifacts: Path) -> None:
