@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import unicodedata
 from typing import Any
 
 from kiosk.model import DatePrecision, Identity, Patient, Sex
@@ -39,16 +40,45 @@ def get(store: Store, patient_id: int) -> Patient | None:
     return _row_to_patient(row) if row else None
 
 
+def _folded(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def births_agree(a: dt.date | None, a_precision: DatePrecision, b: dt.date | None, b_precision: DatePrecision) -> bool:
+    """Two dates of birth that may be the same person's: the same day, or the same year when one of
+    them is known by its year only (a card printed with "1984" and an ID card with 23/07/1984)."""
+    if a is None or b is None:
+        return False
+    if DatePrecision.YEAR in (a_precision, b_precision):
+        return a.year == b.year
+    if DatePrecision.MONTH in (a_precision, b_precision):
+        return (a.year, a.month) == (b.year, b.month)
+    return a == b
+
+
 def _same_person(store: Store, identity: Identity) -> Patient | None:
-    """A patient first seen by card only, now showing their ID card: same name and date of birth."""
+    """The one record this identity's name and date of birth point to, when its number found none: a
+    patient first seen by card only, now showing their ID card, or typed by name and date of birth.
+    Never a record whose own ID or card number says it is someone else, and never one of two namesakes."""
     if not identity.full_name or identity.date_of_birth is None:
         return None
     rows = store.conn.execute(
-        f"SELECT {_COLUMNS} FROM patients WHERE date_of_birth = ? AND id_number IS NULL",
-        (identity.date_of_birth.isoformat(),),
+        f"SELECT {_COLUMNS} FROM patients WHERE substr(date_of_birth, 1, 4) = ?",
+        (f"{identity.date_of_birth.year:04d}",),
     ).fetchall()
-    wanted = " ".join(identity.full_name.casefold().split())
-    matches = [r for r in rows if " ".join(r[2].casefold().split()) == wanted]
+    wanted = _folded(identity.full_name)
+    matches = []
+    for row in rows:
+        if _folded(row[2]) != wanted:
+            continue
+        if not births_agree(identity.date_of_birth, identity.dob_precision, dt.date.fromisoformat(row[3]),
+                            DatePrecision(row[4])):
+            continue
+        if identity.id_number and row[6]:  # another ID number: another person
+            continue
+        if identity.card_number and row[7] and identity.card_number[-10:] != row[7][-10:]:
+            continue  # another person's card (a new card of the same person keeps its last 10 digits)
+        matches.append(row)
     return _row_to_patient(matches[0]) if len(matches) == 1 else None
 
 
@@ -87,7 +117,7 @@ def register(store: Store, identity: Identity, now: dt.datetime | None = None, *
     now = now or dt.datetime.now()
     with store.transaction() as db:
         patient = find(store, id_number=identity.id_number, card_number=identity.card_number)
-        if patient is None and identity.id_number:
+        if patient is None:
             patient = _same_person(store, identity)
         if patient is None:
             cursor = db.execute(
@@ -107,6 +137,8 @@ def register(store: Store, identity: Identity, now: dt.datetime | None = None, *
                 updates["id_number"] = identity.id_number
             if identity.card_number and identity.card_number != patient.card_number:
                 updates["card_number"] = identity.card_number
+            if identity.sex and patient.sex is None:
+                updates["sex"] = identity.sex.value
             if identity.address and not patient.address:
                 updates["address"] = identity.address
             if identity.date_of_birth and (patient.date_of_birth is None or (

@@ -132,3 +132,63 @@ def test_why_a_code_is_not_a_card_is_said_in_one_language_at_a_time() -> None:
     assert "ngày sinh" in vi and " / " not in vi and "date of birth" in en and "Ngày" not in en
     vi, en = payload_problem(parse_payload("hello"))
     assert vi.startswith("Không phải mã QR") and en.startswith("Not an ID-card")
+
+
+# -- who a typed identity or a later scan is -------------------------------------------------------
+@pytest.fixture
+def store(kiosk_home):
+    from kiosk.settings import Settings
+    from kiosk.store.opening import open_store
+
+    s = open_store(Settings().db_path())
+    yield s
+    s.close()
+
+
+BHYT_YEAR_ONLY = BHYT.replace("15/08/1999", "1999")
+
+
+def test_first_seen_by_a_card_with_the_year_only_then_found_by_the_id_card(store) -> None:
+    from kiosk import patients
+
+    by_card = patients.register(store, identity_from_payload(parse_payload(BHYT_YEAR_ONLY)))
+    by_id = patients.register(store, identity_from_payload(parse_payload(CCCD)))
+    assert by_id.id == by_card.id, "one patient, not two"
+    assert by_id.id_number == "001099012345" and by_id.card_number == "HC4010123456789"
+    assert by_id.date_of_birth == dt.date(1999, 8, 15) and by_id.dob_precision is DatePrecision.DAY
+    assert patients.find(store, id_number="001099012345").id == by_card.id, "found by CCCD from now on"
+
+
+def test_first_seen_by_card_then_typed_cccd_with_name_and_birth_date_links_the_cccd(store) -> None:
+    from kiosk import patients
+
+    by_card = patients.register(store, identity_from_payload(parse_payload(BHYT)))
+    typed = typed_identity(id_number=parse_id_number("001099012345"), full_name="Nguyễn  Văn An",
+                           birth=parse_birth_date("15.8.1999"), sex=Sex.MALE)
+    assert patients.register(store, typed).id == by_card.id
+    assert patients.find(store, id_number="001099012345").id == by_card.id
+
+
+def test_a_name_and_birth_date_never_join_two_namesakes_or_another_id(store) -> None:
+    from kiosk import patients
+
+    one = patients.register(store, typed_identity(id_number="001099012345", full_name="NGUYỄN VĂN AN",
+                                                  birth=parse_birth_date("15/08/1999")))
+    other_id = typed_identity(id_number="001099054321", full_name="NGUYỄN VĂN AN", birth=parse_birth_date("1999"))
+    assert patients.register(store, other_id).id != one.id, "another ID number is another person"
+    by_name = typed_identity(full_name="Nguyễn Văn An", birth=parse_birth_date("15/08/1999"))
+    before = store.conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0]
+    found = patients.register(store, by_name)
+    assert found.id not in (one.id, None)
+    assert store.conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0] == before + 1, \
+        "two namesakes agree with the name and year: neither is guessed, a new record is made"
+
+
+def test_typed_name_and_birth_date_find_the_one_record_instead_of_a_copy(store) -> None:
+    from kiosk import patients
+
+    by_card = patients.register(store, identity_from_payload(parse_payload(BHYT_YEAR_ONLY)))
+    again = patients.register(store, typed_identity(full_name="nguyễn văn an", birth=parse_birth_date("1999"),
+                                                    sex=Sex.MALE))
+    assert again.id == by_card.id
+    assert store.conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0] == 1
