@@ -18,6 +18,7 @@ USE_CASES: dict[str, frozenset[Role]] = {
     "print_ticket": frozenset({Role.RECEPTIONIST, Role.ADMIN, Role.KIOSK}),
     "read_queue": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN, Role.KIOSK, Role.BOARD}),
     "lookup_card": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN}),
+    "check_own_card": frozenset({Role.RECEPTIONIST, Role.ADMIN, Role.KIOSK}),  # a plain verdict, no card details
     "view_health_book": frozenset({Role.RECEPTIONIST, Role.DOCTOR, Role.ADMIN}),
     "call_patient": frozenset({Role.DOCTOR, Role.ADMIN}),
     "record_visit": frozenset({Role.DOCTOR}),

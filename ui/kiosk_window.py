@@ -1,7 +1,9 @@
 """The self-service kiosk in the waiting hall: scan (or type the ID on a keypad) → "is this you?" →
-choose a service → ticket printed → back to the start. Large type, big touch targets, Vietnamese
+choose a service (the BHYT card is checked meanwhile, and the patient told plainly when it cannot be
+used) → choose where → ticket printed → back to the start. Large type, big touch targets, Vietnamese
 with an English button; no history, no diagnosis, no address; everything wiped after each patient
-and after ``kiosk.idle_seconds`` without a touch. Leaving kiosk mode takes the admin PIN."""
+and after ``kiosk.idle_seconds`` without a touch. Leaving kiosk mode takes the admin PIN, typed on
+an on-screen keypad."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from kiosk.checkin import CheckIn
 from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError, LockedOut
 from kiosk.facade import Clinic, UnknownPatient
+from kiosk.facade.queue import SelfServiceCard
 from kiosk.identify import identity_from_payload
 from kiosk.model import Identity, IdentitySource, Patient, Role, number_text
 from kiosk.privacy.masking import mask_id, mask_name
@@ -30,7 +33,6 @@ from ui.qt import (
     QEvent,
     QGridLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -45,6 +47,7 @@ from ui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from ui.pin_pad import PinPad
 from ui.voice import Voice
 from ui.wedge import WedgeFilter
 
@@ -57,9 +60,17 @@ QPushButton { background: #ffd166; color: #0b2545; border-radius: 12px; min-heig
 QPushButton#secondary { background: #8da9c4; }
 QLabel#title { font-size: 44px; font-weight: bold; }
 QLabel#big { font-size: 120px; font-weight: bold; color: #ffd166; }
+QLabel#notice { font-size: 36px; font-weight: bold; color: #ffd166; }
+QLabel#cameraState { font-size: 34px; font-weight: bold; background: #b26a00; color: #ffffff; padding: 18px;
+                     border-radius: 12px; }
+QLabel#cardVerdict { font-size: 32px; font-weight: bold; padding: 16px; border-radius: 12px; }
+QPushButton:disabled { background: #41597a; color: #9fb3c8; }
 QLineEdit { background: #ffffff; color: #0b2545; font-size: 44px; min-height: 80px; }
 """
-START, KEYPAD, CONFIRM, SERVICE, TICKET, GUIDE = range(6)
+START, KEYPAD, CONFIRM, SERVICE, TICKET, GUIDE, DEPARTMENT = range(7)
+# English words for the default services (a clinic's own service names show as written).
+SERVICE_EN = {"Khám BHYT": "BHYT (health insurance) examination", "Khám dịch vụ": "Fee-paying examination",
+              "Tái khám theo hẹn": "Follow-up visit (appointment)"}
 
 
 class KioskWindow(QMainWindow):
@@ -77,6 +88,9 @@ class KioskWindow(QMainWindow):
         self.context = StationContext("kiosk")  # the person at the kiosk now, and their ticket
         self._serial = 0  # an answer is shown only to the person who asked for it
         self._busy = False
+        self._card: SelfServiceCard | None = None  # the card's answer for the person here now
+        self._service = ""  # the kind of examination they chose
+        self._camera = ("starting", "", "")
         self.pages = QStackedWidget()
         root = QWidget()
         column = QVBoxLayout(root)
@@ -108,6 +122,8 @@ class KioskWindow(QMainWindow):
         self.camera.frame_ready.connect(lambda image: self.preview.setPixmap(QPixmap.fromImage(image)))
         self.camera.advice.connect(lambda vi, en: self.coaching.setText(tr(vi, en)))
         self.camera.scanned.connect(self.on_scan)
+        self.camera.state_changed.connect(self._camera_state)
+        self.camera_ok = False
         if demo or camera == "demo":
             from kiosk.sandbox import demo as demo_data
 
@@ -171,11 +187,14 @@ class KioskWindow(QMainWindow):
         top.addWidget(self.exit_button)
         start.addLayout(top)
         self.start_title = self._label(start, "title")
+        self.camera_state = self._label(start, "cameraState")
+        self.camera_state.hide()
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumHeight(380)
         start.addWidget(self.preview, 1)
         self.coaching = self._label(start)
+        self.start_notice = self._label(start, "notice")  # what happened to the last try: large, one language
         self._button(start, "Nhập số căn cước (CCCD)", "Type your ID number", lambda: self.show_page(KEYPAD))
         self._button(start, "Hướng dẫn Sổ sức khỏe điện tử", "How to use the electronic health book",
                      lambda: self.show_page(GUIDE), secondary=True)
@@ -201,15 +220,18 @@ class KioskWindow(QMainWindow):
         self.confirm_name.setStyleSheet("font-size: 56px;")
         self.confirm_id = self._label(confirm)
         confirm.addStretch(1)
-        self._button(confirm, "Đúng, là tôi", "Yes, that is me", lambda: self.show_page(SERVICE))
+        self._button(confirm, "Đúng, là tôi", "Yes, that is me", self.choose_service)
         self._button(confirm, "Không phải tôi", "No, not me", self.wipe, secondary=True)
 
         _, service = self._page()
         self.service_title = self._label(service, "title")
+        self.card_verdict = self._label(service, "cardVerdict")
         self.service_buttons: list[QPushButton] = []
-        for dep in self.clinic.settings["facility.departments"]:
-            button = self._button(service, dep["name"], dep.get("name_en", dep["name"]),
-                                  lambda _=False, code=dep["code"]: self.check_in(code))
+        insurance = set(self.clinic.settings["queue.insurance_services"])
+        for name in self.clinic.settings["queue.services"]:
+            button = self._button(service, name, SERVICE_EN.get(name, name),
+                                  lambda _=False, chosen=name: self.choose_department(chosen))
+            button.setProperty("insurance", name in insurance)
             self.service_buttons.append(button)
         service.addStretch(1)
         self._button(service, "Huỷ", "Cancel", self.wipe, secondary=True)
@@ -230,21 +252,56 @@ class KioskWindow(QMainWindow):
         self._guide = g
         guide.addStretch(1)
         self._button(guide, "Quay lại", "Back", self.wipe, secondary=True)
+
+        _, department = self._page()
+        self.department_title = self._label(department, "title")
+        self.department_buttons: list[QPushButton] = []
+        for dep in self.clinic.settings["facility.departments"]:
+            button = self._button(department, dep["name"], dep.get("name_en", dep["name"]),
+                                  lambda _=False, code=dep["code"]: self.check_in(code))
+            self.department_buttons.append(button)
+        department.addStretch(1)
+        self._button(department, "Huỷ", "Cancel", self.wipe, secondary=True)
         self.retranslate()
 
     def retranslate(self) -> None:
         self.language_button.setText("Tiếng Việt" if i18n.language() == "en" else "English")
-        self.start_title.setText(tr("Xin mời đưa mã QR trên thẻ căn cước, VNeID hoặc thẻ BHYT vào trước camera",
-                                    "Please hold the QR code of your ID card, VNeID or BHYT card up to the camera"))
+        self._start_words()
         self.keypad_title.setText(tr("Nhập 12 số căn cước", "Enter your 12-digit ID number"))
         self.confirm_title.setText(tr("Có phải bạn không?", "Is this you?"))
-        self.service_title.setText(tr("Chọn nơi khám", "Choose a service"))
+        self.service_title.setText(tr("Bạn khám theo hình thức nào?", "Which kind of examination?"))
+        self.department_title.setText(tr("Chọn nơi khám", "Choose where to be seen"))
+        if self._card is not None:
+            self.card_verdict.setText(tr(self._card.message_vi, self._card.message_en))
         self.ticket_title.setText(tr("Số thứ tự của bạn", "Your number"))
         self.guide_title.setText(tr(self._guide.title_vi, self._guide.title_en))
         self.guide_steps.setText("\n\n".join(f"{i}. {tr(vi, en)}" for i, (vi, en) in enumerate(self._guide.steps, 1)))
         for button in self.findChildren(QPushButton):
             if button.property("vi"):
                 button.setText(tr(button.property("vi"), button.property("en")))
+
+    def _start_words(self) -> None:
+        """The start page says what works now: with no camera, the keypad (in large type, not a QR to nobody)."""
+        state, vi, en = self._camera
+        if state in ("error", "reconnecting", "ended"):
+            self.start_title.setText(tr("Mời bấm \"Nhập số căn cước\" bên dưới, hoặc đến quầy tiếp đón",
+                                        "Please press \"Type your ID number\" below, or go to the reception desk"))
+            self.camera_state.setText(tr(f"Camera chưa sẵn sàng — chưa quét mã QR được ({vi})",
+                                         f"The camera is not working — QR codes cannot be scanned ({en})"))
+            self.camera_state.show()
+            self.preview.hide()
+        else:
+            self.start_title.setText(tr("Xin mời đưa mã QR trên thẻ căn cước, VNeID hoặc thẻ BHYT vào trước camera",
+                                        "Please hold the QR code of your ID card, VNeID or BHYT card up to the camera"))
+            self.camera_state.hide()
+            self.preview.show()
+
+    def _camera_state(self, state: str, vi: str, en: str) -> None:
+        self._camera = (state, vi, en)
+        self.camera_ok = state == "running"
+        if state in ("error", "reconnecting", "ended"):
+            log.warning("kiosk camera: %s", state)
+        self._start_words()
 
     def toggle_language(self) -> None:
         i18n.set_language("vi" if i18n.language() == "en" else "en")
@@ -253,7 +310,9 @@ class KioskWindow(QMainWindow):
     def show_page(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
         self.idle.start(self.clinic.settings["kiosk.idle_seconds"] * 1000)
-        prompts = {CONFIRM: ("Có phải bạn không?", "Is this you?"), SERVICE: ("Mời chọn nơi khám", "Choose a service")}
+        prompts = {CONFIRM: ("Có phải bạn không?", "Is this you?"),
+                   SERVICE: ("Mời chọn hình thức khám", "Choose the kind of examination"),
+                   DEPARTMENT: ("Mời chọn nơi khám", "Choose where to be seen")}
         if index in prompts:
             self.voice.say(tr(*prompts[index]))
 
@@ -273,12 +332,16 @@ class KioskWindow(QMainWindow):
         self.idle.start(self.clinic.settings["kiosk.idle_seconds"] * 1000)
 
     def on_scan(self, scan: Scan) -> None:
+        pad = getattr(self, "pin_pad", None)
+        if pad is not None and pad.isVisible():  # the admin is at the kiosk: nobody's scan is taken meanwhile
+            return
         if self.pages.currentIndex() in (START, KEYPAD):
             self.handle_payload(scan.payload)
 
     def handle_payload(self, payload: Payload) -> None:
         if not payload.ok or payload.kind not in ("cccd", "bhyt"):
-            self.coaching.setText(tr("Mã này không phải thẻ căn cước/BHYT", "This code is not an ID or BHYT card"))
+            self.start_notice.setText(tr("Mã này không phải mã QR của thẻ căn cước, VNeID hay thẻ BHYT",
+                                         "This is not the QR code of an ID card, VNeID or a BHYT card"))
             return
         self.identify(identity_from_payload(payload))
 
@@ -309,8 +372,10 @@ class KioskWindow(QMainWindow):
             return
         self.context.open(patient, "kiosk")
         self.confirm_name.setText(mask_name(patient.full_name))
-        self.confirm_id.setText(tr("Số định danh: ", "ID number: ") + (mask_id(patient.id_number) if patient.id_number
-                                                                     else mask_id(patient.card_number)))
+        if patient.id_number:
+            self.confirm_id.setText(tr("Số định danh: ", "ID number: ") + mask_id(patient.id_number))
+        else:  # known by the BHYT card alone
+            self.confirm_id.setText(tr("Số thẻ BHYT: ", "BHYT card number: ") + mask_id(patient.card_number))
         self.show_page(CONFIRM)
 
     def _failed(self, serial: int, exc: Exception) -> None:
@@ -319,24 +384,68 @@ class KioskWindow(QMainWindow):
         if serial != self._serial:
             return
         if isinstance(exc, UnknownPatient):  # nobody to type a name here: the desk registers newcomers
-            exc = KioskError("Chưa có hồ sơ: mời quét mã QR hoặc đến quầy tiếp đón",
-                             "No record yet: scan your QR code or go to the desk")
+            exc = KioskError("Chưa có hồ sơ của bạn ở phòng khám. Mời quét mã QR trên thẻ căn cước hoặc VNeID "
+                             "(có họ tên), hoặc đến quầy tiếp đón.",
+                             "We have no record of you yet. Please scan the QR code of your ID card or VNeID (it "
+                             "carries your name), or go to the reception desk.")
         if not isinstance(exc, KioskError):
             log.error("kiosk step failed", exc_info=exc)
         self.wipe()
-        self.coaching.setText(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else
-                              tr("Có lỗi — mời đến quầy tiếp đón", "Something went wrong — please go to the desk"))
-        self.coaching.setStyleSheet("color: #ffd166; font-weight: bold;")
+        self.start_notice.setText(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else
+                                  tr("Có lỗi — mời đến quầy tiếp đón", "Something went wrong — please go to the desk"))
+
+    def choose_service(self) -> None:
+        """"Yes, that is me": the kinds of examination, while the card is checked in the background (a fee-paying
+        examination can be chosen at once; an insurance one once the card's answer allows it)."""
+        ctx = self.context.current
+        if ctx is None:
+            return
+        self._card = None
+        self._service = ""
+        self.card_verdict.setText(tr("Đang kiểm tra thẻ BHYT…", "Checking your BHYT card…"))
+        self.card_verdict.setStyleSheet("background: #13315c;")
+        for button in self.service_buttons:
+            button.setEnabled(not button.property("insurance"))
+        self.show_page(SERVICE)
+        serial, clinic, patient = self._serial, self.clinic, ctx.patient
+        run_in_background(lambda: clinic.self_service_card(patient), lambda card: self._card_checked(serial, card),
+                          lambda exc: self._card_checked(serial, None, exc), owner=self)
+
+    def _card_checked(self, serial: int, card: SelfServiceCard | None, exc: Exception | None = None) -> None:
+        if serial != self._serial:  # wiped while the gateway answered: not for whoever stands here now
+            return
+        if card is None:  # the server itself failed: the desk checks the card later, as when the gateway is down
+            log.warning("kiosk card check failed: %s", type(exc).__name__)
+            card = SelfServiceCard("", True, "Chưa kiểm tra được thẻ BHYT lúc này: bạn vẫn lấy số được, quầy tiếp đón "
+                                             "sẽ kiểm tra lại.",
+                                   "The BHYT card could not be checked just now: you can still take a number, the "
+                                   "desk will check it again.")
+        self._card = card
+        self.card_verdict.setText(tr(card.message_vi, card.message_en))
+        self.card_verdict.setStyleSheet("background: #1b7f3b;" if card.insurance else "background: #b3261e;")
+        for button in self.service_buttons:
+            button.setEnabled(card.insurance or not button.property("insurance"))
+        if not card.insurance:
+            self.voice.say(tr("Thẻ bảo hiểm y tế của bạn chưa dùng được hôm nay",
+                              "Your health insurance card cannot be used today"))
+
+    def choose_department(self, service: str) -> None:
+        self._service = service
+        departments = self.clinic.settings["facility.departments"]
+        if len(departments) == 1:  # one place to go: no question to ask
+            self.check_in(departments[0]["code"])
+        else:
+            self.show_page(DEPARTMENT)
 
     def check_in(self, department_code: str) -> None:
         ctx = self.context.current
         if ctx is None or self._busy:
             return
         self._busy = True
-        serial, clinic, patient = self._serial, self.clinic, ctx.patient
+        serial, clinic, patient, service = self._serial, self.clinic, ctx.patient, self._service
 
         def work() -> tuple[CheckIn, PrintOutcome]:
-            done = clinic.check_in(patient, department_code, station="kiosk")  # card check: pending
+            done = clinic.check_in(patient, department_code, service=service, station="kiosk")
             return done, clinic.print_ticket(done.ticket, context=ctx.tag)
 
         run_in_background(work, lambda done: self._checked_in(ctx, done), lambda exc: self._failed(serial, exc),
@@ -365,9 +474,10 @@ class KioskWindow(QMainWindow):
         self.context.close("wiped")
         self._serial += 1  # an answer still on its way is for nobody now
         for label in (self.confirm_name, self.confirm_id, self.ticket_number, self.ticket_room, self.ticket_note,
-                      self.coaching):
+                      self.coaching, self.start_notice, self.card_verdict):
             label.clear()
-        self.coaching.setStyleSheet("")
+        self._card: SelfServiceCard | None = None
+        self._service = ""
         self.keypad_field.clear()
         self.keypad_title.setText(tr("Nhập 12 số căn cước", "Enter your 12-digit ID number"))
         self.camera.reset()
@@ -381,10 +491,13 @@ class KioskWindow(QMainWindow):
         return False
 
     def ask_exit(self) -> None:
-        pin, ok = QInputDialog.getText(self, tr("Thoát chế độ ki-ốt", "Leave kiosk mode"),
-                                       tr("Mã PIN quản trị:", "Admin PIN:"), QLineEdit.EchoMode.Password)
-        if not ok:
-            return
+        """The admin's way out: an on-screen keypad (a kiosk has no keyboard)."""
+        self.pin_pad = PinPad(tr("Thoát chế độ ki-ốt", "Leave kiosk mode"),
+                              tr("Nhập mã PIN quản trị", "Enter the admin PIN"), self)
+        self.pin_pad.entered.connect(self.exit_with_pin)
+        self.pin_pad.open()
+
+    def exit_with_pin(self, pin: str) -> None:
         try:
             right = self.clinic.check_kiosk_pin(pin)
         except LockedOut as exc:  # repeated wrong PINs: wait, the delay doubles each time

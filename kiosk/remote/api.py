@@ -30,6 +30,7 @@ EXPOSED: dict[str, Exposed] = {
     "record_consent": Exposed("record_consent"),
     # queue
     "check_in": Exposed("check_in", changes=True),
+    "self_service_card": Exposed("check_own_card"),
     "tickets_today": Exposed("read_patient"),
     "retry_pending_card_checks": Exposed("lookup_card", changes=True),
     "board_state": Exposed("read_queue"),

@@ -14,10 +14,10 @@ from scanner.payloads import parse_payload
 from tests.scanner.test_payloads import CCCD
 
 EXPECTED = {
-    Role.KIOSK: {"identify", "check_in", "print_ticket", "read_queue"},
+    Role.KIOSK: {"identify", "check_in", "print_ticket", "read_queue", "check_own_card"},
     Role.BOARD: {"read_queue"},
     Role.RECEPTIONIST: {"identify", "read_patient", "record_consent", "check_in", "print_ticket", "read_queue", "lookup_card",
-                        "view_health_book",
+                        "check_own_card", "view_health_book",
                         "print_documents"},
     Role.DOCTOR: {"identify", "read_patient", "read_queue", "lookup_card", "view_health_book", "call_patient", "record_visit",
                   "print_documents", "send_to_portal"},

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.security import kiosk_pin
+from scanner.payloads import parse_payload
 from tests.ui.conftest import widget_texts
-from ui.kiosk_window import CONFIRM, SERVICE, START, TICKET, KioskWindow
+from ui.kiosk_window import CONFIRM, DEPARTMENT, SERVICE, START, TICKET, KioskWindow
 from ui.qt import QLabel, QPushButton
 
 pytestmark = pytest.mark.gui
@@ -20,6 +21,17 @@ def open_kiosk(qtbot, clinic, camera: str) -> KioskWindow:
     window.resize(1080, 1920)
     window.show()
     return window
+
+
+def _verdict(qtbot, window: KioskWindow) -> str:
+    """Wait for the card's answer on the service page, as the patient would."""
+    qtbot.waitUntil(lambda: window._card is not None, timeout=15000)
+    return window.card_verdict.text()
+
+
+def _ticket_row(clinic, patient_id: int) -> tuple:
+    return clinic.store.conn.execute("SELECT service, card_decision, card_pending FROM tickets WHERE patient_id = ?",
+                                     (patient_id,)).fetchone()
 
 
 def test_scan_confirm_choose_ticket_in_three_touches(qtbot, clinic, demo_video: Path, artifacts: Path) -> None:
@@ -39,11 +51,19 @@ def test_scan_confirm_choose_ticket_in_three_touches(qtbot, clinic, demo_video: 
     yes.click()
     touches += 1
     assert window.pages.currentIndex() == SERVICE
-    window.service_buttons[0].click()
+    assert "dùng được hôm nay" in _verdict(qtbot, window), "the demo video's first person has a valid card"
+    window.grab().save(str(artifacts / "kiosk-service-1080x1920.png"))
+    bhyt = window.service_buttons[0]
+    assert bhyt.text() == "Khám BHYT" and bhyt.isEnabled()
+    bhyt.click()
+    touches += 1
+    assert window.pages.currentIndex() == DEPARTMENT
+    window.department_buttons[0].click()
     touches += 1
     qtbot.waitUntil(lambda: window.pages.currentIndex() == TICKET, timeout=10000)
     assert window.ticket_number.text() == "001"
     assert touches <= 3
+    assert _ticket_row(clinic, held.id) == ("Khám BHYT", "usable", 0), "the kiosk's card check stands on the ticket"
     window.grab().save(str(artifacts / "kiosk-ticket-1080x1920.png"))
     address = patients.get(clinic.store, held.id).address
     assert address
@@ -90,7 +110,7 @@ def test_english_button_and_keypad(qtbot, clinic) -> None:
     assert "Xin mời" in window.start_title.text()
 
 
-def test_leaving_kiosk_mode_needs_the_admin_pin(qtbot, clinic, monkeypatch) -> None:
+def test_leaving_kiosk_mode_needs_the_admin_pin_on_the_on_screen_keypad(qtbot, clinic, monkeypatch) -> None:
     import datetime as dt
 
     from kiosk.security import audit, lockout
@@ -99,15 +119,80 @@ def test_leaving_kiosk_mode_needs_the_admin_pin(qtbot, clinic, monkeypatch) -> N
     clock = [dt.datetime(2026, 12, 1, 9, 0)]
     monkeypatch.setattr(lockout, "_now", lambda: clock[0])
     window = open_kiosk(qtbot, clinic, "97")
-    monkeypatch.setattr(kiosk_window.QInputDialog, "getText", lambda *a, **k: ("0000", True))
+
+    def type_pin(pin: str) -> None:
+        """Touch the on-screen keypad, as the admin does (the kiosk has no keyboard)."""
+        window.ask_exit()
+        pad = window.pin_pad
+        assert pad.isVisible()
+        assert {pad.ok_button.text(), pad.cancel_button.text()} == {"Xác nhận", "Huỷ"}, "Vietnamese, not OK/Cancel"
+        for button in [pad.ok_button, pad.cancel_button, *pad.keys.values()]:  # big enough to touch, text not cut
+            assert button.height() >= 64 and button.width() >= 64
+            assert button.fontMetrics().horizontalAdvance(button.text()) <= button.contentsRect().width() - 8
+        for key in pin:
+            qtbot.mouseClick(pad.keys[key], kiosk_window.Qt.MouseButton.LeftButton)
+        assert pad.field.text() == pin and pad.field.echoMode() == pad.field.EchoMode.Password
+        qtbot.mouseClick(pad.ok_button, kiosk_window.Qt.MouseButton.LeftButton)
+
     window.ask_exit()
+    window.pin_pad.cancel_button.click()
+    assert window.isVisible() and not window.last_admin_notice, "cancel leaves quietly"
+    type_pin("0000")
     assert window.isVisible() and "Sai mã PIN" in window.last_admin_notice, "a wrong PIN is said, not silent"
     for _ in range(lockout.FREE_ATTEMPTS - 1):
-        window.ask_exit()
-    monkeypatch.setattr(kiosk_window.QInputDialog, "getText", lambda *a, **k: (kiosk_pin.DEMO_PIN, True))
-    window.ask_exit()  # the right PIN right after five wrong ones: refused, and the wait is said
+        type_pin("0000")
+    type_pin(kiosk_pin.DEMO_PIN)  # the right PIN right after five wrong ones: refused, and the wait is said
     assert window.isVisible() and "30 giây" in window.last_admin_notice
     assert any(r.action == "security.lockout" and "kiosk exit PIN" in r.detail for r in audit.show(clinic.store))
     clock[0] += dt.timedelta(seconds=31)
-    window.ask_exit()
+    type_pin(kiosk_pin.DEMO_PIN)
     assert not window.isVisible()
+
+
+def test_a_card_that_cannot_be_used_is_said_plainly_and_only_a_fee_paying_visit_is_offered(qtbot, clinic) -> None:
+    world = clinic.gateway() and clinic._sandbox.world
+    person = next(p for p in world.people if p.card_state == "010")  # the card has expired
+    window = open_kiosk(qtbot, clinic, "97")
+    window.handle_payload(parse_payload(person.cccd_qr))
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == CONFIRM, timeout=10000)
+    next(b for b in window.findChildren(QPushButton) if b.property("vi") == "Đúng, là tôi").click()
+    verdict = _verdict(qtbot, window)
+    assert "không dùng được hôm nay" in verdict and "quầy tiếp đón" in verdict
+    assert "cannot" not in verdict, "one language at a time"
+    by_name = {b.text(): b for b in window.service_buttons}
+    assert not by_name["Khám BHYT"].isEnabled() and not by_name["Tái khám theo hẹn"].isEnabled()
+    assert by_name["Khám dịch vụ"].isEnabled()
+    assert window.card_verdict.font().pixelSize() >= 32 or "font-size: 32px" in window.styleSheet()
+    by_name["Khám dịch vụ"].click()
+    window.department_buttons[0].click()
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == TICKET, timeout=10000)
+    patient_id = window.patient.id
+    assert _ticket_row(clinic, patient_id) == ("Khám dịch vụ", "not_usable", 0)
+    # the kiosk's own check is what the facade holds it to: an insurance check-in is refused, plainly
+    from kiosk.errors import CardNotUsable
+
+    with pytest.raises(CardNotUsable, match="không dùng được"):
+        clinic.check_in(window.patient, clinic.settings["facility.departments"][1]["code"], service="Khám BHYT",
+                        station="kiosk")
+
+
+def test_no_camera_is_said_in_large_type_and_the_keypad_offered(qtbot, clinic) -> None:
+    window = open_kiosk(qtbot, clinic, "97")  # no such camera
+    qtbot.waitUntil(window.camera_state.isVisible, timeout=10000)
+    assert "Camera chưa sẵn sàng" in window.camera_state.text()
+    assert "Nhập số căn cước" in window.start_title.text(), "the start page no longer asks for a QR to nobody"
+    assert not window.preview.isVisible()
+    assert "not working" not in window.camera_state.text() and "reconnecting" not in window.camera_state.text()
+
+
+def test_unknown_id_gets_a_large_message_in_one_language(qtbot, clinic) -> None:
+    window = open_kiosk(qtbot, clinic, "97")
+    window.show_page(1)
+    for key in "079999999999":
+        window.on_key(key)
+    window.on_key("✓")
+    qtbot.waitUntil(lambda: bool(window.start_notice.text()), timeout=10000)
+    text = window.start_notice.text()
+    assert window.pages.currentIndex() == START
+    assert "Chưa có hồ sơ" in text and "quầy tiếp đón" in text and "record" not in text
+    assert window.start_notice.objectName() == "notice" and "QLabel#notice { font-size: 36px" in window.styleSheet()

@@ -58,7 +58,16 @@ def run_contract(world: World, sandbox) -> None:
     # kiosk: a second patient checks in alone; no card or history reading
     other = [p for p in sandbox.world.people if p.card_state == "000"][1]
     walk_in = kiosk.identify(identity_from_payload(parse_payload(other.cccd_qr)))
-    assert kiosk.check_in(walk_in, "K01").ticket.number == 2
+    card = kiosk.self_service_card(walk_in)  # a plain verdict only: no card number, dates or facility
+    assert (card.decision, card.insurance) == ("usable", True) and other.card_number not in repr(card)
+    assert kiosk.check_in(walk_in, "K01", service="Khám BHYT").ticket.number == 2
+    expired = kiosk.identify(identity_from_payload(parse_payload(
+        next(p for p in sandbox.world.people if p.card_state == "010").cccd_qr)))
+    assert not kiosk.self_service_card(expired).insurance
+    with pytest.raises(KioskError, match="không dùng được"):  # held to its own card check, over HTTPS too
+        kiosk.check_in(expired, "K01", service="Khám BHYT")
+    with pytest.raises(AccessDenied):
+        board.self_service_card(walk_in)
     with pytest.raises(AccessDenied):
         kiosk.lookup(walk_in, reception.lookup_staff())
     # the board: numbers only
