@@ -8,6 +8,7 @@ import time
 
 from kiosk.errors import KioskError, LockedOut
 from kiosk.facade import Clinic
+from ui import i18n
 from ui.background import run_in_background
 from ui.i18n import tr
 from ui.qt import (
@@ -28,23 +29,47 @@ from ui.qt import (
 
 
 class SignInDialog(QDialog):
+    """User name and password; a button switches the language the station's window then opens in."""
+
     def __init__(self, clinic: Clinic, station_title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
-        self.setWindowTitle(tr(f"Đăng nhập — {station_title}", f"Sign in — {station_title}"))
+        self.station_title = station_title
         form = QFormLayout(self)
+        self.language_button = QPushButton()
+        self.language_button.setObjectName("languageButton")
+        self.language_button.setAutoDefault(False)
+        self.language_button.clicked.connect(self.toggle_language)
+        form.addRow(self.language_button)
         self.username = QLineEdit()
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(tr("Tên đăng nhập", "User name"), self.username)
-        form.addRow(tr("Mật khẩu", "Password"), self.password)
+        self.username_label, self.password_label = QLabel(), QLabel()
+        form.addRow(self.username_label, self.username)
+        form.addRow(self.password_label, self.password)
         self.message = QLabel()
         self.message.setStyleSheet("color: #b00020;")
+        self.message.setWordWrap(True)
         form.addRow(self.message)
-        button = QPushButton(tr("Đăng nhập", "Sign in"))
-        button.setDefault(True)
-        button.clicked.connect(self.try_sign_in)
-        form.addRow(button)
+        self.sign_in_button = QPushButton()
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.clicked.connect(self.try_sign_in)
+        form.addRow(self.sign_in_button)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr(f"Đăng nhập — {self.station_title}", f"Sign in — {self.station_title}"))
+        self.language_button.setText("English" if i18n.language() == "vi" else "Tiếng Việt")
+        self.username_label.setText(tr("Tên đăng nhập", "User name"))
+        self.password_label.setText(tr("Mật khẩu", "Password"))
+        self.sign_in_button.setText(tr("Đăng nhập", "Sign in"))
+        self.message.clear()
+
+    def toggle_language(self) -> None:
+        """One language at a time: the whole station follows (its window is built after the sign-in)."""
+        i18n.set_language("en" if i18n.language() == "vi" else "vi")
+        self.retranslate()
+        self.username.setFocus()
 
     def try_sign_in(self) -> None:
         try:

@@ -95,3 +95,29 @@ def test_guessing_the_pin_locks_the_screen_out_and_the_admin_sees_it(qtbot, clin
     text = admin_window.security_warning.text()
     assert "1 lần khoá" in text and "tài khoản lan" in text and "máy này" in text, text
     admin_window.grab().save(str(Path(__file__).resolve().parents[2] / "artifacts" / "admin-security-banner.png"))
+
+
+def test_the_language_is_chosen_at_sign_in_and_the_window_opens_in_it(qtbot, clinic) -> None:
+    from ui import i18n
+    from ui.app import create_window
+
+    dialog = SignInDialog(clinic, "reception")
+    qtbot.addWidget(dialog)
+    assert dialog.sign_in_button.text() == "Đăng nhập" and dialog.language_button.text() == "English"
+    try:
+        qtbot.mouseClick(dialog.language_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+        assert (dialog.sign_in_button.text(), dialog.username_label.text()) == ("Sign in", "User name")
+        assert dialog.language_button.text() == "Tiếng Việt"
+        dialog.username.setText("lan")
+        dialog.password.setText("wrong password")
+        dialog.try_sign_in()
+        assert dialog.message.text().startswith("Wrong"), "the error in the chosen language only"
+        assert "Sai" not in dialog.message.text()
+        dialog.password.setText("demo-lan-2026")
+        dialog.try_sign_in()
+        window = create_window("reception", clinic)
+        qtbot.addWidget(window)
+        assert window.title_label.text() == window.title_en
+        assert window.checkin_button.text().isascii(), window.checkin_button.text()
+    finally:
+        i18n.set_language("vi")
