@@ -281,7 +281,7 @@ class DoctorWindow(StationWindow):
         self.form_page = page
         page.setEnabled(False)
         self.finalise_button.setEnabled(False)
-        page.setMinimumHeight(520)
+        page.setMinimumHeight(640)  # below that the form scrolls rather than squeezing its lists
         return outer
 
     def _vitals_box(self) -> QWidget:
@@ -653,6 +653,7 @@ class DoctorWindow(StationWindow):
         self.refer_transport.setText(referral.get("transport", ""))
         self._loading = False
         self._dirty = False
+        self.check_vitals()  # units and ranges beside the fields even before anything is typed
 
     def form_data(self) -> dict[str, Any]:
         data = dict(self.visit["data"]) if self.visit else {}

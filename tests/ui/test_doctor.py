@@ -57,6 +57,8 @@ def test_vitals_show_labels_units_and_name_what_is_high(qtbot, clinic, artifacts
     """The findings of the walk-through: eight bare numbers, and 165/95 without a word."""
     window = call_first(qtbot, clinic)
     window.tabs.setCurrentIndex(1)
+    assert "lần/phút" in window.vital_units["pulse"].text() and "(60–100)" in window.vital_units["pulse"].text(), \
+        "units and ranges are there before anything is typed"
     for key, value in zip(["pulse", "temperature", "bp_sys", "bp_dia", "resp_rate", "weight", "height", "spo2"],
                           "82 37.2 165 95 18 58 155 97".split(), strict=True):
         qtbot.keyClicks(window.vitals[key], value)
