@@ -8,11 +8,57 @@ import datetime as dt
 from kiosk.facade import Lookup
 from kiosk.model import Ticket
 from ui.i18n import tr
-from ui.qt import QFormLayout, QFrame, QLabel, Qt, QVBoxLayout, QWidget
+from ui.qt import QFormLayout, QFrame, QLabel, QSize, QSizePolicy, Qt, QVBoxLayout, QWidget
 
 
 def _date(value: dt.date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "—"
+
+
+class ElidedLabel(QLabel):
+    """One line that never pushes or overlaps its neighbours: when it is too narrow the text is cut
+    with "…" and the whole text is in the tooltip (``full_text()``)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        self._full = text or ""
+        self._elide()
+
+    def clear(self) -> None:
+        self.setText("")
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width() - 2 * self.margin()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, width))
+        super().setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API (a style sheet's font arrives late)
+        super().changeEvent(event)
+        if event.type() in (event.Type.FontChange, event.Type.StyleChange) and hasattr(self, "_full"):
+            self._elide()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        metrics = self.fontMetrics()
+        tallest = max(metrics.lineSpacing(), metrics.boundingRect("ẤỸỆ Ày gjqp|").height())  # Vietnamese stacks marks
+        frame = 2 * self.margin() + self.contentsMargins().top() + self.contentsMargins().bottom()
+        return QSize(metrics.horizontalAdvance(self._full) + 2 * self.margin() + 4, max(metrics.height(), tallest) + frame)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(16, self.sizeHint().height())
 
 
 class PatientPanel(QFrame):
@@ -24,10 +70,11 @@ class PatientPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.card = QLabel()
-        self.validity = QLabel()
-        self.facility = QLabel()
-        self.five_year = QLabel()
+        self.card = ElidedLabel()
+        self.validity = ElidedLabel()
+        self.facility = ElidedLabel()
+        self.five_year = ElidedLabel()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(tr("Mã thẻ", "Card"), self.card)
         form.addRow(tr("Hạn thẻ", "Valid"), self.validity)
         form.addRow(tr("Nơi ĐKBĐ", "Registered at"), self.facility)

@@ -10,9 +10,18 @@ from kiosk.bhxh.card_codes import Decision, needs_confirmation
 from kiosk.checkin import CheckIn
 from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError
-from kiosk.facade import Clinic, Lookup
-from kiosk.identify import identity_from_payload
-from kiosk.model import DatePrecision, Identity, IdentitySource, Role, number_text
+from kiosk.facade import Clinic, Lookup, UnknownPatient
+from kiosk.errors import BadInput
+from kiosk.identify import (
+    TypedDate,
+    identity_from_payload,
+    parse_birth_date,
+    parse_card_number,
+    parse_id_number,
+    payload_problem,
+    typed_identity,
+)
+from kiosk.model import Identity, Role, Sex, number_text
 from kiosk.privacy.masking import mask_id, mask_name
 from kiosk.sandbox import demo
 from printing.dispatch import PrintOutcome
@@ -22,18 +31,18 @@ from scanner.payloads import Payload, parse_payload
 from ui.background import run_in_background, wait_for_background
 from ui.camera import CameraController
 from ui.consent_box import ConsentBox
-from ui.i18n import tr
+from ui.i18n import language, tr
 from ui.patient_banner import PatientBanner, birth_text
-from ui.patient_panel import PatientPanel
+from ui.patient_panel import ElidedLabel, PatientPanel
 from ui.qt import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDate,
-    QDateEdit,
     QFileDialog,
     QFont,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QImage,
@@ -45,13 +54,16 @@ from ui.qt import (
     QPen,
     QPixmap,
     QPushButton,
+    QRadioButton,
     QScrollArea,
+    QSize,
     QSizePolicy,
     Qt,
     QTabWidget,
     QTimer,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from ui.sound import Sounds
 from ui.stations import StationWindow
@@ -60,6 +72,8 @@ from ui.wedge import WedgeFilter
 log = logging.getLogger("ui.reception")
 
 DEMO_CAMERA = "demo"
+SERVICE_NAMES_EN = {"Khám BHYT": "BHYT visit", "Khám dịch vụ": "Fee-paying visit",
+                    "Tái khám theo hẹn": "Follow-up by appointment"}
 
 
 class Preview(QLabel):
@@ -68,11 +82,20 @@ class Preview(QLabel):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("preview")
-        self.setFixedSize(640, 360)
+        self.setMinimumSize(480, 270)  # a short screen takes a smaller picture, not cut controls
+        self.setMaximumSize(640, 360)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setWordWrap(True)  # a lost camera's message is long
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet("background: #222; color: #ddd;")
         self.setText(tr("Đang mở camera…", "Opening the camera…"))
         self._flash = False
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(640, 360)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API (the picture's size, not its wrapped text's)
+        return False
 
     def show_frame(self, image: QImage) -> None:
         pixmap = QPixmap.fromImage(image).scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
@@ -93,16 +116,128 @@ class Preview(QLabel):
         self._flash = False
 
 
-class NoticeLabel(QLabel):
-    """A line that takes room only while it says something (the consent questions get the space)."""
+class IdentityForm(QWidget):
+    """Typed identity: an optional CCCD, the name, the date of birth as people type it — with the date
+    understood shown beside the box before it is used — and the sex; below, what a lookup will look
+    for and, if nobody has that record yet, what it will save."""
 
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
-        super().setText(text)
-        self.setVisible(bool(text))
+    submitted = Signal()
+
+    def __init__(self, with_id: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.with_id = with_id
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(4)
+        self.id_input = QLineEdit()
+        self.id_input.setPlaceholderText(tr("12 chữ số", "12 digits"))
+        self.id_input.setMaxLength(14)  # 12 digits, and the spaces some people type
+        if with_id:
+            form.addRow(tr("Số CCCD", "ID number"), self.id_input)
+        self.name_input = QLineEdit()
+        self.name_input.setMaxLength(120)
+        self.name_input.setPlaceholderText(tr("Họ và tên như trên giấy tờ", "Full name as on the papers")
+                                           + (tr(" (khi chưa có hồ sơ)", " (when there is no record yet)")
+                                              if with_id else ""))
+        form.addRow(tr("Họ tên", "Full name"), self.name_input)
+        row = QHBoxLayout()
+        self.dob_input = QLineEdit()
+        self.dob_input.setObjectName("dobInput")
+        self.dob_input.setMaxLength(14)
+        self.dob_input.setPlaceholderText(tr("23/07/1984", "23/07/1984"))
+        self.dob_input.setToolTip(tr("Ngày/tháng/năm (23/07/1984, 23071984, 23-7-1984) hoặc chỉ năm (1984)",
+                                     "Day/month/year (23/07/1984, 23071984, 23-7-1984) or the year alone (1984)"))
+        self.dob_input.setFixedWidth(self.dob_input.fontMetrics().horizontalAdvance("23/07/1984 00") + 16)
+        row.addWidget(self.dob_input)
+        self.dob_shown = ElidedLabel()
+        self.dob_shown.setObjectName("dobUnderstood")
+        row.addWidget(self.dob_shown, 1)
+        self.male = QRadioButton(tr("Nam", "Male"))
+        self.female = QRadioButton(tr("Nữ", "Female"))
+        self.sex_group = QButtonGroup(self)
+        for button in (self.male, self.female):
+            self.sex_group.addButton(button)
+            row.addWidget(button)
+        form.addRow(tr("Ngày sinh", "Born"), row)
+        self.preview = ElidedLabel()
+        self.preview.setObjectName("willSave")
+        self.preview.setStyleSheet("color: #0b5394;")
+        form.addRow(self.preview)
+        self.button = QPushButton(tr("Tra cứu", "Look up"))
+        self.button.clicked.connect(self.submitted)
+        form.addRow(self.button)
+        self.understood: TypedDate | None = None
+        for field in (self.id_input, self.name_input, self.dob_input):
+            field.textChanged.connect(self._changed)
+            field.returnPressed.connect(self.submitted)
+        self.sex_group.buttonToggled.connect(lambda *_: self._changed())
+        self._changed()
+
+    def sex(self) -> Sex | None:
+        return Sex.MALE if self.male.isChecked() else Sex.FEMALE if self.female.isChecked() else None
+
+    def _changed(self) -> None:
+        """Say at once what the typed date is understood as (or what is wrong with it), and what a
+        lookup will do: the date used is always the one shown here."""
+        self.understood = None
+        text = self.dob_input.text()
+        if text.strip():
+            try:
+                self.understood = parse_birth_date(text)
+            except BadInput as exc:
+                self.dob_shown.setStyleSheet("color: #b00020;")
+                self.dob_shown.setText(exc.message(language()))
+            else:
+                self.dob_shown.setStyleSheet("color: #1b7f3b; font-weight: bold;")
+                self.dob_shown.setText("→ " + tr(*self.understood.shown()))
+        else:
+            self.dob_shown.setStyleSheet("")
+            self.dob_shown.setText("")
+        self.preview.setText(self.plan())
+        self.button.setText(tr("Tra cứu / đăng ký", "Look up / register") if self.name_input.text().strip()
+                            else tr("Tra cứu", "Look up"))
+
+    def plan(self) -> str:
+        """What pressing the button will do, in words."""
+        number = "".join(self.id_input.text().split()) if self.with_id else ""
+        name = " ".join(self.name_input.text().split())
+        if not name:
+            if number:
+                return tr(f"Tìm hồ sơ có số CCCD {mask_id(number)}", f"Find the record with ID {mask_id(number)}")
+            return tr("Nhập họ tên, ngày sinh và giới tính", "Type the name, date of birth and sex") if not \
+                self.with_id else tr("Nhập số CCCD (và họ tên, ngày sinh, giới tính nếu chưa có hồ sơ)",
+                                     "Type the ID number (and name, birth date, sex when there is no record)")
+        born = tr(*self.understood.shown()) if self.understood else "?"
+        sex = {Sex.MALE: tr("Nam", "male"), Sex.FEMALE: tr("Nữ", "female")}.get(self.sex(), "?")
+        ident = f" · CCCD {mask_id(number)}" if number else ""
+        return tr(f"Tìm, nếu chưa có thì lưu: {name.upper()} · sinh {born} · {sex}{ident}",
+                  f"Find, or save if new: {name.upper()} · born {born} · {sex}{ident}")
+
+    def identity(self) -> Identity:
+        """The typed identity, exactly as shown; BadInput saying what is missing or wrong."""
+        number = parse_id_number(self.id_input.text()) if self.with_id else ""
+        name = " ".join(self.name_input.text().split())
+        if not name:
+            if number:
+                return typed_identity(id_number=number)
+            raise BadInput("Hãy nhập họ tên", "Enter the full name")
+        birth = parse_birth_date(self.dob_input.text())  # BadInput when empty or impossible
+        if birth != self.understood:  # what is used is what is shown beside the box
+            raise BadInput("Ngày sinh vừa đổi: xem lại ngày hiển thị rồi bấm lại",
+                           "The date just changed: check the date shown and press again")
+        if self.sex() is None:
+            raise BadInput("Chọn giới tính (Nam/Nữ): nếu chưa có hồ sơ, người bệnh được đăng ký mới",
+                           "Choose the sex (male/female): without a record the patient is registered")
+        return typed_identity(id_number=number, full_name=name, birth=birth, sex=self.sex())
 
     def clear(self) -> None:
-        super().clear()
-        self.hide()
+        for field in (self.id_input, self.name_input, self.dob_input):
+            field.clear()
+        self.sex_group.setExclusive(False)
+        for button in (self.male, self.female):
+            button.setChecked(False)
+        self.sex_group.setExclusive(True)
+        self._changed()
 
 
 class ReceptionWindow(StationWindow):
@@ -124,12 +259,11 @@ class ReceptionWindow(StationWindow):
         columns = QHBoxLayout()
         self.body.addLayout(columns, 1)
         left = QVBoxLayout()
-        columns.addLayout(left)
+        columns.addLayout(left, 0)
         self.preview = Preview()
         left.addWidget(self.preview)
-        self.coaching = QLabel()
+        self.coaching = ElidedLabel()  # one line that never pushes the controls: the whole text in its tooltip
         self.coaching.setObjectName("coaching")
-        self.coaching.setWordWrap(True)  # a lost camera's message is long
         big = QFont(self.font())
         big.setPointSize(13)
         self.coaching.setFont(big)
@@ -137,6 +271,8 @@ class ReceptionWindow(StationWindow):
         controls = QHBoxLayout()
         self.camera_picker = QComboBox()
         self.camera_picker.setObjectName("cameraPicker")
+        self.camera_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.camera_picker.setMinimumContentsLength(16)
         controls.addWidget(QLabel(tr("Camera:", "Camera:")))
         controls.addWidget(self.camera_picker, 1)
         self.mirror = QCheckBox(tr("Lật ảnh như gương", "Mirror"))
@@ -144,6 +280,12 @@ class ReceptionWindow(StationWindow):
         controls.addWidget(self.mirror)
         left.addLayout(controls)
         left.addWidget(self._manual_entry())
+        self.message = QLabel()  # what went wrong with a scan or what was typed: one place, one language
+        self.message.setObjectName("entryMessage")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.message.setMinimumHeight(3 * self.message.fontMetrics().lineSpacing())
+        left.addWidget(self.message)
         left.addStretch(1)
 
         right = QVBoxLayout()
@@ -218,60 +360,67 @@ class ReceptionWindow(StationWindow):
     def _manual_entry(self) -> QWidget:
         tabs = QTabWidget()
         tabs.setObjectName("manualEntry")
-        self.cccd_input = QLineEdit()
-        self.cccd_input.setPlaceholderText(tr("12 chữ số", "12 digits"))
-        self.cccd_input.setMaxLength(12)
-        self.card_input = QLineEdit()
-        self.card_input.setPlaceholderText(tr("Mã thẻ 15 ký tự hoặc mã số BHXH", "15-char card code or BHXH number"))
-        self.name_input = QLineEdit()
-        self.dob_input = QDateEdit()
-        self.dob_input.setDisplayFormat("dd/MM/yyyy")
-        self.dob_input.setDate(QDate(1980, 1, 1))
-        for key, field in (("cccd", self.cccd_input), ("card", self.card_input)):
-            page = QWidget()
-            form = QFormLayout(page)
-            form.addRow(tr("Số CCCD", "ID number") if key == "cccd" else tr("Mã thẻ BHYT", "Card number"), field)
-            button = QPushButton(tr("Tra cứu", "Look up"))
-            button.clicked.connect(self.on_manual_lookup)
-            field.returnPressed.connect(self.on_manual_lookup)
-            form.addRow(button)
-            tabs.addTab(page, tr("CCCD", "ID card") if key == "cccd" else tr("Thẻ BHYT", "BHYT card"))
+        self.cccd_form = IdentityForm(with_id=True)
+        self.cccd_form.setObjectName("cccdForm")
+        self.cccd_input = self.cccd_form.id_input
+        self.cccd_form.submitted.connect(self.on_manual_lookup)
+        tabs.addTab(self.cccd_form, tr("CCCD", "ID card"))
         page = QWidget()
         form = QFormLayout(page)
-        form.addRow(tr("Họ tên", "Full name"), self.name_input)
-        form.addRow(tr("Ngày sinh", "Date of birth"), self.dob_input)
+        self.card_input = QLineEdit()
+        self.card_input.setMaxLength(24)
+        self.card_input.setPlaceholderText(tr("Mã thẻ 15 ký tự hoặc mã số BHXH", "15-char card code or BHYT number"))
+        form.addRow(tr("Mã thẻ BHYT", "Card number"), self.card_input)
         button = QPushButton(tr("Tra cứu", "Look up"))
         button.clicked.connect(self.on_manual_lookup)
+        self.card_input.returnPressed.connect(self.on_manual_lookup)
         form.addRow(button)
-        tabs.addTab(page, tr("Họ tên + ngày sinh", "Name + birth date"))
+        tabs.addTab(page, tr("Thẻ BHYT", "BHYT card"))
+        self.name_form = IdentityForm(with_id=False)
+        self.name_form.setObjectName("nameForm")
+        self.name_input, self.dob_input, self.dob_shown = (self.name_form.name_input, self.name_form.dob_input,
+                                                           self.name_form.dob_shown)
+        self.name_form.submitted.connect(self.on_manual_lookup)
+        tabs.addTab(self.name_form, tr("Họ tên + ngày sinh", "Name + birth date"))
+        tabs.currentChanged.connect(lambda _: self.message.clear())
         self.manual_tabs = tabs
         return tabs
 
     def _checkin_box(self) -> QWidget:
+        """Department, service and priority in one row that keeps its size; the buttons; and the
+        ticket result in a place of its own, kept for it whether a number is shown or not."""
         box = QGroupBox(tr("Tiếp đón", "Check-in"))
         box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # the room goes to consent
         layout = QVBoxLayout(box)
-        form = QFormLayout()
+        layout.setSpacing(4)
+        grid = QGridLayout()
         self.department = QComboBox()
         for dep in self.clinic.settings["facility.departments"]:
             self.department.addItem(f"{dep['code']} — {tr(dep['name'], dep.get('name_en', dep['name']))}", dep["code"])
         self.service = QComboBox()
         for service in self.clinic.settings["queue.services"]:
-            self.service.addItem(service, service)
+            self.service.addItem(tr(service, SERVICE_NAMES_EN.get(service, service)), service)
         self.priority = QComboBox()
         self.priority.addItem(tr("Không ưu tiên", "No priority"), "")
         for key in self.clinic.settings["queue.priorities"]:
             vi, en = PRIORITY_LABELS.get(key, (key, key))
             self.priority.addItem(tr(vi, en), key)
-        form.addRow(tr("Khoa", "Department"), self.department)
-        form.addRow(tr("Dịch vụ", "Service"), self.service)
-        form.addRow(tr("Ưu tiên", "Priority"), self.priority)
+        for column, (text, combo) in enumerate(((tr("Khoa", "Department"), self.department),
+                                                (tr("Dịch vụ", "Service"), self.service),
+                                                (tr("Ưu tiên", "Priority"), self.priority))):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            grid.addWidget(QLabel(text), 0, 2 * column)
+            grid.addWidget(combo, 0, 2 * column + 1)
+            grid.setColumnStretch(2 * column + 1, 1)
+        layout.addLayout(grid)
         self.card_notice = QLabel()
         self.card_notice.setObjectName("cardNotice")
         self.card_notice.setWordWrap(True)
         self.card_notice.setStyleSheet("color: #b00020; font-weight: bold;")
         self.card_notice.hide()
-        form.addRow(self.card_notice)
+        layout.addWidget(self.card_notice)
         self.bhyt_reason = QLineEdit()
         self.bhyt_reason.setObjectName("bhytReason")
         self.bhyt_reason.setMaxLength(200)
@@ -279,45 +428,53 @@ class ReceptionWindow(StationWindow):
                                                "Why BHYT anyway (required, audited)"))
         self.bhyt_reason.textChanged.connect(self._update_actions)
         self.bhyt_reason.hide()
-        form.addRow(self.bhyt_reason)
+        layout.addWidget(self.bhyt_reason)
         self.service.currentIndexChanged.connect(self._service_chosen)
-        layout.addLayout(form)
+        self.action_message = ElidedLabel()  # why the number cannot be issued yet, or what went wrong
+        self.action_message.setObjectName("actionMessage")
+        layout.addWidget(self.action_message)
         row = QHBoxLayout()
         self.checkin_button = QPushButton(tr("Lấy số thứ tự", "Issue queue number"))
         self.checkin_button.setObjectName("checkinButton")
         self.checkin_button.setMinimumHeight(44)
         self.checkin_button.setEnabled(False)
         self.checkin_button.clicked.connect(self.on_check_in)
-        row.addWidget(self.checkin_button)
+        row.addWidget(self.checkin_button, 2)
         self.reprint_button = QPushButton(tr("In lại phiếu", "Reprint ticket"))
         self.reprint_button.setObjectName("reprintButton")
         self.reprint_button.setEnabled(False)
         self.reprint_button.clicked.connect(self.reprint)
-        row.addWidget(self.reprint_button)
+        row.addWidget(self.reprint_button, 1)
         self.clear_button = QPushButton(tr("Người tiếp theo", "Next patient"))
         self.clear_button.setObjectName("nextPatientButton")
         self.clear_button.clicked.connect(self.clear_patient)
-        row.addWidget(self.clear_button)
+        row.addWidget(self.clear_button, 1)
         layout.addLayout(row)
-        self.ticket_label = NoticeLabel()
+        result = QFrame()
+        result.setObjectName("ticketResult")
+        result.setStyleSheet("#ticketResult { border-top: 1px solid #c5d0de; }")
+        result_layout = QVBoxLayout(result)
+        result_layout.setContentsMargins(0, 4, 0, 0)
+        result_layout.setSpacing(2)
+        self.ticket_label = ElidedLabel()
         self.ticket_label.setObjectName("ticketNumber")
         font = QFont(self.font())
-        font.setPointSize(28)
+        font.setPointSize(26)
         font.setBold(True)
         self.ticket_label.setFont(font)
         self.ticket_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.ticket_label)
-        self.last_issued = NoticeLabel()  # the number just given stays readable after the next patient starts
+        result_layout.addWidget(self.ticket_label)
+        self.last_issued = ElidedLabel()  # whose number it is: it stays readable while the next patient starts
         self.last_issued.setObjectName("lastIssued")
-        self.last_issued.setStyleSheet("color: #0b5394; font-weight: bold;")
         self.last_issued.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.last_issued)
-        self.print_notice = NoticeLabel()
+        result_layout.addWidget(self.last_issued)
+        self.print_notice = ElidedLabel()
         self.print_notice.setObjectName("printNotice")
-        self.print_notice.setWordWrap(True)
-        layout.addWidget(self.print_notice)
-        for label in (self.ticket_label, self.last_issued, self.print_notice):
-            label.hide()
+        result_layout.addWidget(self.print_notice)
+        result.setFixedHeight(result.sizeHint().height())  # the place is kept: nothing moves when a number comes
+        layout.addWidget(result)
+        self.ticket_result = result
+        self._ticket_owner: PatientContext | None = None
         return box
 
     # -- camera ------------------------------------------------------------------------------
@@ -329,11 +486,10 @@ class ReceptionWindow(StationWindow):
         except Exception:  # noqa: BLE001 - no multimedia backend: list only what settings say
             devices = []
         for index, device in enumerate(devices):
-            self.camera_picker.addItem(device.description(), str(index))
-        if self.camera_picker.findData(configured) < 0:
-            self.camera_picker.addItem(configured, configured)
-        if chosen and self.camera_picker.findData(chosen) < 0:
-            self.camera_picker.addItem(chosen, chosen)
+            self.camera_picker.addItem(device.description() or _source_name(str(index)), str(index))
+        for source in (configured, chosen):  # what the settings or the command line name, in words
+            if source and self.camera_picker.findData(source) < 0:
+                self.camera_picker.addItem(_source_name(source), source)
         want = chosen or (DEMO_CAMERA if self.demo else configured)
         self.camera_picker.setCurrentIndex(max(0, self.camera_picker.findData(want)))
 
@@ -348,7 +504,7 @@ class ReceptionWindow(StationWindow):
             self.camera.start(str(choice))
 
     def _camera_state(self, state: str, vi: str, en: str) -> None:
-        if state != "running":
+        if state != "running":  # the whole message on the picture; the line under it keeps its one line
             self.coaching.setText(tr(vi, en))
             self.preview.setText(tr(vi, en))
 
@@ -405,8 +561,7 @@ class ReceptionWindow(StationWindow):
         self.consent_box.close_for_patient()
         self.banner.clear()
         self.panel.clear()
-        self.ticket_label.clear()
-        self.print_notice.clear()
+        self._ticket_result_belongs_to(None)  # the number just issued stays, marked as the last patient's
         self.card_notice.hide()
         self.bhyt_reason.clear()
         self.bhyt_reason.hide()
@@ -415,10 +570,15 @@ class ReceptionWindow(StationWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        """Enable what applies to the patient in context, and nothing else."""
+        """Enable what applies to the patient in context, and nothing else; say why the number cannot
+        be issued yet."""
         ctx = self.current
         self.reprint_button.setEnabled(bool(ctx and ctx.last_print and not self._busy))
-        self.checkin_button.setEnabled(self._check_in_problem() is None)
+        problem = self._check_in_problem()
+        self.checkin_button.setEnabled(problem is None)
+        waiting = problem is not None and ctx is not None and ctx.lookup is not None and not self._busy
+        self.action_message.setStyleSheet("color: #5a5a5a;")
+        self.action_message.setText(tr(*problem) if waiting else "")
 
     def _check_in_problem(self) -> tuple[str, str] | None:
         """Why "Lấy số thứ tự" cannot be pressed now (None: it can)."""
@@ -456,34 +616,25 @@ class ReceptionWindow(StationWindow):
         if self.idle_lock is not None and self.idle_lock.screen.isVisible():
             return  # locked: nobody at the desk to see the patient
         if not payload.ok or payload.kind not in ("cccd", "bhyt"):
-            self.show_error(payload.error or tr("Mã QR không phải thẻ của người bệnh", "Not a patient's code"))
+            self.show_error(tr(*payload_problem(payload)))
             return
+        self.message.clear()
         self.sounds.beep.play()
         self.preview.flash()
         self.request_patient(identity_from_payload(payload))
 
     def on_manual_lookup(self) -> None:
+        """Typed at the desk: refused at the field, saying what is wrong, before anyone is looked up."""
         tab = self.manual_tabs.currentIndex()
-        if tab == 0:
-            number = self.cccd_input.text().strip()
-            if len(number) != 12 or not number.isdigit():
-                self.show_error(tr("Số CCCD phải có 12 chữ số", "The ID number must have 12 digits"))
-                return
-            identity = Identity(IdentitySource.MANUAL, id_number=number)
-        elif tab == 1:
-            card = self.card_input.text().strip().upper()
-            if not card:
-                self.show_error(tr("Hãy nhập mã thẻ BHYT", "Enter the BHYT card number"))
-                return
-            identity = Identity(IdentitySource.MANUAL, card_number=card)
-        else:
-            name = " ".join(self.name_input.text().split())
-            if not name:
-                self.show_error(tr("Hãy nhập họ tên", "Enter the full name"))
-                return
-            d = self.dob_input.date()
-            identity = Identity(IdentitySource.MANUAL, full_name=name,
-                                date_of_birth=dt.date(d.year(), d.month(), d.day()), dob_precision=DatePrecision.DAY)
+        try:
+            if tab == 1:
+                identity = typed_identity(card_number=parse_card_number(self.card_input.text()))
+            else:
+                identity = (self.cccd_form if tab == 0 else self.name_form).identity()
+        except BadInput as exc:
+            self.show_error(exc.message(language()))
+            return
+        self.message.clear()
         self.request_patient(identity)
 
     def request_patient(self, identity: Identity) -> None:
@@ -534,6 +685,7 @@ class ReceptionWindow(StationWindow):
     def accept_switch(self) -> None:
         identity = self.pending_switch
         self._hide_switch()
+        self._clear_ticket_result()  # a new patient is confirmed: the older number goes
         if identity is not None:
             self.identify(identity)
 
@@ -569,8 +721,7 @@ class ReceptionWindow(StationWindow):
         ctx = self.context.open(result.patient, opened_by, lookup=result, consents=consents)
         self.banner.show_patient(result.patient, result.card_check, result.health_book)
         self.panel.show_lookup(result, tickets)
-        for field in (self.cccd_input, self.card_input, self.name_input):
-            field.clear()
+        self._clear_entry()
         if consents is None or "care" in consents:  # None: offline, asked when the server can record it
             self.consent_box.close_for_patient()
         else:
@@ -600,10 +751,17 @@ class ReceptionWindow(StationWindow):
         self._busy = False
         if serial == self._lookup_serial:
             self._close_context("failed lookup")
-            message = tr(exc.vi, exc.en) if isinstance(exc, KioskError) else tr(f"Lỗi: {type(exc).__name__}",
-                                                                                 f"Error: {type(exc).__name__}")
-            self.banner.error(tr("Không tra cứu được: ", "Lookup failed: ") + message)
-            self.show_error(message)
+            message = exc.message(language()) if isinstance(exc, KioskError) else tr(
+                f"Lỗi: {type(exc).__name__}", f"Error: {type(exc).__name__}")
+            self.banner.error(tr("Không tra cứu được: ", "Lookup failed: ") + message)  # said once, in the banner
+            if isinstance(exc, UnknownPatient) and self.manual_tabs.currentIndex() == 0 and \
+                    self.cccd_input.text().strip() and not self.cccd_form.name_input.text().strip():
+                self.show_error(tr("Chưa có hồ sơ với số CCCD này. Nếu người bệnh đã đến bằng thẻ BHYT hoặc đến "
+                                   "lần đầu: nhập họ tên, ngày sinh, giới tính rồi bấm Tra cứu / đăng ký",
+                                   "No record with this ID number. If the patient came with a BHYT card before or "
+                                   "comes for the first time: type name, birth date, sex and press Look up / register"),
+                                colour="#0b5394")
+                self.cccd_form.name_input.setFocus()
         if not isinstance(exc, KioskError):
             log.error("lookup failed", exc_info=exc)
         self._next_deferred()
@@ -616,17 +774,22 @@ class ReceptionWindow(StationWindow):
     def _failed(self, exc: Exception) -> None:
         """A check-in, print or consent job failed: the patient stays in context, the message shows."""
         self._busy = False
-        self.show_error(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else
-                        tr(f"Lỗi: {type(exc).__name__}", f"Error: {type(exc).__name__}"))
         if not isinstance(exc, KioskError):
             log.error("reception action failed", exc_info=exc)
         self._update_actions()
+        self.show_action_error(exc.message(language()) if isinstance(exc, KioskError) else
+                               tr(f"Lỗi: {type(exc).__name__}", f"Error: {type(exc).__name__}"))
         self._next_deferred()
 
-    def show_error(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10_000)
-        self.print_notice.setStyleSheet("color: #b00020;")
-        self.print_notice.setText(text)
+    def show_error(self, text: str, colour: str = "#b00020") -> None:
+        """What is wrong with a scan or with what was typed: once, in one language, under the fields."""
+        self.message.setStyleSheet(f"color: {colour};")
+        self.message.setText(text)
+
+    def show_action_error(self, text: str) -> None:
+        """What stopped a check-in, print or consent: once, in one language, above the buttons."""
+        self.action_message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.action_message.setText(text)
 
     # -- check-in ----------------------------------------------------------------------------
     def on_check_in(self) -> None:
@@ -634,7 +797,7 @@ class ReceptionWindow(StationWindow):
         problem = self._check_in_problem()
         if problem is not None:
             if not self._busy:
-                self.show_error(tr(*problem))
+                self.show_action_error(tr(*problem))
             return
         assert ctx is not None and ctx.lookup is not None
         self._busy = True
@@ -667,13 +830,14 @@ class ReceptionWindow(StationWindow):
         if answers and ctx.consents is not None:
             ctx.consents.update({k: {"granted": v} for k, v in answers.items()})
         self.consent_box.close_for_patient()
+        self._ticket_owner = ctx
         ticket = checkin.ticket
-        self.last_issued.setText(tr(f"Vừa cấp số {number_text(ticket.number)} ({ticket.department_code}) cho "
-                                    f"{mask_name(ctx.patient.full_name)}",
-                                    f"Last number issued: {number_text(ticket.number)} ({ticket.department_code}) to "
-                                    f"{mask_name(ctx.patient.full_name)}"))
         self.ticket_label.setText(f"{number_text(ticket.number)}  ·  {ticket.department_code}  ·  "
                                   f"{tr('Phòng', 'Room')} {ticket.room or '—'}")
+        self.last_issued.setText(tr(f"Vừa cấp số {number_text(ticket.number)} ({ticket.department_code}) cho "
+                                    f"{mask_name(ctx.patient.full_name)}",
+                                    f"Number {number_text(ticket.number)} ({ticket.department_code}) issued to "
+                                    f"{mask_name(ctx.patient.full_name)}"))
         notes = []
         if checkin.reprint:
             notes.append(tr("Người bệnh đã có số hôm nay: in lại số cũ", "Already checked in today: same number reprinted"))
@@ -681,7 +845,8 @@ class ReceptionWindow(StationWindow):
             notes.append(tr("Thẻ chưa kiểm tra được: sẽ tự kiểm tra lại", "Card not checked yet: it will be retried"))
         notes.append(tr(outcome.message_vi, outcome.message_en))
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
-        self.print_notice.setText("\n".join(notes))
+        self.print_notice.setText(" · ".join(notes))
+        self._ticket_result_belongs_to(ctx)
         self._update_actions()
         if outcome.printer and not outcome.printed:
             self.print_failed(ctx, outcome)
@@ -720,6 +885,7 @@ class ReceptionWindow(StationWindow):
             return
         ctx.printed(outcome)
         label = ctx.ticket.label if ctx.ticket else ""
+        self._ticket_owner = ctx
         self.print_notice.setStyleSheet("color: #1b7f3b;" if outcome.printed else "color: #b26a00; font-weight: bold;")
         self.print_notice.setText(tr(f"In lại phiếu {label}: {outcome.message_vi}",
                                      f"Ticket {label} reprinted: {outcome.message_en}"))
@@ -747,9 +913,28 @@ class ReceptionWindow(StationWindow):
         """Next patient (and idle lock): nothing of the last one stays on screen or in this window."""
         self._close_context("next patient")
         self._deferred = None
-        self.last_issued.clear()
-        for field in (self.cccd_input, self.card_input, self.name_input):
-            field.clear()
+        self._clear_ticket_result()
+        self._clear_entry()
+        self.message.clear()
+
+    def _clear_entry(self) -> None:
+        self.cccd_form.clear()
+        self.name_form.clear()
+        self.card_input.clear()
+
+    def _clear_ticket_result(self) -> None:
+        self._ticket_owner = None
+        for label in (self.ticket_label, self.last_issued, self.print_notice):
+            label.clear()
+
+    def _ticket_result_belongs_to(self, ctx: PatientContext | None) -> None:
+        """The ticket result stays until the next check-in, "Người tiếp theo" or a confirmed switch;
+        while someone else is on screen it is greyed, and says whose number it is."""
+        if self._ticket_owner is None:
+            return
+        own = ctx is not None and ctx is self._ticket_owner
+        self.ticket_label.setStyleSheet("color: #0b2545;" if own else "color: #8a94a6;")
+        self.last_issued.setStyleSheet("color: #0b5394; font-weight: bold;" if own else "color: #5a5a5a;")
 
     def _retry_pending(self) -> None:
         clinic = self.clinic
@@ -765,6 +950,16 @@ class ReceptionWindow(StationWindow):
         QApplication.instance().removeEventFilter(self.wedge)
         wait_for_background()
         super().closeEvent(event)
+
+
+def _source_name(source: str) -> str:
+    """A camera source in words for the picker: never a bare number."""
+    if source.isdigit():
+        return tr(f"Camera số {source}", f"Camera {source}")
+    if "://" in source:
+        scheme, _, rest = source.partition("://")
+        return tr(f"Camera mạng {rest.rpartition('@')[2]}", f"Network camera {rest.rpartition('@')[2]}")
+    return tr(f"Tệp hình {source}", f"Video file {source}")
 
 
 def _same_identity(a: Identity, b: Identity) -> bool:
