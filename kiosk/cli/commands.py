@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.cli.voice import add_commands as add_voice_commands
 
     add_voice_commands(commands)
+    from kiosk.cli.screens import add_commands as add_screens_commands
+
+    add_screens_commands(commands)
 
     for name, (vi, en) in STATIONS.items():
         station = commands.add_parser(name, help=f"{vi} / {en}")
