@@ -133,6 +133,20 @@ def create_window(station: str, clinic: Clinic, *, demo: bool = False) -> Statio
     return window_class(station)(clinic, demo=demo)
 
 
+def show_station_window(window, station: str) -> None:  # noqa: ANN001 - a station window
+    """The kiosk and the board fill their screen, with or without a window manager: without one, showFullScreen
+    alone leaves the window at its own size (853×480 on a 1280×720 screen), so the screen's geometry is set first."""
+    if station not in ("kiosk", "board"):
+        window.show()
+        return
+    from ui.qt import QApplication
+
+    screen = window.screen() or QApplication.primaryScreen()
+    window.setMinimumSize(1, 1)  # explicit: the layout's minimum no longer stretches the window past the screen
+    window.setGeometry(screen.geometry())
+    window.showFullScreen()
+
+
 def run_station(station: str, settings: Settings, db_path: Path | None, *, demo: bool = False) -> int:
     private_umask()  # first: the windows' files (database, PDFs, logs) are this user's only
     check_display()
@@ -182,10 +196,7 @@ def run_station(station: str, settings: Settings, db_path: Path | None, *, demo:
             clinic.close()
             return 0
     window = create_window(station, clinic, demo=demo)
-    if station in ("kiosk", "board"):
-        window.showFullScreen()
-    else:
-        window.show()
+    show_station_window(window, station)
     log.info("station %s started (data: %s)", station, clinic.location)
     settle_memory()
     try:

@@ -9,6 +9,7 @@ from PySide6.QtCore import (  # noqa: F401
     QLocale,
     QMessageLogContext,
     QObject,
+    QRect,
     QRunnable,
     QSize,
     Qt,
@@ -25,6 +26,7 @@ from PySide6.QtGui import (  # noqa: F401
     QCloseEvent,
     QColor,
     QFont,
+    QFontMetrics,
     QGuiApplication,
     QImage,
     QKeyEvent,
@@ -32,8 +34,9 @@ from PySide6.QtGui import (  # noqa: F401
     QPainter,
     QPen,
     QPixmap,
+    QScreen,
 )
-from PySide6.QtMultimedia import QMediaDevices, QSoundEffect  # noqa: F401
+from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer, QSoundEffect  # noqa: F401
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo  # noqa: F401
 from PySide6.QtTextToSpeech import QTextToSpeech  # noqa: F401
 from PySide6.QtWidgets import (  # noqa: F401

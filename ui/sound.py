@@ -1,41 +1,24 @@
-"""Short sounds for the stations (scan beep, board chime), written once as WAV files and played
-with QSoundEffect; silent where the machine has no audio output."""
+"""Short sounds for the stations (scan beep), written once as WAV files and played with QSoundEffect; silent where
+the machine has no audio output. The tones are drawn in kiosk/voice (the board's chime is part of its calls, played
+by ui/voice.py so that nothing plays over a call)."""
 
 from __future__ import annotations
 
-import math
-import struct
-import wave
 from pathlib import Path
 
+from kiosk.voice.speech import BEEP, CHIME, write_tone
 from ui.qt import QObject, QSoundEffect, QUrl
 
-RATE = 22050
 
-
-def _tone_file(path: Path, notes: list[tuple[float, float]], volume: float = 0.5) -> Path:
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames = bytearray()
-    for freq, seconds in notes:
-        n = int(RATE * seconds)
-        for i in range(n):
-            fade = min(1.0, i / 200, (n - i) / 400)
-            frames += struct.pack("<h", int(32767 * volume * fade * math.sin(2 * math.pi * freq * i / RATE)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(bytes(frames))
-    return path
+def _tone_file(path: Path, notes: tuple[tuple[float, float], ...]) -> Path:
+    return path if path.exists() else write_tone(path, notes)
 
 
 class Sounds(QObject):
     def __init__(self, folder: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.beep = self._effect(_tone_file(folder / "beep.wav", [(1320.0, 0.12)]))
-        self.chime = self._effect(_tone_file(folder / "chime.wav", [(784.0, 0.25), (988.0, 0.25), (1175.0, 0.4)]))
+        self.beep = self._effect(_tone_file(folder / "beep.wav", BEEP))
+        self.chime = self._effect(_tone_file(folder / "chime.wav", CHIME))
 
     def _effect(self, path: Path) -> QSoundEffect:
         effect = QSoundEffect(self)
