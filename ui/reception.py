@@ -179,21 +179,21 @@ class IdentityForm(QWidget):
     def _changed(self) -> None:
         """Say at once what the typed date is understood as (or what is wrong with it), and what a
         lookup will do: the date used is always the one shown here."""
-        self.understood = None
+        self.understood, problem = None, ""
         text = self.dob_input.text()
         if text.strip():
             try:
                 self.understood = parse_birth_date(text)
             except BadInput as exc:
-                self.dob_shown.setStyleSheet("color: #b00020;")
-                self.dob_shown.setText(exc.message(language()))
-            else:
-                self.dob_shown.setStyleSheet("color: #1b7f3b; font-weight: bold;")
-                self.dob_shown.setText("→ " + tr(*self.understood.shown()))
+                problem = exc.message(language())
+        if self.understood is not None:
+            self.dob_shown.setStyleSheet("color: #1b7f3b; font-weight: bold;")
+            self.dob_shown.setText("→ " + tr(*self.understood.shown()))
         else:
-            self.dob_shown.setStyleSheet("")
-            self.dob_shown.setText("")
-        self.preview.setText(self.plan())
+            self.dob_shown.setStyleSheet("color: #b00020; font-weight: bold;")
+            self.dob_shown.setText(tr("✗ ngày sai", "✗ wrong date") if problem else "")
+        self.preview.setStyleSheet("color: #b00020;" if problem else "color: #0b5394;")
+        self.preview.setText(problem or self.plan())  # what is wrong with the date, in full, on the wide line
         self.button.setText(tr("Tra cứu / đăng ký", "Look up / register") if self.name_input.text().strip()
                             else tr("Tra cứu", "Look up"))
 
@@ -207,8 +207,8 @@ class IdentityForm(QWidget):
             return tr("Nhập họ tên, ngày sinh và giới tính", "Type the name, date of birth and sex") if not \
                 self.with_id else tr("Nhập số CCCD (và họ tên, ngày sinh, giới tính nếu chưa có hồ sơ)",
                                      "Type the ID number (and name, birth date, sex when there is no record)")
-        born = tr(*self.understood.shown()) if self.understood else "?"
-        sex = {Sex.MALE: tr("Nam", "male"), Sex.FEMALE: tr("Nữ", "female")}.get(self.sex(), "?")
+        born = tr(*self.understood.shown()) if self.understood else tr("(ngày sinh?)", "(date of birth?)")
+        sex = {Sex.MALE: tr("Nam", "male"), Sex.FEMALE: tr("Nữ", "female")}.get(self.sex(), tr("(giới tính?)", "(sex?)"))
         ident = f" · CCCD {mask_id(number)}" if number else ""
         return tr(f"Tìm, nếu chưa có thì lưu: {name.upper()} · sinh {born} · {sex}{ident}",
                   f"Find, or save if new: {name.upper()} · born {born} · {sex}{ident}")

@@ -90,7 +90,8 @@ def test_an_impossible_date_says_what_is_wrong_and_saves_nobody(qtbot, clinic, t
     type_slowly(qtbot, form.name_input, "Tran Thi Mai")
     type_slowly(qtbot, form.dob_input, typed)
     click(qtbot, form.female)
-    assert says in form.dob_shown.full_text(), "said beside the box while typing"
+    assert form.dob_shown.full_text() == "✗ ngày sai", "marked beside the box while typing"
+    assert says in form.preview.full_text(), "and said in full under it"
     before = patients_count(clinic)
     click(qtbot, form.button)
     qtbot.wait(200)
@@ -106,7 +107,7 @@ def test_the_date_used_is_the_date_shown_while_it_is_still_being_typed(qtbot, cl
     type_slowly(qtbot, form.name_input, "Pham Van Long")
     click(qtbot, form.male)
     type_slowly(qtbot, form.dob_input, "0503197")  # one digit short: no date yet
-    assert "→" not in form.dob_shown.full_text()
+    assert "→" not in form.dob_shown.full_text() and "Không hiểu ngày sinh" in form.preview.full_text()
     click(qtbot, form.button)
     qtbot.wait(200)
     assert window.lookup_result is None and patients_count(clinic) == 0
@@ -251,4 +252,4 @@ def test_born_today_is_fine_born_tomorrow_is_not(qtbot, clinic) -> None:
     form.dob_input.setText(dt.date.today().strftime("%d/%m/%Y"))
     assert form.dob_shown.full_text().startswith("→")
     form.dob_input.setText((dt.date.today() + dt.timedelta(days=1)).strftime("%d/%m/%Y"))
-    assert "ở tương lai" in form.dob_shown.full_text()
+    assert "ở tương lai" in form.preview.full_text()
