@@ -261,6 +261,10 @@ class BoardWindow(QMainWindow):
 
         self.notice = NoticeLabel()
         self.root_layout.addWidget(self.notice)
+        self._flash = QTimer(self)  # one timer: a second call keeps the flash on for its own 3 s
+        self._flash.setSingleShot(True)
+        self._flash.setInterval(3000)
+        self._flash.timeout.connect(lambda: self.current.setStyleSheet(""))
         self.setCentralWidget(root)
         self._scale = 1.0
         self._fit()
@@ -390,5 +394,5 @@ class BoardWindow(QMainWindow):
         vi, en = call_text(call)
         self.voice.announce(call_sentence(number_text(call.number), call.room), chime=self.clinic.settings["board.chime"])
         self.current.setStyleSheet("color: #ffffff; background: #c0392b;")
-        QTimer.singleShot(3000, self.current, lambda: self.current.setStyleSheet(""))
+        self._flash.start()
         self.notice.setText(tr(vi, en))

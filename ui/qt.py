@@ -34,7 +34,6 @@ from PySide6.QtGui import (  # noqa: F401
     QPainter,
     QPen,
     QPixmap,
-    QScreen,
 )
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer, QSoundEffect  # noqa: F401
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo  # noqa: F401

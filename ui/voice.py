@@ -7,6 +7,8 @@ not yet started, so a hurried touch does not leave a backlog of stale sentences.
 
 from __future__ import annotations
 
+import atexit
+import itertools
 import logging
 import shutil
 import tempfile
@@ -22,6 +24,17 @@ from ui.qt import QAudioOutput, QLocale, QMediaPlayer, QObject, QTextToSpeech, Q
 log = logging.getLogger("ui.voice")
 
 MAX_PENDING = 8  # calls waiting beyond this are too late to be useful: the oldest waiting one is left out
+_folder: Path | None = None
+_serial = itertools.count(1)
+
+
+def _sound_folder() -> Path:
+    """One private folder per process for the WAV files being played (each is deleted once played)."""
+    global _folder
+    if _folder is None:
+        _folder = Path(tempfile.mkdtemp(prefix="clinic-kiosk-voice-"))
+        atexit.register(shutil.rmtree, _folder, ignore_errors=True)
+    return _folder
 
 
 @dataclass
@@ -59,12 +72,10 @@ class Voice(QObject):
             self._speech = self._qt_voice()
         if enabled and not self.available:
             log.info("no Vietnamese speech engine (espeak-ng) on this system: prompts stay silent")
-        self._folder = Path(tempfile.mkdtemp(prefix="clinic-kiosk-voice-"))
-        self.destroyed.connect(lambda *_, folder=self._folder: shutil.rmtree(folder, ignore_errors=True))
         self._queue: deque[_Item] = deque()
         self._current: _Item | None = None
         self._player: QMediaPlayer | None = None
-        self._serial = 0
+        self._files: list[Path] = []
         self._pending_tts = False
         self.played: deque[Played] = deque(maxlen=50)
 
@@ -131,8 +142,8 @@ class Voice(QObject):
         if self._current is not None or not self._queue:
             return
         item = self._current = self._queue.popleft()
-        self._serial += 1
-        path = self._folder / f"{self._serial}.wav"
+        path = _sound_folder() / f"{next(_serial)}.wav"
+        self._files.append(path)
         if self._espeak:
             run_in_background(lambda: speech.synthesize(item.text, path, chime=item.chime),
                               lambda made: self._play(item, made), lambda exc: self._unmade(item, exc), owner=self)
@@ -147,7 +158,9 @@ class Voice(QObject):
     def _unmade(self, item: _Item, exc: Exception) -> None:
         log.warning("voice: the speech engine failed (%s)", type(exc).__name__)
         if item.chime:
-            self._play(item, speech.write_tone(self._folder / f"{self._serial}-chime.wav", speech.CHIME))
+            path = _sound_folder() / f"{next(_serial)}.wav"
+            self._files.append(path)
+            self._play(item, speech.write_tone(path, speech.CHIME))
         else:
             self._done(item, ok=False)
 
@@ -203,7 +216,7 @@ class Voice(QObject):
         item.record.ok = ok
         self._current = None
         self.played.append(item.record)
-        for old in self._folder.glob("*.wav"):
-            old.unlink(missing_ok=True)
+        while self._files:
+            self._files.pop().unlink(missing_ok=True)
         self.finished.emit(item.record)
         QTimer.singleShot(0, self, self._next)
