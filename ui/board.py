@@ -227,7 +227,7 @@ class BoardWindow(QMainWindow):
                                         align=Qt.AlignmentFlag.AlignHCenter)
         left.addWidget(self.current_room)
         left.addStretch(1)
-        self.recent = [self._label("", RECENT_CALL, "recent") for _ in range(RECENT)]
+        self.recent = [self._label("", RECENT_CALL, "recent", elide=True) for _ in range(RECENT)]
         for label in self.recent:
             left.addWidget(label)
 
@@ -273,6 +273,7 @@ class BoardWindow(QMainWindow):
         self._seen: set[tuple[int, str, dt.datetime]] | None = None  # calls already on the board (None: first look)
         self._busy = False
         self._notices = self._load_notices()
+        self._problem: str | None = None
         self._notice_index = 0
         self._show_notice()
         self._notice_timer = QTimer(self)
@@ -323,11 +324,15 @@ class BoardWindow(QMainWindow):
 
     def _connection(self, online: bool) -> None:
         if not online:
-            self.recent[0].setText(tr("Mất kết nối máy chủ — đang thử lại…", "Server unreachable — retrying…"))
-            for label in self.recent[1:]:
-                label.setText("")
+            self._set_problem(tr("Mất kết nối máy chủ — đang thử lại…", "Server unreachable — retrying…"))
         else:
             self.refresh()
+
+    def _set_problem(self, text: str | None) -> None:
+        """A problem the hall should know of stays in the notice box (wrapped, never cut) until it is over."""
+        if text != self._problem:
+            self._problem = text
+            self._show_notice()
 
     def _clock_checked(self, verdict: ClockVerdict) -> None:
         if not verdict.ok:  # the hall sees it too: the numbers and times on the tickets may be wrong
@@ -342,7 +347,9 @@ class BoardWindow(QMainWindow):
         return [f"{tr(guide.title_vi, guide.title_en)}\n{i}. {tr(vi, en)}" for i, (vi, en) in enumerate(guide.steps, 1)]
 
     def _show_notice(self) -> None:
-        if self._notices:
+        if self._problem:
+            self.notice.setText(self._problem)
+        elif self._notices:
             self.notice.setText(self._notices[self._notice_index % len(self._notices)])
             self._notice_index += 1
 
@@ -354,11 +361,12 @@ class BoardWindow(QMainWindow):
 
     def _failed(self, exc: Exception) -> None:
         self._busy = False
-        self.recent[0].setText(tr("Không đọc được hàng đợi", "Cannot read the queue"))
+        self._set_problem(tr("Không đọc được hàng đợi — đang thử lại…", "Cannot read the queue — retrying…"))
 
     def _show(self, state: BoardState) -> None:
         self._busy = False
         self.state = state
+        self._set_problem(None)
         room = tr("Phòng", "Room")
         if state.calls:
             newest = state.calls[0]

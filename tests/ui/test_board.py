@@ -162,6 +162,28 @@ def test_board_is_readable_from_the_back_of_the_hall(qtbot, clinic, artifacts: P
     assert used.height() >= 0.85 * height and used.width() >= 0.9 * width, f"the screen used: {used}"
 
 
+def test_a_queue_it_cannot_read_is_said_whole_until_it_reads_again(qtbot, clinic, monkeypatch) -> None:
+    board = BoardWindow(clinic)
+    qtbot.addWidget(board)
+    board.resize(1280, 720)
+    board.show()
+    qtbot.waitUntil(lambda: board.state is not None, timeout=3000)
+    working = clinic.board_state
+
+    def broken():  # noqa: ANN202
+        raise OSError("store gone")
+
+    monkeypatch.setattr(clinic, "board_state", broken)
+    board.refresh()
+    qtbot.waitUntil(lambda: "Không đọc được hàng đợi" in board.notice.text(), timeout=3000)
+    assert _cut(board.notice) is None
+    board._show_notice()  # the notices' turn comes: the problem stays
+    assert "Không đọc được hàng đợi" in board.notice.text()
+    monkeypatch.setattr(clinic, "board_state", working)
+    board.refresh()
+    qtbot.waitUntil(lambda: "Không đọc được hàng đợi" not in board.notice.text(), timeout=3000)
+
+
 @needs_espeak
 def test_calls_are_said_one_after_another_in_order(qtbot, clinic) -> None:
     board = BoardWindow(clinic)
