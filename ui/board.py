@@ -239,15 +239,20 @@ class BoardWindow(QMainWindow):
         self.next_heading = self._label(tr("TIẾP THEO", "NEXT"), HEADING, "heading", bold=True)
         self.next_grid.addWidget(self.next_heading, 0, 0, 1, 2)
         self.waiting: dict[str, BoardLabel] = {}
+        self._department_rows: list[QHBoxLayout] = []
         self.next_numbers: dict[tuple[str, str], BoardLabel] = {}
         row = 1
         for dep in clinic.settings["facility.departments"]:
+            heading = QHBoxLayout()  # the name takes the whole width the count leaves it
+            heading.setContentsMargins(0, 0, 0, 0)
+            self._department_rows.append(heading)
             name = self._label(tr(dep["name"], dep.get("name_en") or dep["name"]), WAITING, "department", elide=True,
                                space_above=GROUP_GAP)
-            self.next_grid.addWidget(name, row, 0)
+            heading.addWidget(name, 1)
             self.waiting[dep["code"]] = self._label("", WAITING, "waiting", align=Qt.AlignmentFlag.AlignRight,
                                                     space_above=GROUP_GAP)
-            self.next_grid.addWidget(self.waiting[dep["code"]], row, 1)
+            heading.addWidget(self.waiting[dep["code"]])
+            self.next_grid.addLayout(heading, row, 0, 1, 2)
             row += 1
             for room in dep.get("rooms") or [""]:
                 where = f"{tr('Phòng', 'Room')} {room}" if room else tr("Chờ gọi", "Waiting")
@@ -305,6 +310,8 @@ class BoardWindow(QMainWindow):
         self.root_layout.setSpacing(margin // 2)
         self.body.setSpacing(margin * 2)
         self.next_grid.setHorizontalSpacing(margin)
+        for row in self._department_rows:
+            row.setSpacing(margin)
         scale = 1.0
         for _ in range(12):
             for label in self.labels:
