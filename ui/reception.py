@@ -610,7 +610,20 @@ class ReceptionWindow(StationWindow):
         self.handle_payload(scan.payload)
 
     def on_typed_scan(self, text: str) -> None:
-        self.handle_payload(parse_payload(text))
+        payload = parse_payload(text)
+        bare = "".join(text.split())
+        if payload.kind is None and "|" not in text and bare.isalnum() and len(bare) <= 15:
+            # a number typed fast (or read from a barcode), not a QR text: the ID or card number it is
+            try:
+                identity = typed_identity(id_number=parse_id_number(bare)) if bare.isdigit() and len(bare) == 12 \
+                    else typed_identity(card_number=parse_card_number(bare))
+            except BadInput as exc:
+                self.show_error(exc.message(language()))
+                return
+            self.message.clear()
+            self.request_patient(identity)
+            return
+        self.handle_payload(payload)
 
     def handle_payload(self, payload: Payload) -> None:
         if self.idle_lock is not None and self.idle_lock.screen.isVisible():

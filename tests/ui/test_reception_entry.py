@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kiosk.facade import Clinic
+from kiosk.identify import identity_from_payload
 from kiosk.sandbox.people import make_people
 from scanner.live import Scan
 from scanner.payloads import parse_payload
@@ -253,3 +254,23 @@ def test_born_today_is_fine_born_tomorrow_is_not(qtbot, clinic) -> None:
     assert form.dob_shown.full_text().startswith("→")
     form.dob_input.setText((dt.date.today() + dt.timedelta(days=1)).strftime("%d/%m/%Y"))
     assert "ở tương lai" in form.preview.full_text()
+
+
+def test_a_number_typed_fast_is_taken_as_the_number_it_is(qtbot, clinic) -> None:
+    """A quick typist (or a barcode reader) ends 12 digits with Enter: looked up as the CCCD, not
+    refused as 'not an ID-card QR'."""
+    person = WITH_CARD[2]
+    clinic.identify(identity_from_payload(parse_payload(person.cccd_qr)))  # came here before
+    window = open_window(qtbot, clinic)
+    window.cccd_input.setFocus()
+    qtbot.keyClicks(window.cccd_input, person.id_number)  # no delay: a burst, as the wedge sees it
+    qtbot.keyClick(window.cccd_input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    assert window.lookup_result.patient.id_number == person.id_number
+    window.clear_patient()
+    window.manual_tabs.setCurrentIndex(1)
+    window.card_input.setFocus()
+    qtbot.keyClicks(window.card_input, "HC40101234567")  # 13 characters: no card number
+    qtbot.keyClick(window.card_input, Qt.Key.Key_Return)
+    qtbot.wait(100)
+    assert "Mã thẻ BHYT sai dạng: có 13 ký tự" in window.message.text() and window.lookup_result is None
