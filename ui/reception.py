@@ -126,16 +126,16 @@ class IdentityForm(QWidget):
     def __init__(self, with_id: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.with_id = with_id
+        # No length limits on the fields: a USB scanner's burst landing in one is taken back out whole
+        # (a limit would leave its first characters behind); what was typed is checked when used.
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(4)
         self.id_input = QLineEdit()
         self.id_input.setPlaceholderText(tr("12 chữ số", "12 digits"))
-        self.id_input.setMaxLength(14)  # 12 digits, and the spaces some people type
         if with_id:
             form.addRow(tr("Số CCCD", "ID number"), self.id_input)
         self.name_input = QLineEdit()
-        self.name_input.setMaxLength(120)
         self.name_input.setPlaceholderText(tr("Họ và tên như trên giấy tờ", "Full name as on the papers")
                                            + (tr(" (khi chưa có hồ sơ)", " (when there is no record yet)")
                                               if with_id else ""))
@@ -143,7 +143,6 @@ class IdentityForm(QWidget):
         row = QHBoxLayout()
         self.dob_input = QLineEdit()
         self.dob_input.setObjectName("dobInput")
-        self.dob_input.setMaxLength(14)
         self.dob_input.setPlaceholderText(tr("23/07/1984", "23/07/1984"))
         self.dob_input.setToolTip(tr("Ngày/tháng/năm (23/07/1984, 23071984, 23-7-1984) hoặc chỉ năm (1984)",
                                      "Day/month/year (23/07/1984, 23071984, 23-7-1984) or the year alone (1984)"))
@@ -368,7 +367,6 @@ class ReceptionWindow(StationWindow):
         page = QWidget()
         form = QFormLayout(page)
         self.card_input = QLineEdit()
-        self.card_input.setMaxLength(24)
         self.card_input.setPlaceholderText(tr("Mã thẻ 15 ký tự hoặc mã số BHXH", "15-char card code or BHYT number"))
         form.addRow(tr("Mã thẻ BHYT", "Card number"), self.card_input)
         button = QPushButton(tr("Tra cứu", "Look up"))
@@ -610,6 +608,9 @@ class ReceptionWindow(StationWindow):
         self.handle_payload(scan.payload)
 
     def on_typed_scan(self, text: str) -> None:
+        field = self.focusWidget()
+        if isinstance(field, QLineEdit) and text and field.text().endswith(text):  # the burst landed in a field
+            field.setText(field.text()[: -len(text)])
         payload = parse_payload(text)
         bare = "".join(text.split())
         if payload.kind is None and "|" not in text and bare.isalnum() and len(bare) <= 15:

@@ -274,3 +274,16 @@ def test_a_number_typed_fast_is_taken_as_the_number_it_is(qtbot, clinic) -> None
     qtbot.keyClick(window.card_input, Qt.Key.Key_Return)
     qtbot.wait(100)
     assert "Mã thẻ BHYT sai dạng: có 13 ký tự" in window.message.text() and window.lookup_result is None
+
+
+def test_a_usb_scan_landing_in_a_typing_field_leaves_nothing_behind(qtbot, clinic) -> None:
+    person = WITH_CARD[4]
+    window = open_window(qtbot, clinic)
+    for field in (window.cccd_input, window.cccd_form.name_input, window.cccd_form.dob_input):
+        window.clear_patient()
+        field.setFocus()
+        qtbot.keyClicks(field, person.bhyt_qr)  # the scanner "types" the whole QR text, fast
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert field.text() == "", "the burst is taken back out of the field whole"
+        qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+        assert window.lookup_result.patient.card_number == person.card_number
