@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import shutil
 
 from kiosk.bhxh.card_codes import Decision, needs_confirmation
 from kiosk.checkin import CheckIn
 from kiosk.context import PatientContext, StationContext
-from kiosk.errors import KioskError
+from kiosk.errors import BadInput, KioskError
 from kiosk.facade import Clinic, Lookup, UnknownPatient
-from kiosk.errors import BadInput
 from kiosk.identify import (
     TypedDate,
     identity_from_payload,
