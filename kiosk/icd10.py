@@ -129,7 +129,11 @@ def _read_workbook(book) -> tuple[list[tuple[str, str, str, str]], set[str], set
 
 
 def search(store: Store, text: str, limit: int = 20) -> list[Icd]:
-    """By code prefix (``j02``, ``J02.9``, ``J029``) or by words of the name, with or without accents."""
+    """By code prefix (``j02``, ``J02.9``, ``J029``: that code first) or by words of the name, with or without
+    accents. Names are ranked so that what the doctor typed is found first: every word typed as a whole word or a
+    word's beginning, in the order typed (side by side first, from the name's start first), then every word in
+    another order, then every word inside other words (``hong`` in ``không``), then names holding only some of the
+    words; shorter names before longer ones at each rank."""
     ensure_starter(store)
     query = text.strip()
     if not query:
@@ -137,14 +141,49 @@ def search(store: Store, text: str, limit: int = 20) -> list[Icd]:
     code_like = re.fullmatch(r"[A-Za-z]\d{0,2}\.?\d{0,2}", query)
     if code_like:
         prefix = dotted(query) if len(query.replace(".", "")) > 3 else query.upper()
-        rows = store.conn.execute("SELECT code, name_vi, not_main, sex FROM icd10 WHERE code LIKE ? ORDER BY code "
-                                  "LIMIT ?", (prefix + "%", limit)).fetchall()
-    else:
-        words = fold(query).split()
-        sql = " AND ".join("name_folded LIKE ?" for _ in words)
-        rows = store.conn.execute(f"SELECT code, name_vi, not_main, sex FROM icd10 WHERE {sql} "
-                                  "ORDER BY length(name_vi), code LIMIT ?", (*[f"%{w}%" for w in words], limit)).fetchall()
-    return [Icd(c, n, bool(m), s) for c, n, m, s in rows]
+        rows = store.conn.execute("SELECT code, name_vi, not_main, sex FROM icd10 WHERE code LIKE ? ORDER BY "
+                                  "length(code), code LIMIT ?", (prefix + "%", limit)).fetchall()
+        return [Icd(c, n, bool(m), s) for c, n, m, s in rows]
+    words = list(dict.fromkeys(WORD.findall(fold(query))))
+    if not words:
+        return []
+    select = "SELECT code, name_vi, not_main, sex, name_folded FROM icd10 WHERE "
+    every = store.conn.execute(select + " AND ".join("name_folded LIKE ?" for _ in words),
+                               [f"%{w}%" for w in words]).fetchall()
+    ranked = sorted(every, key=lambda row: (*name_rank(words, row[4]), len(row[1]), row[0]))
+    if len(ranked) < limit and len(words) > 1:  # then the names holding only some of the words
+        seen = {row[0] for row in ranked}
+        some = [row for row in store.conn.execute(select + " OR ".join("name_folded LIKE ?" for _ in words),
+                                                  [f"%{w}%" for w in words]).fetchall() if row[0] not in seen]
+        ranked += sorted(some, key=lambda row: (*name_rank(words, row[4]), len(row[1]), row[0]))
+    return [Icd(c, n, bool(m), s) for c, n, m, s, _ in ranked[:limit]]
+
+
+WORD = re.compile(r"\w+")
+# The ranks of a name for the words typed, best first.
+PHRASE, IN_ORDER, ANY_ORDER, INSIDE_WORDS, SOME_WORDS = range(5)
+
+
+def name_rank(words: list[str], folded_name: str) -> tuple[int, int]:
+    """How well a (folded) name matches the (folded) words typed: the rank (PHRASE … SOME_WORDS), then 0 when the
+    match starts at the name's first word (else 1; for SOME_WORDS: minus the number of words found)."""
+    tokens = WORD.findall(folded_name)
+    starts = [[i for i, token in enumerate(tokens) if token.startswith(w)] for w in words]
+    if all(starts):
+        for first in starts[0]:  # side by side, in order
+            if all(first + k in starts[k] for k in range(len(words))):
+                return PHRASE, int(first != 0)
+        at, in_order = -1, True
+        for found in starts:  # in order with other words between
+            later = [i for i in found if i > at]
+            if not later:
+                in_order = False
+                break
+            at = later[0]
+        return (IN_ORDER if in_order else ANY_ORDER), int(0 not in starts[0])
+    if all(w in folded_name for w in words):
+        return INSIDE_WORDS, 0
+    return SOME_WORDS, -sum(bool(s) for s in starts) * 2 - sum(w in folded_name for w in words)
 
 
 def get(store: Store, code: str) -> Icd | None:

@@ -52,8 +52,34 @@ def test_dong_and_d_are_the_same_when_typed_without_accents(catalogue) -> None:
 
 def test_starter_list_without_import(tmp_path: Path) -> None:
     store = open_store(tmp_path / "s.db")
-    assert [r.code for r in icd10.search(store, "tang huyet ap")] == ["I10"]
+    assert [r.code for r in icd10.search(store, "tang huyet ap")][:1] == ["I10"]
     store.close()
+
+
+def test_the_name_typed_comes_before_names_that_only_contain_its_letters(tmp_path: Path) -> None:
+    """The walk-through: «viem hong» listed gastritis first (its «không» holds «hong») and pharyngitis third."""
+    store = open_store(tmp_path / "s.db")
+    codes = [r.code for r in icd10.search(store, "viem hong")]
+    assert codes[:2] == ["J02.9", "J00"], codes  # «Viêm họng…», then «Viêm mũi họng…»
+    assert codes.index("K29.7") > codes.index("J00") and codes.index("H10.9") > codes.index("J00")
+    assert [r.code for r in icd10.search(store, "VIÊM HỌNG")] == codes, "accents and case do not matter"
+    assert [r.code for r in icd10.search(store, "viem ho")][:2] == ["J02.9", "J00"], "a word's beginning counts"
+    partial = [r.code for r in icd10.search(store, "viem hong tai")]
+    assert partial[:2] == ["J02.9", "J00"], "names holding only some of the words come after, best first"
+    store.close()
+
+
+def test_the_catalogue_ranks_the_name_typed_first(catalogue) -> None:
+    store, _ = catalogue
+    for query, count in (("viem hong", 5), ("viêm họng cấp", 3)):
+        results = icd10.search(store, query)
+        head = [icd10.fold(r.name) for r in results[:count]]
+        assert all(name.startswith(icd10.fold(query)) for name in head), head
+    assert [r.code for r in icd10.search(store, "J02")][:1] == ["J02"]
+    assert [r.code for r in icd10.search(store, "j02.9")][:1] == ["J02.9"]
+    assert [r.code for r in icd10.search(store, "tang huyet ap")][0] in {"I10", "I15", "P29.2", "O16"}
+    names = [icd10.fold(r.name) for r in icd10.search(store, "tang huyet ap")]
+    assert all("tang huyet ap" in n for n in names[:10]), names
 
 
 def test_import_command_and_bad_file(tmp_path: Path) -> None:
