@@ -8,6 +8,7 @@ an on-screen keypad."""
 from __future__ import annotations
 
 import logging
+import time
 
 from kiosk.checkin import CheckIn
 from kiosk.context import PatientContext, StationContext
@@ -36,7 +37,6 @@ from ui.qt import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QObject,
     QPixmap,
     QPushButton,
@@ -61,6 +61,7 @@ QPushButton#secondary { background: #8da9c4; }
 QLabel#title { font-size: 44px; font-weight: bold; }
 QLabel#big { font-size: 120px; font-weight: bold; color: #ffd166; }
 QLabel#notice { font-size: 36px; font-weight: bold; color: #ffd166; }
+QPushButton#digit { font-size: 52px; min-height: 130px; }
 QLabel#cameraState { font-size: 34px; font-weight: bold; background: #b26a00; color: #ffffff; padding: 18px;
                      border-radius: 12px; }
 QLabel#cardVerdict { font-size: 32px; font-weight: bold; padding: 16px; border-radius: 12px; }
@@ -68,6 +69,8 @@ QPushButton:disabled { background: #41597a; color: #9fb3c8; }
 QLineEdit { background: #ffffff; color: #0b2545; font-size: 44px; min-height: 80px; }
 """
 START, KEYPAD, CONFIRM, SERVICE, TICKET, GUIDE, DEPARTMENT = range(7)
+CONFIRM_GUARD_S = 0.8  # a tap this soon after "is this you?" appears was meant for the page before: ignored
+ID_DIGITS = 12
 # English words for the default services (a clinic's own service names show as written).
 SERVICE_EN = {"Khám BHYT": "BHYT (health insurance) examination", "Khám dịch vụ": "Fee-paying examination",
               "Tái khám theo hẹn": "Follow-up visit (appointment)"}
@@ -88,6 +91,7 @@ class KioskWindow(QMainWindow):
         self.context = StationContext("kiosk")  # the person at the kiosk now, and their ticket
         self._serial = 0  # an answer is shown only to the person who asked for it
         self._busy = False
+        self._page_shown_at = 0.0
         self._card: SelfServiceCard | None = None  # the card's answer for the person here now
         self._service = ""  # the kind of examination they chose
         self._camera = ("starting", "", "")
@@ -200,18 +204,26 @@ class KioskWindow(QMainWindow):
                      lambda: self.show_page(GUIDE), secondary=True)
 
         _, keypad = self._page()
+        keypad.addStretch(1)
         self.keypad_title = self._label(keypad, "title")
         self.keypad_field = QLineEdit()
+        self.keypad_field.setObjectName("idField")
         self.keypad_field.setReadOnly(True)
         self.keypad_field.setAlignment(Qt.AlignmentFlag.AlignCenter)
         keypad.addWidget(self.keypad_field)
+        self.keypad_hint = self._label(keypad, "notice")
         grid = QGridLayout()
+        grid.setSpacing(16)
+        self.keypad_keys: dict[str, QPushButton] = {}
         for i, key in enumerate("123456789⌫0✓"):
             button = QPushButton(key)
-            button.setMinimumSize(160, 110)
+            button.setObjectName("digit")
+            button.setMinimumSize(200, 130)
             button.clicked.connect(lambda _=False, k=key: self.on_key(k))
             grid.addWidget(button, i // 3, i % 3)
+            self.keypad_keys[key] = button
         keypad.addLayout(grid)
+        keypad.addStretch(1)
         self._button(keypad, "Quay lại", "Back", self.wipe, secondary=True)
 
         _, confirm = self._page()
@@ -220,8 +232,8 @@ class KioskWindow(QMainWindow):
         self.confirm_name.setStyleSheet("font-size: 56px;")
         self.confirm_id = self._label(confirm)
         confirm.addStretch(1)
-        self._button(confirm, "Đúng, là tôi", "Yes, that is me", self.choose_service)
-        self._button(confirm, "Không phải tôi", "No, not me", self.wipe, secondary=True)
+        self._button(confirm, "Đúng, là tôi", "Yes, that is me", self._guarded(self.choose_service))
+        self._button(confirm, "Không phải tôi", "No, not me", self._guarded(self.wipe), secondary=True)
 
         _, service = self._page()
         self.service_title = self._label(service, "title")
@@ -239,7 +251,7 @@ class KioskWindow(QMainWindow):
         _, ticket = self._page()
         self.ticket_title = self._label(ticket, "title")
         self.ticket_number = self._label(ticket, "big")
-        self.ticket_room = self._label(ticket)
+        self.ticket_room = self._label(ticket, "title")
         self.ticket_note = self._label(ticket)
         ticket.addStretch(1)
         self._button(ticket, "Xong", "Done", self.wipe)
@@ -268,6 +280,7 @@ class KioskWindow(QMainWindow):
         self.language_button.setText("Tiếng Việt" if i18n.language() == "en" else "English")
         self._start_words()
         self.keypad_title.setText(tr("Nhập 12 số căn cước", "Enter your 12-digit ID number"))
+        self.keypad_keys["✓"].setText(tr("Xong", "Done"))
         self.confirm_title.setText(tr("Có phải bạn không?", "Is this you?"))
         self.service_title.setText(tr("Bạn khám theo hình thức nào?", "Which kind of examination?"))
         self.department_title.setText(tr("Chọn nơi khám", "Choose where to be seen"))
@@ -286,8 +299,8 @@ class KioskWindow(QMainWindow):
         if state in ("error", "reconnecting", "ended"):
             self.start_title.setText(tr("Mời bấm \"Nhập số căn cước\" bên dưới, hoặc đến quầy tiếp đón",
                                         "Please press \"Type your ID number\" below, or go to the reception desk"))
-            self.camera_state.setText(tr(f"Camera chưa sẵn sàng — chưa quét mã QR được ({vi})",
-                                         f"The camera is not working — QR codes cannot be scanned ({en})"))
+            self.camera_state.setText(tr("Camera chưa sẵn sàng: chưa quét mã QR được",
+                                         "The camera is not working: QR codes cannot be scanned"))
             self.camera_state.show()
             self.preview.hide()
         else:
@@ -307,7 +320,15 @@ class KioskWindow(QMainWindow):
         i18n.set_language("vi" if i18n.language() == "en" else "en")
         self.retranslate()
 
+    def _guarded(self, action):  # noqa: ANN001, ANN202
+        """A confirm-page button that ignores a tap landing just as the page appeared (meant for the page before)."""
+        def guarded() -> None:
+            if time.monotonic() - self._page_shown_at >= CONFIRM_GUARD_S:
+                action()
+        return guarded
+
     def show_page(self, index: int) -> None:
+        self._page_shown_at = time.monotonic()
         self.pages.setCurrentIndex(index)
         self.idle.start(self.clinic.settings["kiosk.idle_seconds"] * 1000)
         prompts = {CONFIRM: ("Có phải bạn không?", "Is this you?"),
@@ -317,28 +338,42 @@ class KioskWindow(QMainWindow):
             self.voice.say(tr(*prompts[index]))
 
     # -- flow --------------------------------------------------------------------------------
+    @property
+    def typed_id(self) -> str:
+        return self.keypad_field.text().replace(" ", "")
+
     def on_key(self, key: str) -> None:
-        text = self.keypad_field.text()
+        """The ID keypad: digits shown in groups of three to check at a glance; a short number keeps what was typed
+        and says how many digits are missing."""
+        digits = self.typed_id
+        self.keypad_hint.clear()
         if key == "⌫":
-            self.keypad_field.setText(text[:-1])
+            digits = digits[:-1]
         elif key == "✓":
-            if len(text) == 12:
-                self.identify(Identity(IdentitySource.MANUAL, id_number=text))
+            if len(digits) == ID_DIGITS:
+                self.identify(Identity(IdentitySource.MANUAL, id_number=digits))
             else:
-                self.keypad_field.setText("")
-                self.keypad_title.setText(tr("Số căn cước có 12 chữ số — nhập lại", "The ID number has 12 digits — again"))
-        elif len(text) < 12:
-            self.keypad_field.setText(text + key)
+                missing = ID_DIGITS - len(digits)
+                self.keypad_hint.setText(tr(f"Số căn cước có 12 chữ số: còn thiếu {missing} số",
+                                            f"The ID number has 12 digits: {missing} missing"))
+        elif len(digits) < ID_DIGITS:
+            digits += key
+        self.keypad_field.setText(" ".join(digits[i:i + 3] for i in range(0, len(digits), 3)))
         self.idle.start(self.clinic.settings["kiosk.idle_seconds"] * 1000)
 
-    def on_scan(self, scan: Scan) -> None:
+    def accepts_scans(self) -> bool:
+        """A code is read only on the start page, with nobody mid-way: never while someone types their ID, answers
+        "is this you?" or chooses, and never while the admin is at the exit keypad (the next person in the line
+        holding up a phone must not take over the screen)."""
         pad = getattr(self, "pin_pad", None)
-        if pad is not None and pad.isVisible():  # the admin is at the kiosk: nobody's scan is taken meanwhile
-            return
-        if self.pages.currentIndex() in (START, KEYPAD):
-            self.handle_payload(scan.payload)
+        return self.pages.currentIndex() == START and not self._busy and not (pad is not None and pad.isVisible())
+
+    def on_scan(self, scan: Scan) -> None:
+        self.handle_payload(scan.payload)
 
     def handle_payload(self, payload: Payload) -> None:
+        if not self.accepts_scans():
+            return
         if not payload.ok or payload.kind not in ("cccd", "bhyt"):
             self.start_notice.setText(tr("Mã này không phải mã QR của thẻ căn cước, VNeID hay thẻ BHYT",
                                          "This is not the QR code of an ID card, VNeID or a BHYT card"))
@@ -383,7 +418,10 @@ class KioskWindow(QMainWindow):
         self._busy = False
         if serial != self._serial:
             return
-        if isinstance(exc, UnknownPatient):  # nobody to type a name here: the desk registers newcomers
+        if isinstance(exc, UnknownPatient) and not self.camera_ok:  # nothing to scan with: the desk, plainly
+            exc = KioskError("Chưa có hồ sơ của bạn ở phòng khám. Mời đến quầy tiếp đón.",
+                             "We have no record of you yet. Please go to the reception desk.")
+        elif isinstance(exc, UnknownPatient):  # nobody to type a name here: the desk registers newcomers
             exc = KioskError("Chưa có hồ sơ của bạn ở phòng khám. Mời quét mã QR trên thẻ căn cước hoặc VNeID "
                              "(có họ tên), hoặc đến quầy tiếp đón.",
                              "We have no record of you yet. Please scan the QR code of your ID card or VNeID (it "
@@ -458,13 +496,27 @@ class KioskWindow(QMainWindow):
         checkin, outcome = done
         ctx.checkin, ctx.ticket = checkin, checkin.ticket
         ctx.printed(outcome)
-        self.ticket_number.setText(number_text(checkin.ticket.number))
+        number = number_text(checkin.ticket.number)
+        self.ticket_number.setText(number)
         room = checkin.ticket.room
-        self.ticket_room.setText(tr(f"Mời đến phòng {room}", f"Please go to room {room}") if room else
+        dep = self.clinic.settings.department(checkin.ticket.department_code) or {}
+        where_vi = f"{dep.get('name', '')} — phòng {room}" if room else dep.get("name", "")
+        where_en = f"{dep.get('name_en', dep.get('name', ''))} — room {room}" if room else dep.get("name_en", "")
+        self.ticket_room.setText(tr(f"Mời đến {where_vi}", f"Please go to {where_en}") if where_vi else
                                  tr("Mời ngồi chờ gọi số", "Please wait for your number to be called"))
-        self.ticket_note.setText(tr("Mời nhận phiếu bên dưới", "Please take your ticket below") if outcome.printed
-                                 else tr("Chưa in được phiếu — mời đến quầy tiếp đón để nhận phiếu",
-                                         "The ticket could not be printed — please collect it at the desk"))
+        already = tr("Bạn đã lấy số này hôm nay. ", "You already took this number today. ") if checkin.reprint else ""
+        if outcome.printed:
+            self.ticket_note.setObjectName("ticketNote")
+            self.ticket_note.setStyleSheet("")
+            self.ticket_note.setText(already + tr("Mời nhận phiếu bên dưới.", "Please take your ticket below."))
+        else:  # one instruction: the number is valid without the paper
+            self.ticket_note.setObjectName("ticketWarning")
+            self.ticket_note.setStyleSheet("font-size: 34px; font-weight: bold; background: #b26a00; color: #ffffff; "
+                                           "padding: 16px; border-radius: 12px;")
+            self.ticket_note.setText(already + tr(f"Máy in phiếu đang lỗi: hãy nhớ số {number}, số vẫn được gọi. Cần "
+                                                  "phiếu giấy thì hỏi quầy tiếp đón.",
+                                                  f"The ticket printer is not working: remember number {number}, it "
+                                                  "will still be called. Ask the desk for a paper ticket if needed."))
         self.voice.say(tr(f"Số của bạn là {checkin.ticket.number}", f"Your number is {checkin.ticket.number}"))
         self.show_page(TICKET)
         self.idle.start(10_000)
@@ -478,6 +530,7 @@ class KioskWindow(QMainWindow):
             label.clear()
         self._card: SelfServiceCard | None = None
         self._service = ""
+        self.ticket_note.setStyleSheet("")
         self.keypad_field.clear()
         self.keypad_title.setText(tr("Nhập 12 số căn cước", "Enter your 12-digit ID number"))
         self.camera.reset()
@@ -492,6 +545,10 @@ class KioskWindow(QMainWindow):
 
     def ask_exit(self) -> None:
         """The admin's way out: an on-screen keypad (a kiosk has no keyboard)."""
+        pad = getattr(self, "pin_pad", None)
+        if pad is not None and pad.isVisible():
+            pad.raise_()
+            return
         self.pin_pad = PinPad(tr("Thoát chế độ ki-ốt", "Leave kiosk mode"),
                               tr("Nhập mã PIN quản trị", "Enter the admin PIN"), self)
         self.pin_pad.entered.connect(self.exit_with_pin)
@@ -504,20 +561,16 @@ class KioskWindow(QMainWindow):
             self.admin_notice(tr(exc.vi, exc.en))
             return
         if right:
+            self.pin_pad.accept()
             self.close()
         else:
             self.admin_notice(tr("Sai mã PIN quản trị", "Wrong admin PIN"))
 
     def admin_notice(self, text: str) -> None:
-        """Tell the person at the exit what happened (a box of its own: the kiosk's pages go on
-        behind it and would wipe a line on them)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("Thoát chế độ ki-ốt", "Leave kiosk mode"), text,
-                          QMessageBox.StandardButton.NoButton, self)
-        box.addButton(tr("Đóng", "Close"), QMessageBox.ButtonRole.AcceptRole)
-        box.setObjectName("adminNotice")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        """Tell the admin at the exit what happened, on the keypad itself (it stays open for another try, and
+        nothing of it is left floating over a patient's screen when it closes)."""
         self.last_admin_notice = text
-        box.open()
+        self.pin_pad.show_message(text)
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self.camera.stop()

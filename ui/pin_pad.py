@@ -77,11 +77,17 @@ class PinPad(QDialog):
             self.field.setText(text + key)
 
     def confirm(self) -> None:
+        """Hand the PIN over; the pad stays open until its owner says it was right (``accept``) or the admin gives
+        up (``Huỷ``), so a wrong PIN is said here, where the admin is looking."""
         pin = self.field.text()
         self.field.clear()  # the PIN never stays in a widget
         if pin:
-            self.accept()
+            self.prompt.setStyleSheet("")
             self.entered.emit(pin)
+
+    def show_message(self, text: str) -> None:
+        self.prompt.setText(text)
+        self.prompt.setStyleSheet("color: #ffd166; font-weight: bold;")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         key = event.key()

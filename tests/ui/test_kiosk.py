@@ -9,7 +9,7 @@ import pytest
 from kiosk.security import kiosk_pin
 from scanner.payloads import parse_payload
 from tests.ui.conftest import widget_texts
-from ui.kiosk_window import CONFIRM, DEPARTMENT, SERVICE, START, TICKET, KioskWindow
+from ui.kiosk_window import CONFIRM, CONFIRM_GUARD_S, DEPARTMENT, KEYPAD, SERVICE, START, TICKET, KioskWindow
 from ui.qt import QLabel, QPushButton
 
 pytestmark = pytest.mark.gui
@@ -48,6 +48,9 @@ def test_scan_confirm_choose_ticket_in_three_touches(qtbot, clinic, demo_video: 
     window.grab().save(str(artifacts / "kiosk-confirm-1080x1920.png"))
     touches = 0
     yes = next(b for b in window.findChildren(QPushButton) if b.property("vi") == "Đúng, là tôi")
+    yes.click()  # a tap landing as the page appears was meant for the page before: ignored
+    assert window.pages.currentIndex() == CONFIRM
+    qtbot.wait(int(CONFIRM_GUARD_S * 1000) + 100)  # the patient reads the name first
     yes.click()
     touches += 1
     assert window.pages.currentIndex() == SERVICE
@@ -104,7 +107,9 @@ def test_english_button_and_keypad(qtbot, clinic) -> None:
         for key in "12345":
             window.on_key(key)
         window.on_key("✓")
-        assert "12 digits" in window.keypad_title.text() and window.keypad_field.text() == ""
+        assert "12 digits: 7 missing" in window.keypad_hint.text() and window.keypad_field.text() == "123 45", \
+            "what was typed stays, in groups of three"
+        assert window.keypad_keys["✓"].text() == "Done"
     finally:
         window.language_button.click()
     assert "Xin mời" in window.start_title.text()
@@ -121,8 +126,9 @@ def test_leaving_kiosk_mode_needs_the_admin_pin_on_the_on_screen_keypad(qtbot, c
     window = open_kiosk(qtbot, clinic, "97")
 
     def type_pin(pin: str) -> None:
-        """Touch the on-screen keypad, as the admin does (the kiosk has no keyboard)."""
+        """Touch the on-screen keypad, as the admin does (the kiosk has no keyboard); it stays open after a miss."""
         window.ask_exit()
+        assert len([w for w in window.findChildren(kiosk_window.PinPad) if w.isVisible()]) == 1
         pad = window.pin_pad
         assert pad.isVisible()
         assert {pad.ok_button.text(), pad.cancel_button.text()} == {"Xác nhận", "Huỷ"}, "Vietnamese, not OK/Cancel"
@@ -139,6 +145,7 @@ def test_leaving_kiosk_mode_needs_the_admin_pin_on_the_on_screen_keypad(qtbot, c
     assert window.isVisible() and not window.last_admin_notice, "cancel leaves quietly"
     type_pin("0000")
     assert window.isVisible() and "Sai mã PIN" in window.last_admin_notice, "a wrong PIN is said, not silent"
+    assert window.pin_pad.isVisible() and "Sai mã PIN" in window.pin_pad.prompt.text(), "said on the pad itself"
     for _ in range(lockout.FREE_ATTEMPTS - 1):
         type_pin("0000")
     type_pin(kiosk_pin.DEMO_PIN)  # the right PIN right after five wrong ones: refused, and the wait is said
@@ -155,6 +162,7 @@ def test_a_card_that_cannot_be_used_is_said_plainly_and_only_a_fee_paying_visit_
     window = open_kiosk(qtbot, clinic, "97")
     window.handle_payload(parse_payload(person.cccd_qr))
     qtbot.waitUntil(lambda: window.pages.currentIndex() == CONFIRM, timeout=10000)
+    qtbot.wait(int(CONFIRM_GUARD_S * 1000) + 100)
     next(b for b in window.findChildren(QPushButton) if b.property("vi") == "Đúng, là tôi").click()
     verdict = _verdict(qtbot, window)
     assert "không dùng được hôm nay" in verdict and "quầy tiếp đón" in verdict
@@ -196,3 +204,41 @@ def test_unknown_id_gets_a_large_message_in_one_language(qtbot, clinic) -> None:
     assert window.pages.currentIndex() == START
     assert "Chưa có hồ sơ" in text and "quầy tiếp đón" in text and "record" not in text
     assert window.start_notice.objectName() == "notice" and "QLabel#notice { font-size: 36px" in window.styleSheet()
+
+
+def test_no_scan_takes_over_while_a_patient_types_or_confirms(qtbot, clinic) -> None:
+    """The next person in the line holding up a phone must not take the screen of the one at the kiosk."""
+    world = clinic.gateway() and clinic._sandbox.world
+    first, second = [p for p in world.people if p.card_state == "000"][:2]
+    window = open_kiosk(qtbot, clinic, "97")
+    window.show_page(KEYPAD)
+    for key in "0791":
+        window.on_key(key)
+    window.handle_payload(parse_payload(second.cccd_qr))  # a code in view of the camera, or a wedge scan
+    qtbot.wait(300)
+    assert window.pages.currentIndex() == KEYPAD and window.typed_id == "0791" and window.patient is None
+    window.wipe()
+    window.handle_payload(parse_payload(first.cccd_qr))
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == CONFIRM, timeout=10000)
+    shown = window.confirm_name.text()
+    window.handle_payload(parse_payload(second.cccd_qr))
+    qtbot.wait(300)
+    assert window.confirm_name.text() == shown and window.pages.currentIndex() == CONFIRM, "the first person stays"
+
+
+def test_a_ticket_that_did_not_print_gives_one_instruction(qtbot, clinic) -> None:
+    world = clinic.gateway() and clinic._sandbox.world
+    person = next(p for p in world.people if p.card_state == "000")
+    window = open_kiosk(qtbot, clinic, "97")
+    window.handle_payload(parse_payload(person.cccd_qr))
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == CONFIRM, timeout=10000)
+    window.choose_service()
+    qtbot.waitUntil(lambda: window._card is not None, timeout=10000)
+    window.service_buttons[1].click()  # fee-paying
+    window.department_buttons[1].click()
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == TICKET, timeout=10000)
+    assert not window.last_print.printed  # no printer in the test clinic
+    note = window.ticket_note.text()
+    assert window.ticket_note.objectName() == "ticketWarning" and "hãy nhớ số 001" in note and "vẫn được gọi" in note
+    department = clinic.settings["facility.departments"][1]["name"]
+    assert department in window.ticket_room.text(), "where to go, by name"
