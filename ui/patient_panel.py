@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kiosk.clinical.facilities import FacilityNames, from_gateway
 from kiosk.facade import Lookup
 from kiosk.model import Ticket
 from ui.i18n import tr
@@ -29,8 +30,10 @@ class ElidedLabel(QLabel):
     def full_text(self) -> str:
         return self._full
 
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+    def setText(self, text: str, tip: str = "") -> None:  # noqa: N802 - Qt API
+        """``tip``: more about the text (a facility's code, say), always in the tooltip."""
         self._full = text or ""
+        self._tip = tip
         self._elide()
 
     def clear(self) -> None:
@@ -40,7 +43,8 @@ class ElidedLabel(QLabel):
         width = self.contentsRect().width() - 2 * self.margin()
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, width))
         super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        tips = ([self._full] if shown != self._full else []) + ([self._tip] if getattr(self, "_tip", "") else [])
+        self.setToolTip("\n".join(tips))
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         super().resizeEvent(event)
@@ -105,7 +109,8 @@ class PatientPanel(QFrame):
         if card is not None:
             self.card.setText(card.card_number)
             self.validity.setText(f"{_date(card.valid_from)} → {_date(card.valid_to)}")
-            self.facility.setText(card.registered_facility or "—")
+            place = FacilityNames.standard(gateway=from_gateway(check.response)).label(card.registered_facility or "")
+            self.facility.setText(tr(place.vi, place.en), tr(*place.tooltip()))
             self.five_year.setText(_date(card.five_year_date))
         else:
             for label in (self.card, self.validity, self.facility, self.five_year):

@@ -35,6 +35,10 @@ def test_camera_scan_fills_the_panel_and_check_in_prints_a_ticket(qtbot, clinic,
     assert "Thẻ còn giá trị sử dụng" in window.banner.card_status.text()
     assert "0790******69" in window.banner.details.text(), "the ID is masked on screen"
     assert window.lookup_result.patient.patient_code in window.banner.details.text()
+    code = window.lookup_result.card_check.card.registered_facility
+    assert code and window.panel.facility.full_text() != code and not window.panel.facility.full_text()[:1].isdigit(), \
+        "the registered facility by name, not by code"
+    assert code in window.panel.facility.toolTip(), "the code in the tooltip"
     assert not window.checkin_button.isEnabled(), "first visit: the consent answer on care comes first"
     answer_consent(window)
     assert window.checkin_button.isEnabled()
