@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import threading
 from pathlib import Path
 from typing import Self
 
 from kiosk import clock, patients
-from kiosk.bhxh.gateway import GatewayAuthError, GatewayClient
+from kiosk.bhxh.gateway import CardCheck, GatewayAuthError, GatewayClient
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
 from kiosk.healthbook import HealthBookService
@@ -22,6 +23,16 @@ from kiosk.store.opening import open_configured
 from kiosk.store.sqlite import Store
 
 log = logging.getLogger("kiosk.facade")
+
+
+def record_card_check(db, patient_id: int, key: str, card_check: CardCheck, by: str) -> None:  # noqa: ANN001
+    """Keep a card check's answer (whoever made it: the desk, the doctor, the kiosk) for the desk and the audit."""
+    db.execute(
+        "INSERT INTO card_checks(patient_id, card_number, result_code, decision, response_json, checked_at, "
+        "staff_username) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (patient_id, key, card_check.code, card_check.decision.value, json.dumps(card_check.response, ensure_ascii=False),
+         card_check.checked_at.isoformat(timespec="seconds"), by),
+    )
 
 
 class UnknownPatient(BadInput):

@@ -3,14 +3,13 @@ at the gateway, and re-check the cards of check-ins made while the gateway was d
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from kiosk import checkin, patients, roles
 from kiosk.bhxh.card_codes import Decision
 from kiosk.bhxh.gateway import CardCheck, LookupRequest, Staff
 from kiosk.errors import KioskError
-from kiosk.facade.base import ClinicBase, UnknownPatient
+from kiosk.facade.base import ClinicBase, UnknownPatient, record_card_check
 from kiosk.healthbook import HealthBookService
 from kiosk.model import HealthBook, Identity, Patient
 from kiosk.security import audit
@@ -86,13 +85,7 @@ class PatientCases(ClinicBase):
                 patient.card_number = card_check.card.card_number
                 audit.append(self.store, staff.username or self.actor, "patient.update", patient=patient,
                              detail="card_number (gateway)")
-            db.execute(
-                "INSERT INTO card_checks(patient_id, card_number, result_code, decision, response_json, checked_at, "
-                "staff_username) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (patient.id, key, card_check.code, card_check.decision.value,
-                 json.dumps(card_check.response, ensure_ascii=False),
-                 card_check.checked_at.isoformat(timespec="seconds"), staff.username),
-            )
+            record_card_check(db, patient.id, key, card_check, staff.username)
         return Lookup(patient, card_check, book)
 
     def cached_health_book(self, patient: Patient) -> HealthBook:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from kiosk import checkin, consent, roles
@@ -12,7 +11,7 @@ from kiosk.bhxh.card_codes import Decision, needs_confirmation
 from kiosk.bhxh.gateway import CardCheck, GatewayError, LookupRequest
 from kiosk.checkin import CheckIn
 from kiosk.errors import CardNotUsable, ConsentNeeded, KioskError
-from kiosk.facade.base import ClinicBase
+from kiosk.facade.base import ClinicBase, record_card_check
 from kiosk.model import Patient, Role, Ticket
 from kiosk.privacy.masking import mask_name
 from kiosk.security import audit
@@ -69,13 +68,7 @@ class QueueCases(ClinicBase):
         except KioskError:  # no staff account to look up with: the desk checks the card
             card_check = CardCheck.unavailable(GatewayError("Chưa tra cứu được thẻ", "The card was not looked up"), now)
         with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO card_checks(patient_id, card_number, result_code, decision, response_json, checked_at, "
-                "staff_username) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (patient.id, key, card_check.code, card_check.decision.value,
-                 json.dumps(card_check.response, ensure_ascii=False),
-                 card_check.checked_at.isoformat(timespec="seconds"), self.actor),
-            )
+            record_card_check(db, patient.id, key, card_check, self.actor)
         audit.append(self.store, self.actor, "card.self_service", patient=patient,
                      detail=f"card {card_check.decision.value}")
         insurance, vi, en = _SELF_SERVICE_WORDS[card_check.decision]
