@@ -135,13 +135,22 @@ def create_window(station: str, clinic: Clinic, *, demo: bool = False) -> Statio
 
 def show_station_window(window, station: str) -> None:  # noqa: ANN001 - a station window
     """The kiosk and the board fill their screen, with or without a window manager: without one, showFullScreen
-    alone leaves the window at its own size (853×480 on a 1280×720 screen), so the screen's geometry is set first."""
-    if station not in ("kiosk", "board"):
-        window.show()
-        return
+    alone leaves the window at its own size (853×480 on a 1280×720 screen), so the screen's geometry is set first.
+    The staff stations (reception, doctor) are maximised the same way: they fill the screen's available geometry
+    (the taskbar stays), also without a window manager, where showMaximized alone left 950×567 on 1366×768."""
     from ui.qt import QApplication
 
     screen = window.screen() or QApplication.primaryScreen()
+    if station not in ("kiosk", "board"):
+        if screen is None:
+            window.show()
+            return
+        available = screen.availableGeometry()
+        least = window.minimumSizeHint()  # a smaller screen than the layout wants: the window still fits on it
+        window.setMinimumSize(min(least.width(), available.width()), min(least.height(), available.height()))
+        window.setGeometry(available)
+        window.showMaximized()
+        return
     window.setMinimumSize(1, 1)  # explicit: the layout's minimum no longer stretches the window past the screen
     window.setGeometry(screen.geometry())
     window.showFullScreen()

@@ -27,10 +27,11 @@ from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
 from ui.i18n import tr
 from ui.live import LiveUpdates
-from ui.patient_banner import PatientBanner
+from ui.patient_banner import PatientBanner, birth_text
 from ui.qt import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -76,6 +77,7 @@ class DoctorWindow(StationWindow):
         self.station_id = f"doctor-{uuid.uuid4().hex[:6]}"  # this window, in a visit's "open at" claim
         self._dirty = False
         self._busy = False
+        self.review: FinaliseReview | None = None  # the review before sending, while it is open
         split = QSplitter()
         self.body.addWidget(split, 1)
         split.addWidget(self._queue_panel())
@@ -174,8 +176,8 @@ class DoctorWindow(StationWindow):
         diag_layout = QHBoxLayout(diag)
         left = QVBoxLayout()
         self.icd_search = QLineEdit()
-        self.icd_search.setPlaceholderText(tr("Mã hoặc tên bệnh, có dấu hoặc không", "Code or name, with or "
-                                                                                     "without accents"))
+        self.icd_search.setPlaceholderText(tr("Mã hoặc tên bệnh, có dấu hoặc không — Enter để thêm",
+                                              "Code or name, with or without accents — Enter adds it"))
         self.icd_results = QListWidget()
         self.icd_results.setMaximumHeight(90)
         left.addWidget(self.icd_search)
@@ -196,6 +198,7 @@ class DoctorWindow(StationWindow):
         diag_layout.addWidget(self.diagnoses, 1)
         layout.addWidget(diag)
         self.icd_search.textChanged.connect(self.search_icd)
+        self.icd_search.returnPressed.connect(self.add_from_search)  # Enter: the highlighted result
 
         rx = QGroupBox(tr("Đơn thuốc", "Prescription"))
         rx_layout = QVBoxLayout(rx)
@@ -475,6 +478,9 @@ class DoctorWindow(StationWindow):
                 visit_id, claim = ctx.visit["id"], self.claim
                 run_in_background(lambda: self.clinic.release_visit(visit_id, claim), lambda _: None,
                                   lambda exc: log.warning("release visit: %s", exc), owner=self)
+        if self.review is not None:  # a review of this patient's visit does not outlive them on screen
+            self.review.close()
+            self.review = None
         self.context.close(because)
         self.banner.clear(*NOBODY)
         self.health.clear()
@@ -539,6 +545,12 @@ class DoctorWindow(StationWindow):
         opened_by = self.clinic.signed_in.username if self.clinic.signed_in else self.clinic.actor
         ctx = self.context.open(patient, opened_by, ticket=ticket, lookup=found, visit=visit)
         self.banner.show_patient(patient, found.card_check if found else None, book)
+        self.banner.card_status.setToolTip("")
+        if found is not None and found.card_check.code:  # the gateway's code is for IT: in the tooltip only
+            check = found.card_check
+            self.banner.card_status.setText(tr("Thẻ BHYT: ", "BHYT card: ") + tr(check.message_vi, check.message_en))
+            self.banner.card_status.setToolTip(tr(f"Mã kết quả của cổng BHXH: {check.code}",
+                                                  f"BHXH gateway result code: {check.code}"))
         settings = self.clinic.settings
         names = FacilityNames.standard(gateway=from_gateway(found.card_check.response if found else None),
                                        own=(settings["facility.code"], settings["facility.name"]),
@@ -736,8 +748,7 @@ class DoctorWindow(StationWindow):
             self.icd_results.setCurrentRow(0)
 
     def _add_diagnosis_item(self, d: dict[str, Any]) -> None:
-        label = ("★ " if d.get("is_main") else "• ") + f"{d['code']}  {d['name']}"
-        item = QListWidgetItem(label)
+        item = QListWidgetItem(diagnosis_label(d))
         item.setData(Qt.ItemDataRole.UserRole, d)
         self.diagnoses.addItem(item)
 
@@ -752,9 +763,21 @@ class DoctorWindow(StationWindow):
                 if d.get("is_main"):
                     d["is_main"] = False
                     self.diagnoses.item(i).setData(Qt.ItemDataRole.UserRole, d)
-                    self.diagnoses.item(i).setText(f"• {d['code']}  {d['name']}")
+                    self.diagnoses.item(i).setText(diagnosis_label(d))
         self._add_diagnosis_item({"code": entry.code, "name": entry.name, "is_main": main})
         self.mark_dirty()
+
+    def has_main_diagnosis(self) -> bool:
+        return any(self.diagnoses.item(i).data(Qt.ItemDataRole.UserRole).get("is_main")
+                   for i in range(self.diagnoses.count()))
+
+    def add_from_search(self) -> None:
+        """Enter in the search box: the highlighted result is added — as the main diagnosis while there is none,
+        else as a secondary one — and the box is emptied for the next."""
+        if self.icd_results.currentItem() is None or not self.form_page.isEnabled():
+            return
+        self.add_diagnosis(not self.has_main_diagnosis())
+        self.icd_search.clear()
 
     def remove_diagnosis(self) -> None:
         row = self.diagnoses.currentRow()
@@ -791,6 +814,7 @@ class DoctorWindow(StationWindow):
         self.mark_dirty()
 
     def finalise(self) -> None:
+        """«Hoàn tất & gửi»: first a review of what will be sent (``self.review``); its «Gửi cổng BHXH» sends."""
         ctx = self.current
         if ctx is None or ctx.visit is None or ctx.visit["status"] != "draft" or self._busy:
             return
@@ -798,6 +822,24 @@ class DoctorWindow(StationWindow):
             self.visit_status.setStyleSheet(f"color: {RED};")
             self.visit_status.setText(tr("Ngày tái khám chưa hợp lệ: gõ dd/mm/yyyy hoặc bỏ chọn «Hẹn tái khám»",
                                          "The re-exam date is not valid: type dd/mm/yyyy or untick «Re-exam»"))
+            return
+        if self.review is not None:
+            self.review.close()
+        self.review = FinaliseReview(self, ctx.patient, self.form_data())
+        self.review.accepted.connect(lambda c=ctx: self.confirm_finalise(c))
+        self.review.open()  # window-modal, without blocking: the doctor reads, then sends or goes back
+
+    def confirm_finalise(self, ctx: PatientContext | None = None) -> None:
+        """Send the visit after its review (only for the patient the review was opened for)."""
+        if ctx is not None and not self.context.is_current(ctx):
+            return
+        ctx = self.current
+        if ctx is None or ctx.visit is None or ctx.visit["status"] != "draft" or self._busy:
+            return
+        missing = FinaliseReview.missing_of(self.form_data())
+        if missing:  # called without the review's button: said, not sent
+            self.visit_status.setStyleSheet(f"color: {RED};")
+            self.visit_status.setText("\n".join(tr(vi, en) for vi, en in missing))
             return
         self._autosave.stop()
         self._busy = True
@@ -940,3 +982,107 @@ def outbox_summary(rows: list[dict]) -> str:
             parts.append(tr(f"{kind}: đang chờ gửi ({r['last_error'] or 'chưa gửi'})",
                             f"{kind}: waiting to send ({r['last_error'] or 'not sent yet'})"))
     return "\n".join(parts)
+
+
+def diagnosis_label(d: dict[str, Any]) -> str:
+    """A diagnosis in the list, saying in words which one is the main one."""
+    kind = tr("Bệnh chính: ", "Main: ") if d.get("is_main") else tr("Bệnh kèm theo: ", "Secondary: ")
+    return ("★ " if d.get("is_main") else "• ") + kind + f"{d['code']}  {d['name']}"
+
+
+class FinaliseReview(QDialog):
+    """What will be sent to the BHXH portal, read before sending: the patient, the diagnoses, the drugs with their
+    quantities, the re-exam date; what is missing is said with what to fill in, and then nothing can be sent."""
+
+    def __init__(self, parent: QWidget, patient: Patient, data: dict[str, Any]) -> None:
+        super().__init__(parent)
+        self.setObjectName("finaliseReview")
+        self.setWindowTitle(tr("Xem lại trước khi gửi cổng BHXH", "Review before sending to the portal"))
+        self.setModal(True)
+        self.setMinimumWidth(620)
+        layout = QVBoxLayout(self)
+        heading = QLabel(tr("Kiểm tra lại lượt khám trước khi gửi cổng BHXH", "Check the visit before sending it"))
+        heading.setStyleSheet("font-size: 13pt; font-weight: bold; color: #0b2545;")
+        layout.addWidget(heading)
+        self.summary = QLabel()
+        self.summary.setObjectName("reviewSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+        self.summary.setText(self._summary(patient, data))
+        layout.addWidget(self.summary)
+        self.missing = self.missing_of(data)
+        self.problems = QLabel()
+        self.problems.setObjectName("reviewMissing")
+        self.problems.setWordWrap(True)
+        if self.missing:
+            self.problems.setStyleSheet(f"color: {RED}; font-weight: bold; border: 2px solid {RED}; padding: 6px;")
+            self.problems.setText(tr("Chưa gửi được — còn thiếu:", "Cannot send yet — missing:") + "\n"
+                                  + "\n".join(f"• {tr(vi, en)}" for vi, en in self.missing)
+                                  + "\n" + tr("Bấm «Quay lại sửa», điền rồi bấm «Hoàn tất & gửi» lại.",
+                                               "Press «Back to edit», fill them in, then «Finalise & send» again."))
+        else:
+            self.problems.setStyleSheet(f"color: {GREEN};")
+            self.problems.setText(tr("Đủ thông tin để gửi. Sau khi gửi, muốn sửa phải tạo bản sửa mới.",
+                                     "Ready to send. After sending, a change needs a new correction version."))
+        layout.addWidget(self.problems)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.back_button = QPushButton(tr("Quay lại sửa", "Back to edit"))
+        self.back_button.setObjectName("reviewBack")
+        self.back_button.clicked.connect(self.reject)
+        self.send_button = QPushButton(tr("Gửi cổng BHXH", "Send to the portal"))
+        self.send_button.setObjectName("reviewSend")
+        self.send_button.setEnabled(not self.missing)
+        self.send_button.clicked.connect(self.accept)
+        self.send_button.setDefault(not self.missing)
+        self.back_button.setDefault(bool(self.missing))
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.send_button)
+        layout.addLayout(buttons)
+
+    @staticmethod
+    def missing_of(data: dict[str, Any]) -> list[tuple[str, str]]:
+        """What must be there before sending, each with where to fill it in."""
+        missing = []
+        if not (data.get("reason") or "").strip():
+            missing.append(("Lý do khám: điền ô «Lý do khám» ở đầu phiếu khám",
+                            "Reason for visit: fill in «Reason for visit» at the top of the form"))
+        if not any(d.get("is_main") for d in data.get("diagnoses") or []):
+            missing.append(("Chẩn đoán chính: tìm bệnh trong «Chẩn đoán (ICD-10)», chọn rồi bấm «Bệnh chính» (hoặc Enter)",
+                            "Main diagnosis: search «Diagnoses (ICD-10)», choose one and press «Main» (or Enter)"))
+        return missing
+
+    @staticmethod
+    def _summary(patient: Patient, data: dict[str, Any]) -> str:
+        def row(label: str, value: str) -> str:
+            return f"<tr><td style='padding:2px 10px 2px 0; color:{GREY}'>{html.escape(label)}</td><td>{value}</td></tr>"
+
+        none = f"<span style='color:{GREY}'>{html.escape(tr('Không có', 'None'))}</span>"
+        lacking = f"<b style='color:{RED}'>{html.escape(tr('⚠ Chưa có', '⚠ Missing'))}</b>"
+        diagnoses = data.get("diagnoses") or []
+        main = [d for d in diagnoses if d.get("is_main")]
+        others = [d for d in diagnoses if not d.get("is_main")]
+        drugs = data.get("prescription") or []
+        re_exam = data.get("re_exam_on") or ""
+        rows = [
+            row(tr("Người bệnh", "Patient"), f"<b>{html.escape(patient.full_name)}</b> — "
+                + html.escape(tr(f"sinh {birth_text(patient)}", f"born {birth_text(patient)}"))),
+            row(tr("Lý do khám", "Reason for visit"), html.escape(data.get("reason") or "") or lacking),
+            row(tr("Bệnh chính", "Main diagnosis"),
+                "<br>".join(html.escape(f"{d['code']} {d['name']}") for d in main) or lacking),
+            row(tr("Bệnh kèm theo", "Secondary diagnoses"),
+                "<br>".join(html.escape(f"{d['code']} {d['name']}") for d in others) or none),
+            row(tr("Đơn thuốc", "Prescription"), "<br>".join(
+                html.escape(f"{n}. {d['name']} {d.get('strength', '')}".rstrip()
+                            + f" — {d.get('quantity', 0):g} {d.get('unit', 'Viên')}"
+                            + tr(f" ({d.get('days', 1)} ngày)", f" ({d.get('days', 1)} days)"))
+                for n, d in enumerate(drugs, 1)) or html.escape(tr("Không kê thuốc", "No drugs"))),
+            row(tr("Tái khám", "Re-exam"), html.escape(dates.day_text(dt.date.fromisoformat(re_exam))) if re_exam
+                else html.escape(tr("Không hẹn", "None"))),
+        ]
+        referral = data.get("referral")
+        if referral:
+            rows.append(row(tr("Chuyển tuyến", "Referral"),
+                            html.escape(tr(f"đến cơ sở {referral.get('to_facility', '')}",
+                                           f"to facility {referral.get('to_facility', '')}"))))
+        return "<table>" + "".join(rows) + "</table>"

@@ -234,7 +234,18 @@ class HealthBookView(QWidget):
         self.trend_note.setWordWrap(True)
         labs_layout.addWidget(self.trend_note)
         self.labs.itemSelectionChanged.connect(self._show_trend)
-        self.tabs.addTab(self.timeline, tr("Lượt khám", "Visits"))
+        visits_page = QWidget()
+        visits_layout = QVBoxLayout(visits_page)
+        visits_layout.setContentsMargins(0, 0, 0, 0)
+        self.timeline_empty = QLabel(tr("Chưa có lượt khám nào trong sổ sức khỏe", "No visits in the health book yet"))
+        self.timeline_empty.setObjectName("timelineEmpty")
+        self.timeline_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.timeline_empty.setWordWrap(True)
+        self.timeline_empty.setStyleSheet(f"color: {GREY}; font-size: 12pt; padding: 24px;")
+        self.timeline_empty.hide()
+        visits_layout.addWidget(self.timeline_empty)
+        visits_layout.addWidget(self.timeline, 1)
+        self.tabs.addTab(visits_page, tr("Lượt khám", "Visits"))
         self.tabs.addTab(self.medications, tr("Thuốc", "Medications"))
         self.tabs.addTab(labs_page, tr("Xét nghiệm", "Lab results"))
         self.tabs.addTab(self.vaccinations, tr("Tiêm chủng", "Vaccinations"))
@@ -253,6 +264,8 @@ class HealthBookView(QWidget):
             table.setRowCount(0)
         self.trend.clear()
         self.trend_note.clear()
+        self.timeline_empty.hide()
+        self.timeline.show()
 
     def show_book(self, book: HealthBook, card_check: CardCheck | None, names: FacilityNames | None = None,
                   own_code: str = "") -> None:
@@ -281,7 +294,8 @@ class HealthBookView(QWidget):
         self._fill_timeline(book, names, own_code)
         _fill(self.medications, [[m.name, m.strength, m.dose, m.start.strftime("%d/%m/%Y") if m.start else "",
                                   m.end.strftime("%d/%m/%Y") if m.end else ""] for m in book.medications])
-        labs = sorted(book.lab_results, key=lambda r: (r.name, r.taken_at or dt.datetime.min))
+        labs = sorted(book.lab_results, key=lambda r: r.taken_at or dt.datetime.min, reverse=True)
+        labs.sort(key=lambda r: r.name)  # by indicator, the newest result first within each
         self._labs = labs
         self._fill_labs(labs)
         _fill(self.vaccinations, [[v.vaccine, str(v.dose_number), v.given_on.strftime("%d/%m/%Y")]
@@ -292,6 +306,8 @@ class HealthBookView(QWidget):
 
     def _fill_timeline(self, book: HealthBook, names: FacilityNames, own_code: str) -> None:
         table = self.timeline
+        self.timeline_empty.setVisible(not book.visits)  # said in words, not an empty table
+        table.setVisible(bool(book.visits))
         table.setUpdatesEnabled(False)
         table.setRowCount(len(book.visits))
         for r, v in enumerate(book.visits):

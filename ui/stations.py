@@ -59,7 +59,11 @@ class StationWindow(QMainWindow):
         big.setBold(True)
         self.title_label.setFont(big)
         self.clock_label = QLabel()
+        self.user_label = QLabel()  # who is signed in at a staff station (kept current after a switch of user)
+        self.user_label.setObjectName("signedInUser")
+        self.user_label.setStyleSheet("font-weight: bold; padding: 0 12px;")
         head.addWidget(self.title_label)
+        head.addWidget(self.user_label)
         head.addStretch(1)
         head.addWidget(self.facility_label)
         head.addWidget(self.clock_label)
@@ -132,3 +136,17 @@ class StationWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.clock_label.setText(dt.datetime.now().strftime("%H:%M:%S  %d/%m/%Y"))
+        self._show_user()
+
+    def _show_user(self) -> None:
+        user = getattr(self.clinic, "signed_in", None)
+        if user is None:
+            self.user_label.clear()
+            self.user_label.hide()
+            return
+        role = {"doctor": ("Bác sĩ", "Doctor"), "receptionist": ("Lễ tân", "Reception"),
+                "admin": ("Quản trị", "Admin")}.get(user.role.value)
+        text = f"{tr(*role)}: {user.full_name}" if role else user.full_name
+        if self.user_label.text() != text:
+            self.user_label.setText(text)
+        self.user_label.show()

@@ -31,3 +31,28 @@ def test_english_is_available(qtbot, clinic) -> None:
         assert "Issue queue number" in widget_texts(window)
     finally:
         set_language("vi")
+
+
+@pytest.mark.parametrize("station", ["reception", "doctor"])
+def test_staff_stations_open_maximised_to_the_screen(qtbot, clinic, station: str) -> None:
+    """The walk-through: the doctor's room opened at 950×567 on a 1366×768 screen without a window manager."""
+    from ui.app import show_station_window
+
+    window = create_window(station, clinic)
+    qtbot.addWidget(window)
+    show_station_window(window, station)
+    qtbot.waitExposed(window)
+    available = window.screen().availableGeometry()
+    assert window.isMaximized() and not window.isFullScreen()
+    assert available.size() in (window.frameGeometry().size(), window.geometry().size()), \
+        (window.geometry(), available)
+
+
+def test_the_signed_in_doctor_is_named_in_the_header(qtbot, clinic) -> None:
+    from kiosk.sandbox import demo  # noqa: F401 - the demo accounts come with demo.prepare
+
+    clinic.sign_in("minh", "demo-minh-2026")
+    window = create_window("doctor", clinic)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.user_label.isVisible() and window.user_label.text() == "Bác sĩ: Trần Văn Minh"

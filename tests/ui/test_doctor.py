@@ -47,6 +47,16 @@ def call_first(qtbot, clinic, count: int = 1, doctor: tuple[str, str] | None = N
     return window
 
 
+def finalise_and_send(qtbot, window: DoctorWindow) -> None:
+    """«Hoàn tất & gửi», then the review's «Gửi cổng BHXH», as the doctor presses them."""
+    from ui.qt import Qt
+
+    qtbot.mouseClick(window.finalise_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.review is not None and window.review.isVisible(), timeout=5000)
+    assert window.review.send_button.isEnabled(), window.review.problems.text()
+    qtbot.mouseClick(window.review.send_button, Qt.MouseButton.LeftButton)
+
+
 def visible_texts(widget) -> list[str]:  # noqa: ANN001
     from PySide6.QtWidgets import QLabel
 
@@ -135,12 +145,13 @@ def test_typing_a_re_exam_date(qtbot, clinic) -> None:
 def test_papers_carry_the_doctor_and_the_print_notice_keeps_the_receipt(qtbot, clinic, artifacts: Path) -> None:
     window = call_first(qtbot, clinic, doctor=("minh", "demo-minh-2026"))
     window.tabs.setCurrentIndex(1)
+    window.reason.setText("Sốt, ho 2 ngày")
     window.icd_search.setText("viem hong cap")
     window.add_diagnosis(True)
     window.add_drug()
     window.rx.item(0, 0).setText("Paracetamol")
     qtbot.keyClicks(window.re_exam_date, (dt.date.today() + dt.timedelta(days=7)).strftime("%d/%m/%Y"))
-    window.finalise()
+    finalise_and_send(qtbot, window)
     qtbot.waitUntil(lambda: "mã giao dịch" in window.visit_status.text(), timeout=15000)
     receipt = window.visit_status.text()
     assert "Check-in" not in receipt and "Đăng ký khám: đã gửi" in receipt, "one language"
@@ -177,7 +188,7 @@ def test_call_next_form_finalise_sent(qtbot, clinic, artifacts: Path) -> None:
     window.rx.item(0, 4).setText("3")
     assert window.rx.item(0, 6).text() == "6", "quantity = dose × times a day × days"
     window.grab().save(str(artifacts / "doctor-visit-1366x768.png"))
-    window.finalise()
+    finalise_and_send(qtbot, window)
     qtbot.waitUntil(lambda: window.visit["status"] == "final", timeout=15000)
     qtbot.waitUntil(lambda: "transaction" in window.visit_status.text() or "mã giao dịch" in window.visit_status.text(),
                     timeout=10000)
@@ -199,10 +210,13 @@ def test_finalise_problems_are_shown_not_sent(qtbot, clinic) -> None:
     qtbot.waitUntil(lambda: window.queue.count() >= 1, timeout=5000)
     window.call_next()
     qtbot.waitUntil(lambda: window.visit is not None, timeout=15000)
-    window.finalise()  # no diagnosis
-    qtbot.waitUntil(lambda: "main diagnosis" in window.visit_status.text()
-                    or "chẩn đoán chính" in window.visit_status.text(), timeout=10000)
-    assert clinic.outbox_for(window.visit["ma_lk"]) == []
+    window.tabs.setCurrentIndex(1)
+    window.reason.setText("Sốt")
+    window.icd_search.setText("B95.0")  # allowed only as a secondary code, chosen as the main one
+    window.add_diagnosis(True)
+    finalise_and_send(qtbot, window)
+    qtbot.waitUntil(lambda: "không được dùng làm bệnh chính" in window.visit_status.text(), timeout=10000)
+    assert clinic.outbox_for(window.visit["ma_lk"]) == [] and window.visit["status"] == "draft"
 
 
 def test_draft_autosaves_and_comes_back(qtbot, clinic) -> None:
