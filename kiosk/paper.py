@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,36 @@ SLIP_KIND = {"ticket": "ticket", "appointment": "appointment", "referral": "refe
              "visit-summary": "visit"}
 
 
+# The 34 provinces and centrally-run cities (from 1 July 2025), as an address ends with them.
+PROVINCES = ("Hà Nội", "Huế", "Hải Phòng", "Đà Nẵng", "Hồ Chí Minh", "Cần Thơ", "Lai Châu", "Điện Biên", "Sơn La",
+             "Lạng Sơn", "Quảng Ninh", "Thanh Hóa", "Nghệ An", "Hà Tĩnh", "Cao Bằng", "Tuyên Quang", "Lào Cai",
+             "Thái Nguyên", "Phú Thọ", "Bắc Ninh", "Hưng Yên", "Ninh Bình", "Quảng Trị", "Quảng Ngãi", "Gia Lai",
+             "Khánh Hòa", "Lâm Đồng", "Đắk Lắk", "Đồng Nai", "Tây Ninh", "Vĩnh Long", "Đồng Tháp", "Cà Mau", "An Giang")
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Mn").split())
+
+
+def authority(settings: Settings) -> str:
+    """The governing authority above the facility's name: the setting, else «SỞ Y TẾ» and the province that ends
+    the facility's address, else none (the header starts with the facility's name)."""
+    chosen = settings["facility.authority"].strip()
+    if chosen:
+        return chosen.upper()
+    last = _plain(settings["facility.address"].rsplit(",", 1)[-1])
+    for prefix in ("thanh pho ", "tp. ", "tp ", "tinh "):
+        last = last.removeprefix(prefix)
+    province = next((p for p in PROVINCES if _plain(p) == last), "")
+    if not province:
+        return ""
+    return f"SỞ Y TẾ {'THÀNH PHỐ ' if province == 'Hồ Chí Minh' else ''}{province.upper()}"
+
+
 def facility(settings: Settings) -> Facility:
     return Facility(settings["facility.code"], settings["facility.name"], settings["facility.address"],
-                    settings["facility.phone"])
+                    settings["facility.phone"], authority(settings))
 
 
 def patient_info(patient: Patient, card: dict[str, Any], today: dt.date) -> PatientInfo:

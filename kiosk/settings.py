@@ -147,6 +147,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("facility.name", STR, "Phòng khám Đa khoa An Bình", "Facility name on screens and paper"),
     Option("facility.address", STR, "Số 12 Trần Hưng Đạo, Hà Nội", "Facility address on paper"),
     Option("facility.phone", STR, "024 3825 0000", "Facility phone on paper (required on prescriptions)"),
+    Option("facility.authority", STR, "",
+           "Governing authority printed above the facility's name on paper (e.g. \"SỞ Y TẾ HÀ NỘI\"); empty: "
+           "\"SỞ Y TẾ\" and the province that ends facility.address, or no line when the address names none"),
     Option("facility.departments", DEPARTMENTS, DEFAULT_DEPARTMENTS,
            "Departments (MA_KHOA code, Vietnamese and English name, rooms)"),
     Option("queue.priorities", STR_LIST, DEFAULT_PRIORITIES, "Priority categories offered at check-in"),

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.pagesizes import A4, A5
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from printing.fonts import register
@@ -30,6 +31,7 @@ class Facility:
     name: str
     address: str
     phone: str
+    authority: str = ""  # the governing authority above the name (e.g. "SỞ Y TẾ HÀ NỘI"); empty: no such line
 
 
 @dataclass(frozen=True)
@@ -89,14 +91,41 @@ def _line(label: str, value: str, styles: dict[str, ParagraphStyle]) -> Paragrap
     return Paragraph(f"<font name='DejaVuSans-Bold'>{escape(label)}:</font> {escape(value or '…')}", styles["body"])
 
 
+MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO_2 = "Độc lập - Tự do - Hạnh phúc"
+NBSP = "\u00a0"
+FRAME_PADDING = 6  # reportlab's frame keeps 6 pt each side: a table as wide as the text starts where the lines do
+
+
+def _unbroken(text: str) -> str:
+    """Spaces that a line never breaks at (a phone number, a label and its value)."""
+    return text.replace(" ", NBSP)
+
+
 def _header(facility: Facility, slip: str, styles: dict[str, ParagraphStyle], width: float) -> Table:
-    left = [_p("SỞ Y TẾ / BỘ Y TẾ", styles["small"]), _p(facility.name.upper(), styles["org"]),
-            _p(f"{facility.address} · ĐT: {facility.phone}", styles["small"]),
-            _p(f"Mã cơ sở KBCB: {facility.code}", styles["small"])]
-    right = [_p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", styles["org"]), _p("Độc lập - Tự do - Hạnh phúc", styles["small"])]
-    qr = qr_drawing(slip, 20 * mm)
-    table = Table([[left, right, qr]], colWidths=[width * 0.42, width * 0.4, width * 0.18])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (2, 0), (2, 0), "RIGHT")]))
+    """The facility (its governing authority above its name when known) on the left, the national motto in the
+    middle on one line with «Độc lập - Tự do - Hạnh phúc» centred under it, the back-link QR on the right."""
+    _, bold = register()
+    width -= 2 * FRAME_PADDING
+    qr_width = 19 * mm
+    least_left = 34 * mm  # the facility's column never gets narrower than this
+    size = next((z for z in (9.5, 9, 8.5, 8, 7.5) if stringWidth(MOTTO, bold, z) + 8 <= width - qr_width - least_left),
+                7)
+    motto_width = stringWidth(MOTTO, bold, size) + 8
+    motto = ParagraphStyle("motto", parent=styles["org"], fontSize=size, leading=size * 1.3, alignment=1)
+    motto_2 = ParagraphStyle("motto2", parent=styles["org"], fontSize=size, leading=size * 1.3, alignment=1)
+    left = [_p(facility.authority, styles["small"])] if facility.authority.strip() else []
+    left += [_p(facility.name.upper(), styles["org"]), _p(facility.address, styles["small"])]
+    if facility.phone.strip():
+        left.append(_p(_unbroken(f"ĐT: {facility.phone.strip()}"), styles["small"]))
+    left.append(_p(_unbroken(f"Mã cơ sở KBCB: {facility.code}"), styles["small"]))
+    right = [Paragraph(_unbroken(escape(MOTTO)), motto),
+             Paragraph(f"<u>{escape(MOTTO_2)}</u>", motto_2)]
+    qr = qr_drawing(slip, 18 * mm)
+    table = Table([[left, right, qr]], colWidths=[width - motto_width - qr_width, motto_width, qr_width])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (2, 0), (2, 0), "RIGHT"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                               ("RIGHTPADDING", (2, 0), (2, 0), 0)]))
     return table
 
 
@@ -141,14 +170,40 @@ def _diagnosis_text(visit: VisitInfo) -> str:
     return "; ".join(f"{d['name']} ({d['code']})" for d in main + rest)
 
 
-def _patient_lines(patient: PatientInfo, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
-    return [
-        _line("Họ và tên", f"{patient.full_name}    Mã người bệnh: {patient.patient_code or '—'}", styles),
-        _line("Ngày sinh", f"{patient.date_of_birth} ({patient.age_text})    Giới tính: {patient.sex}", styles),
-        _line("Số định danh cá nhân/CCCD", patient.id_number, styles),
-        _line("Địa chỉ", patient.address, styles),
-        _line("Số thẻ BHYT", f"{patient.card_number or 'Không có'}    Hạn thẻ: {patient.card_valid or '—'}", styles),
-    ]
+def _needed(field: tuple[str, str], styles: dict[str, ParagraphStyle]) -> float:
+    regular, bold = register()
+    size = styles["body"].fontSize
+    return stringWidth(f"{field[0]}: ", bold, size) + stringWidth(field[1] or "…", regular, size) + 6
+
+
+def _pairs(pairs: list[tuple[tuple[str, str], tuple[str, str]]], styles: dict[str, ParagraphStyle],
+           width: float) -> list[Paragraph | Table]:
+    """Two labelled fields on one line, the second in a column of its own (one column for every pair, so they line
+    up): it never runs into the first. A pair that does not fit on one line is written as two lines."""
+    width -= 2 * FRAME_PADDING
+    fitting = [p for p in pairs if _needed(p[0], styles) + _needed(p[1], styles) <= width]
+    right = min(max([_needed(p[1], styles) for p in fitting] + [width * 0.3]), width * 0.5)
+    out: list[Paragraph | Table] = []
+    for first, second in pairs:
+        if (first, second) not in fitting or _needed(second, styles) > right:
+            out += [_line(*first, styles), _line(*second, styles)]
+            continue
+        table = Table([[_line(*first, styles), _line(*second, styles)]], colWidths=[width - right, right])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+        out.append(table)
+    return out
+
+
+def _patient_lines(patient: PatientInfo, styles: dict[str, ParagraphStyle], width: float) -> list[Paragraph | Table]:
+    who = _pairs([(("Họ và tên", patient.full_name), ("Mã người bệnh", patient.patient_code or "—")),
+                  (("Ngày sinh", f"{patient.date_of_birth} ({patient.age_text})"), ("Giới tính", patient.sex))],
+                 styles, width)
+    card = _pairs([(("Số thẻ BHYT", patient.card_number or "Không có"), ("Hạn thẻ", patient.card_valid or "—"))],
+                  styles, width)
+    return [*who, _line("Số định danh cá nhân/CCCD", patient.id_number, styles),
+            _line("Địa chỉ", patient.address, styles), *card]
 
 
 def write_appointment(path: Path, facility: Facility, patient: PatientInfo, visit: VisitInfo, slip: str,
@@ -157,7 +212,7 @@ def write_appointment(path: Path, facility: Facility, patient: PatientInfo, visi
     doc = _doc(path, A5, "Giấy hẹn khám lại", facility.name, page)
     width = doc.width
     story = [_header(facility, slip, styles, width), _p("GIẤY HẸN KHÁM LẠI", styles["title"]),
-             _p(f"Số: {visit.ma_lk}", styles["subtitle"]), *_patient_lines(patient, styles),
+             _p(f"Số: {visit.ma_lk}", styles["subtitle"]), *_patient_lines(patient, styles, width),
              _line("Đến khám lần này", visit.started_at.strftime("%H:%M ngày %d/%m/%Y"), styles),
              _line("Chẩn đoán", _diagnosis_text(visit), styles),
              _line("Hẹn khám lại vào ngày", visit.re_exam_on.strftime("%d/%m/%Y") if visit.re_exam_on else "", styles),
@@ -196,7 +251,7 @@ def write_referral(path: Path, facility: Facility, patient: PatientInfo, visit: 
         _p(f"Số: {visit.ma_lk}    (Phụ lục VI, Thông tư 01/2025/TT-BYT)", styles["subtitle"]),
         _line("Kính gửi", f"Cơ sở khám bệnh, chữa bệnh mã {ref.get('to_facility', '')}", styles),
         _p(f"{facility.name} trân trọng giới thiệu người bệnh:", styles["body"]),
-        *_patient_lines(patient, styles),
+        *_patient_lines(patient, styles, width),
         _line("Đã được khám bệnh, điều trị tại", f"{facility.name} ({visit.department}) từ "
               f"{visit.started_at:%H:%M %d/%m/%Y} đến {visit.finalised_at:%H:%M %d/%m/%Y}", styles),
         _p("TÓM TẮT BỆNH ÁN", styles["bold"]),
@@ -233,7 +288,7 @@ def write_prescription(path: Path, facility: Facility, patient: PatientInfo, vis
     doc = _doc(path, A5, "Đơn thuốc", facility.name, page)
     width = doc.width
     story = [_header(facility, slip, styles, width), _p("ĐƠN THUỐC", styles["title"]),
-             _p(f"Mã đơn thuốc: {visit.prescription_code}", styles["subtitle"]), *_patient_lines(patient, styles),
+             _p(f"Mã đơn thuốc: {visit.prescription_code}", styles["subtitle"]), *_patient_lines(patient, styles, width),
              _line("Chẩn đoán", _diagnosis_text(visit), styles), _p("Thuốc điều trị:", styles["bold"])]
     story += [_p(_drug_line(n, d), styles["body"]) for n, d in enumerate(visit.prescription, 1)]
     advice = visit.advice
@@ -259,7 +314,7 @@ def write_visit_summary(path: Path, facility: Facility, patient: PatientInfo, vi
     vitals = ", ".join(f"{VITAL_LABELS.get(k, (k, ''))[0]} {v} {VITAL_LABELS.get(k, ('', ''))[1]}".strip()
                        for k, v in visit.vitals.items() if v not in (None, ""))
     story = [_header(facility, slip, styles, width), _p("TÓM TẮT LƯỢT KHÁM BỆNH", styles["title"]),
-             _p(f"Mã lượt khám: {visit.ma_lk}", styles["subtitle"]), *_patient_lines(patient, styles),
+             _p(f"Mã lượt khám: {visit.ma_lk}", styles["subtitle"]), *_patient_lines(patient, styles, width),
              _line("Thời gian khám", f"{visit.started_at:%H:%M %d/%m/%Y} – {visit.finalised_at:%H:%M %d/%m/%Y}", styles),
              _line("Lý do khám", visit.reason, styles), _line("Sinh hiệu", vitals, styles),
              _line("Khám lâm sàng", visit.exam_notes, styles), _line("Chẩn đoán", _diagnosis_text(visit), styles)]

@@ -136,3 +136,69 @@ def test_look_at_the_pages(samples: Path, artifacts: Path) -> None:
     for pdf in samples.glob("*.pdf"):
         subprocess.run(["pdftoppm", "-r", "90", "-png", "-singlefile", str(pdf), str(artifacts / pdf.stem)], check=True)
     assert len(list(artifacts.glob("*.png"))) >= 6
+
+
+def words_of(path: Path) -> list[dict]:
+    with pdfplumber.open(path) as pdf:
+        return [{**w, "text": unicodedata.normalize("NFC", w["text"])} for w in pdf.pages[0].extract_words()]
+
+
+def phrase_box(words: list[dict], phrase: str) -> tuple[float, float, float]:
+    """Where a phrase is printed on one line: (left, right, top); fails when its words are not side by side."""
+    parts = phrase.split()
+    for i in range(len(words) - len(parts) + 1):
+        run = words[i:i + len(parts)]
+        if [w["text"] for w in run] == parts and all(abs(w["top"] - run[0]["top"]) < 1 for w in run):
+            return run[0]["x0"], run[-1]["x1"], run[0]["top"]
+    raise AssertionError(f"{phrase!r} is not on one line")
+
+
+@pytest.mark.parametrize("name", ["appointment.pdf", "referral.pdf", "prescription.pdf", "visit-summary.pdf"])
+def test_header_names_the_authority_and_keeps_the_motto_whole(samples: Path, name: str) -> None:
+    """The walk-through: «SỞ Y TẾ / BỘ Y TẾ» as printed, the motto broken after «CHỦ», «ĐT:» apart from its number."""
+    text = text_of(samples / name)
+    assert "BỘ Y TẾ" not in text and "SỞ Y TẾ / " not in text
+    lines = text.splitlines()
+    assert lines[0].startswith("SỞ Y TẾ HÀ NỘI"), "the demo address ends with Hà Nội"
+    assert any("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in line for line in lines), "the motto on one line"
+    assert any("ĐT: 024 3825 0000" in line for line in lines), "the phone on one line with its label"
+    words = words_of(samples / name)
+    left, right, top = phrase_box(words, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    left_2, right_2, top_2 = phrase_box(words, "Độc lập - Tự do - Hạnh phúc")
+    assert top_2 > top and abs((left + right) / 2 - (left_2 + right_2) / 2) < 2, "centred under the motto"
+
+
+def test_patient_code_and_sex_stand_apart_from_the_values_before_them(samples: Path) -> None:
+    words = words_of(samples / "prescription.pdf")
+    for before, label in (("NAM", "Mã người bệnh:"), ("tuổi)", "Giới tính:")):
+        x0, _, top = phrase_box(words, label)
+        end = max(w["x1"] for w in words if abs(w["top"] - top) < 1 and w["x1"] <= x0 and w["text"] == before)
+        assert x0 - end > 10 * mm / 2.0, f"{label!r} runs into the value before it"
+
+
+def test_authority_setting_and_what_it_falls_back_to(kiosk_home) -> None:
+    from kiosk import paper
+
+    settings = Settings()
+    assert paper.authority(settings) == "SỞ Y TẾ HÀ NỘI"
+    settings.set_for_run("facility.address", "25 Lê Lợi, Phường Bến Nghé, TP Hồ Chí Minh")
+    assert paper.authority(settings) == "SỞ Y TẾ THÀNH PHỐ HỒ CHÍ MINH"
+    settings.set_for_run("facility.address", "25 Lê Lợi")
+    assert paper.authority(settings) == "", "no province in the address: the header starts with the facility"
+    settings.set_for_run("facility.authority", "Bộ Y tế")
+    assert paper.authority(settings) == "BỘ Y TẾ"
+    assert paper.facility(settings).authority == "BỘ Y TẾ"
+
+
+def test_a_header_without_authority_starts_with_the_facility(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from printing.documents import Facility, PatientInfo, VisitInfo, write_prescription
+
+    now = dt.datetime(2026, 3, 2, 9, 30)
+    patient = PatientInfo("NGUYỄN VĂN A", "01/02/1980", "46 tuổi", "Nam", "Hà Nội", "001080000001", "", "", "BN1")
+    visit = VisitInfo("MA1", now, now, "Ho", "", {}, [{"code": "J00", "name": "Viêm mũi họng cấp", "is_main": True}],
+                      [], [], "", None, None, "01013abcdefg-C", "BS A", "K01")
+    path = write_prescription(tmp_path / "p.pdf", Facility("01013", "Phòng khám X", "Số 1", "0900 000 000"),
+                              patient, visit, "CK1:01013:x")
+    assert text_of(path).splitlines()[0].startswith("PHÒNG KHÁM X")
