@@ -333,7 +333,9 @@ class Gallery:
         window.re_exam_date.setText((dt.date.today() + dt.timedelta(days=7)).strftime("%d/%m/%Y"))
         self.wait("doctor-visit-form", lambda: True, settle=0.5)
         self.shoot("doctor-visit-form", "doctor", window)
-        window.finalise()
+        window.finalise()  # the review before sending, then its «Gửi cổng BHXH», as the doctor presses it
+        self.wait("doctor-finalised", lambda: window.review is not None and window.review.isVisible())
+        window.review.send_button.click()
         self.wait("doctor-finalised", lambda: bool(window.visit and window.visit.get("status") == "final"),
                   timeout=30, settle=1.5)
         self.shoot("doctor-finalised", "doctor", window)
