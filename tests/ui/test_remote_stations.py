@@ -104,6 +104,7 @@ def test_remote_doctor_room_calls_records_and_prints(qtbot, world: World, sandbo
     window.rx.item(0, 0).setText("Paracetamol")
     window.rx.item(0, 4).setText("3")
     window.finalise()
+    window.review.send_button.click()  # the doctor reads the summary and sends it
     qtbot.waitUntil(lambda: window.visit["status"] == "final", timeout=15000)
     qtbot.waitUntil(lambda: "transaction" in window.visit_status.text() or "mã giao dịch" in window.visit_status.text(),
                     timeout=15000)

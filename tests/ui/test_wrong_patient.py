@@ -296,6 +296,7 @@ def test_wrong_patient_print_buttons_after_call_next(qtbot, clinic, artifacts: P
     assert window.lookup.patient.id == patient_a.id
     fill_visit(qtbot, window)
     window.finalise()
+    window.review.send_button.click()  # the doctor reads the summary and sends it
     qtbot.waitUntil(lambda: window.visit["status"] == "final", timeout=15000)
     assert window.print_buttons["prescription"].isEnabled() and window.correct_button.isEnabled()
     window.icd_search.setText("viem")  # the doctor's half-typed search for A
@@ -317,6 +318,7 @@ def test_wrong_patient_print_buttons_after_call_next(qtbot, clinic, artifacts: P
     assert window.banner.name.text() == patient_b.full_name
     window.grab().save(str(artifacts / "wrong-patient-doctor-banner.png"))
     window.finalise()
+    window.review.send_button.click()  # the doctor reads the summary and sends it
     qtbot.waitUntil(lambda: window.visit["status"] == "final", timeout=15000)
     click(window.print_buttons["prescription"])
     qtbot.waitUntil(lambda: window.last_print is not None, timeout=10000)
