@@ -251,6 +251,8 @@ class BoardWindow(QMainWindow):
             heading.addWidget(name, 1)
             self.waiting[dep["code"]] = self._label("", WAITING, "waiting", align=Qt.AlignmentFlag.AlignRight,
                                                     space_above=GROUP_GAP)
+            # the count is never squeezed: the name gives way (it elides, with a tooltip)
+            self.waiting[dep["code"]].setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
             heading.addWidget(self.waiting[dep["code"]])
             self.next_grid.addLayout(heading, row, 0, 1, 2)
             row += 1
