@@ -140,4 +140,6 @@ def allergy_html(book: HealthBook | None) -> str:
         return ("<span style='color:#b26a00; font-weight:bold'>"
                 + tr("Dị ứng: chưa rõ (sổ sức khỏe chưa tải được) — hỏi người bệnh",
                      "Allergies: unknown (health book not loaded) — ask the patient") + "</span>")
-    return "<span style='color:#1b7f3b'>" + tr("Dị ứng: không ghi nhận", "Allergies: none recorded") + "</span>"
+    # Nothing in the record is not "no allergies" (a newcomer's book is empty): said plainly, never in green.
+    return ("<span style='color:#3c3c3c'>" + tr("Dị ứng: sổ sức khỏe chưa ghi nhận — hỏi lại người bệnh",
+                                               "Allergies: none in the health book — ask the patient") + "</span>")
