@@ -398,6 +398,9 @@ class BoardWindow(QMainWindow):
             label.setText("  ".join(number_text(n) for n in numbers) or "—")
         for code, label in self.waiting.items():
             label.setText(tr(f"{state.waiting.get(code, 0)} người chờ", f"{state.waiting.get(code, 0)} waiting"))
+        root = self.centralWidget().layout() if self.centralWidget() is not None else None
+        if root is not None:  # lay the new texts out now, before anything is painted with the old widths
+            root.activate()
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self.live.stop()
