@@ -380,6 +380,9 @@ class ReceptionWindow(StationWindow):
         tabs.addTab(self.name_form, tr("Họ tên + ngày sinh", "Name + birth date"))
         tabs.currentChanged.connect(lambda _: self.message.clear())
         self.manual_tabs = tabs
+        self._typing = False  # something typed by hand and not yet looked up
+        for field in tabs.findChildren(QLineEdit):
+            field.textEdited.connect(self._typed)
         return tabs
 
     def _checkin_box(self) -> QWidget:
@@ -602,7 +605,21 @@ class ReceptionWindow(StationWindow):
         self._update_actions()
 
     # -- identifying -------------------------------------------------------------------------
+    def _typed(self, _text: str) -> None:
+        self._typing = True
+
+    def typing_in_progress(self) -> bool:
+        """The receptionist is typing someone in by hand: text typed in the open tab and not yet looked up."""
+        tab = self.manual_tabs.currentWidget()
+        return self._typing and any(field.text().strip() for field in tab.findChildren(QLineEdit))
+
     def on_camera_scan(self, scan: Scan) -> None:
+        """A code the camera saw. While the receptionist types someone in, it is not taken: whoever walks past the
+        camera with a code in view must not replace (or wipe) what is being typed."""
+        if self.typing_in_progress():
+            self.statusBar().showMessage(tr("Đang nhập tay: mã camera vừa thấy chưa được xem",
+                                            "Typing in progress: the code the camera saw is not taken"), 4000)
+            return
         self.handle_payload(scan.payload)
 
     def on_typed_scan(self, text: str) -> None:
@@ -647,6 +664,9 @@ class ReceptionWindow(StationWindow):
             self.show_error(exc.message(language()))
             return
         self.message.clear()
+        self._typing = False
+        if self.pending_switch is not None:  # a camera's question was open: what was typed is what is wanted
+            self._hide_switch()
         self.request_patient(identity)
 
     def request_patient(self, identity: Identity) -> None:
@@ -927,6 +947,7 @@ class ReceptionWindow(StationWindow):
         self._deferred = None
         self._clear_ticket_result()
         self._clear_entry()
+        self._typing = False
         self.message.clear()
 
     def _clear_entry(self) -> None:

@@ -287,3 +287,32 @@ def test_a_usb_scan_landing_in_a_typing_field_leaves_nothing_behind(qtbot, clini
         assert field.text() == "", "the burst is taken back out of the field whole"
         qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
         assert window.lookup_result.patient.card_number == person.card_number
+
+
+def test_a_code_seen_by_the_camera_never_replaces_what_is_being_typed(qtbot, clinic) -> None:
+    """A new user's walk-through: typing a newcomer's CCCD, the camera loaded someone else and emptied the field."""
+    window = open_window(qtbot, clinic)
+    window.manual_tabs.setCurrentWidget(window.cccd_form)
+    type_slowly(qtbot, window.cccd_input, "001099012345")
+    window.camera.scanned.emit(Scan(parse_payload(WITH_CARD[0].cccd_qr), 0, 0.0, 1.0))  # walks past the camera
+    qtbot.wait(300)
+    assert window.cccd_input.text() == "001099012345", "what was typed stays"
+    assert window.current is None and window.lookup_result is None, "nobody was loaded"
+    assert "Đang nhập tay" in window.statusBar().currentMessage()
+    window.cccd_input.clear()
+    window.camera.scanned.emit(Scan(parse_payload(WITH_CARD[0].cccd_qr), 0, 0.0, 1.0))  # nothing typed: taken
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+
+
+def test_a_typed_lookup_is_not_lost_behind_a_cameras_open_question(qtbot, clinic) -> None:
+    window = open_window(qtbot, clinic)
+    first, second, third = WITH_CARD[:3]
+    window.camera.scanned.emit(Scan(parse_payload(first.cccd_qr), 0, 0.0, 1.0))
+    qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
+    window.camera.scanned.emit(Scan(parse_payload(second.cccd_qr), 0, 0.0, 1.0))
+    qtbot.waitUntil(lambda: window.pending_switch is not None, timeout=5000)
+    window.manual_tabs.setCurrentWidget(window.cccd_form)
+    type_slowly(qtbot, window.cccd_input, third.id_number)
+    click(qtbot, window.cccd_form.button)
+    assert window.pending_switch is None or window.pending_switch.id_number == third.id_number, \
+        "the camera's question gave way to what was typed"
