@@ -398,9 +398,11 @@ class BoardWindow(QMainWindow):
             label.setText("  ".join(number_text(n) for n in numbers) or "—")
         for code, label in self.waiting.items():
             label.setText(tr(f"{state.waiting.get(code, 0)} người chờ", f"{state.waiting.get(code, 0)} waiting"))
-        root = self.centralWidget().layout() if self.centralWidget() is not None else None
-        if root is not None:  # lay the new texts out now, before anything is painted with the old widths
-            root.activate()
+        # Lay the new texts out now, parents first (each widget's own layout: a nested panel's layout would
+        # otherwise wait for a later pass, with the old texts' widths meanwhile).
+        for widget in (self, *self.findChildren(QWidget)):
+            if widget.layout() is not None:
+                widget.layout().activate()
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self.live.stop()

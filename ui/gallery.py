@@ -27,8 +27,9 @@ from kiosk.sandbox.runner import start_sandbox
 from kiosk.sandbox.server import Faults
 from kiosk.settings import Settings
 from scanner.payloads import parse_payload
+from scanner.sources import CaptureSource
 from ui import i18n
-from ui.qt import QApplication, QDialog, QLabel, QPainter, QPixmap, QPushButton, Qt, QWidget
+from ui.qt import QApplication, QDialog, QLabel, QPainter, QPushButton, QWidget
 
 log = logging.getLogger("ui.gallery")
 
@@ -352,6 +353,7 @@ class Gallery:
 
         clinic = self.clinic("kiosk")
         window = self.open(KioskWindow(clinic, camera=str(self.still)), "kiosk")
+        window.camera.start(CaptureSource(str(self.still), live=True, loop=True))  # a camera that keeps running
         self.wait("kiosk-idle", lambda: window.pages.currentIndex() == START, settle=1.0)
         self.shoot("kiosk-idle", "kiosk", window)
         person = self.person(lambda p: p.card_state == "000", taken)

@@ -19,7 +19,7 @@ from kiosk.identify import (
     payload_problem,
     typed_identity,
 )
-from kiosk.model import Identity, Role, Sex, number_text
+from kiosk.model import DatePrecision, Identity, Role, Sex, number_text
 from kiosk.privacy.masking import mask_id, mask_name
 from kiosk.sandbox import demo
 from printing.dispatch import PrintOutcome
@@ -1004,7 +1004,9 @@ def describe_identity(identity: Identity) -> str:
     """Who a scan names, for the switch prompt: the name and birth date when the code carries them,
     else the masked number."""
     if identity.full_name:
-        born = identity.date_of_birth.strftime("%d/%m/%Y") if identity.date_of_birth else "—"
+        d = identity.date_of_birth
+        born = "—" if d is None else {DatePrecision.MONTH: d.strftime("%m/%Y"), DatePrecision.YEAR: str(d.year)}.get(
+            identity.dob_precision, d.strftime("%d/%m/%Y"))  # a year alone is never shown as 01/01
         return f"{identity.full_name.upper()} ({born})"
     if identity.id_number:
         return tr(f"người có số CCCD {mask_id(identity.id_number)}", f"the person with ID {mask_id(identity.id_number)}")

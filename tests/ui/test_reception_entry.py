@@ -316,3 +316,12 @@ def test_a_typed_lookup_is_not_lost_behind_a_cameras_open_question(qtbot, clinic
     click(qtbot, window.cccd_form.button)
     assert window.pending_switch is None or window.pending_switch.id_number == third.id_number, \
         "the camera's question gave way to what was typed"
+
+
+def test_the_switch_question_never_invents_a_day_for_a_year_of_birth() -> None:
+    from kiosk.model import DatePrecision, Identity, IdentitySource
+    from ui.reception import describe_identity
+
+    known_by_year = Identity(IdentitySource.MANUAL, full_name="Trần Văn Bảy", date_of_birth=dt.date(1984, 1, 1),
+                             dob_precision=DatePrecision.YEAR)
+    assert describe_identity(known_by_year) == "TRẦN VĂN BẢY (1984)"
