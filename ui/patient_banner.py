@@ -117,13 +117,15 @@ class PatientBanner(QFrame):
         self.details.show()
         if card_check is not None:
             colour = DECISION_COLOURS[card_check.decision]
-            code = f"[{card_check.code}] " if card_check.code else ""
             self.card_status.setStyleSheet(f"color: white; background: {colour}; padding: 4px; font-weight: bold;")
-            self.card_status.setText(tr("Thẻ BHYT: ", "BHYT card: ") + code
-                                     + tr(card_check.message_vi, card_check.message_en))
+            self.card_status.setText(tr("Thẻ BHYT: ", "BHYT card: ") + tr(card_check.message_vi, card_check.message_en))
+            # the gateway's result code is for a call to BHXH, not for reading at a glance: in the tooltip
+            self.card_status.setToolTip(tr(f"Mã kết quả của cổng BHXH: {card_check.code}",
+                                           f"BHXH gateway result code: {card_check.code}") if card_check.code else "")
         else:
             self.card_status.setStyleSheet("color: #5a5a5a;")
             self.card_status.setText(tr("Thẻ BHYT: chưa kiểm tra", "BHYT card: not checked"))
+            self.card_status.setToolTip("")
         self.card_status.show()
         self.allergies.setText(allergy_html(book))
         self.allergies.show()

@@ -33,6 +33,8 @@ def test_camera_scan_fills_the_panel_and_check_in_prints_a_ticket(qtbot, clinic,
     name = first_text.split("|")[2]
     assert window.banner.name.text() == name
     assert "Thẻ còn giá trị sử dụng" in window.banner.card_status.text()
+    assert "[000]" not in window.banner.card_status.text() and "000" in window.banner.card_status.toolTip(), \
+        "the gateway's code is in the tooltip, not in the line read at a glance"
     assert "0790******69" in window.banner.details.text(), "the ID is masked on screen"
     assert window.lookup_result.patient.patient_code in window.banner.details.text()
     code = window.lookup_result.card_check.card.registered_facility

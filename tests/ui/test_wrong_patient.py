@@ -247,7 +247,7 @@ def test_wrong_patient_expired_card_at_check_in(qtbot, clinic, artifacts: Path) 
     window = reception(qtbot, clinic)
     scan(window, first)
     qtbot.waitUntil(lambda: shown(window, first), timeout=15000)
-    assert "[010]" in window.banner.card_status.text()
+    assert "hết hạn" in window.banner.card_status.text() and "010" in window.banner.card_status.toolTip()
     assert window.service.currentData() == "Khám dịch vụ", "moved to the fee-paying service"
     assert window.card_notice.isVisible() and "[010]" in window.card_notice.text()
     window.grab().save(str(artifacts / "wrong-patient-expired-card.png"))
