@@ -549,6 +549,8 @@ class KioskWindow(QMainWindow):
         if pad is not None and pad.isVisible():
             pad.raise_()
             return
+        if pad is not None:  # the last exit attempt's pad: one at a time, not one more per attempt
+            pad.deleteLater()
         self.pin_pad = PinPad(tr("Thoát chế độ ki-ốt", "Leave kiosk mode"),
                               tr("Nhập mã PIN quản trị", "Enter the admin PIN"), self)
         self.pin_pad.entered.connect(self.exit_with_pin)
