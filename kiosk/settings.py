@@ -142,6 +142,18 @@ DEFAULT_PRIORITIES = [
     "merit",  # người có công với cách mạng
 ]
 
+# Chronic diseases for which a prescription may cover more than 30 days (up to 90; TT 26/2025, the list carried
+# over from TT 52/2017 Phụ lục II as far as it is known here), as ICD-10 codes or prefixes. A clinic edits the list.
+CHRONIC_ICD10 = (
+    "A15", "A16", "A17", "A18", "A19",  # tuberculosis
+    "B18", "B20", "B21", "B22", "B23", "B24",  # chronic viral hepatitis, HIV
+    "E03", "E05", "E06", "E10", "E11", "E12", "E13", "E14", "E22", "E23", "E27", "E78",  # thyroid, diabetes, lipids
+    "F20", "F25", "F31", "F32", "F33", "F41", "F42", "G20", "G30", "G35", "G40",  # mental health, neurology
+    "I05", "I06", "I07", "I08", "I10", "I11", "I12", "I13", "I15", "I20", "I25", "I48", "I50", "I63", "I69",  # heart
+    "J44", "J45", "K50", "K51", "K73", "K74", "M05", "M06", "M10", "M32", "M45", "M81",  # lungs, gut, joints, bones
+    "N03", "N04", "N18", "D56", "D66", "D69",  # kidneys, blood
+)
+
 OPTIONS: tuple[Option, ...] = (
     Option("facility.code", STR, "01013", "MA_CSKCB: the clinic's 5-character facility code"),
     Option("facility.name", STR, "Phòng khám Đa khoa An Bình", "Facility name on screens and paper"),
@@ -167,6 +179,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("gateway.ca_bundle", STR, "", "Custom CA bundle file for the gateway (verification stays on)"),
     Option("gateway.connect_timeout", FLOAT, 3.05, "Seconds to wait for a connection", minimum=0.1),
     Option("gateway.read_timeout", FLOAT, 10.0, "Seconds to wait for an answer", minimum=0.1),
+    Option("erx.url", STR, "",
+           "National prescription system base URL (https://api.donthuocquocgia.vn); empty = the built-in sandbox"),
+    Option("erx.facility_code", STR, "",
+           "The clinic's liên thông code at the national prescription system; its password is in the OS keyring "
+           "(clinic-kiosk erx set-password) or CLINIC_KIOSK_ERX_PASSWORD"),
+    Option("erx.ca_bundle", STR, "", "Custom CA bundle file for the prescription system (verification stays on)"),
+    Option("erx.connect_timeout", FLOAT, 3.05, "Seconds to wait for a connection to the prescription system",
+           minimum=0.1),
+    Option("erx.read_timeout", FLOAT, 15.0, "Seconds to wait for the prescription system's answer", minimum=0.1),
+    Option("erx.chronic_icd10", STR_LIST, list(CHRONIC_ICD10),
+           "ICD-10 codes or code prefixes of the chronic diseases for which a prescription may cover up to 90 days "
+           "(TT 26/2025); others at most 30"),
     Option("camera.source", STR, "0", "Camera: device index, video/image path, or MJPEG/RTSP URL"),
     Option("camera.mirror", BOOL, True, "Mirror the preview like a mirror (the decode is unaffected)"),
     Option("scanner.engines", STR_LIST, ["zxing"], "Decoder engines in order: zxing, zbar, opencv"),

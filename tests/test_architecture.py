@@ -22,6 +22,7 @@ RANKS = {
     "kiosk.sandbox": 65,  # the stand-in gateway and the demo data, started by the facade in demo mode
     "kiosk": 60,  # the domain use cases directly in kiosk/
     "kiosk.clinical": 55,  # clinical reference data and checks (vital signs, lab ranges, facility names): no Qt
+    "kiosk.erx": 52,  # the national prescription system: codes, drug catalogue, TT 26 rules, its client and delivery
     "kiosk.bhxh": 50,
     "kiosk.clock": 45,
     "kiosk.security": 40,

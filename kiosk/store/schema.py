@@ -281,4 +281,53 @@ def m009_practising_certificate(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m010_e_prescriptions(db: sqlite_utils.Database) -> None:
+    """The clinic's drug catalogue (TT 26/2025: the national drug code the prescription system needs), the
+    prescriptions sent to the national prescription system (one per type of a visit) and every prescription code
+    ever given (unique forever: a code is never given twice, even after a visit is purged), and a doctor's
+    liên thông code on the staff account."""
+    db.executescript(
+        """
+        CREATE TABLE drugs (
+            code TEXT PRIMARY KEY,
+            bhyt_code TEXT NOT NULL DEFAULT '',
+            active_ingredient TEXT NOT NULL,
+            trade_name TEXT NOT NULL DEFAULT '',
+            strength TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            route TEXT NOT NULL DEFAULT '',
+            registration_no TEXT NOT NULL DEFAULT '',
+            bhyt_price REAL NOT NULL DEFAULT 0,
+            kind TEXT NOT NULL DEFAULT 'c',
+            folded TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE TABLE prescription_codes (
+            code TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE prescriptions (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE REFERENCES prescription_codes(code),
+            visit_id INTEGER NOT NULL REFERENCES visits(id),
+            ma_lk TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            replaces TEXT NOT NULL DEFAULT '',
+            doctor_username TEXT NOT NULL DEFAULT '',
+            doctor_code TEXT NOT NULL DEFAULT '',
+            body_json TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            errors_json TEXT NOT NULL DEFAULT '',
+            checksum TEXT NOT NULL DEFAULT '',
+            answer TEXT NOT NULL DEFAULT '',
+            sent_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX prescriptions_visit ON prescriptions(visit_id);
+        ALTER TABLE staff ADD COLUMN erx_code TEXT NOT NULL DEFAULT '';
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
