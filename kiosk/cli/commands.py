@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.cli.gateway import add_commands as add_gateway_commands
 
     add_gateway_commands(commands)
+    from kiosk.cli.erx import add_commands as add_erx_commands
+
+    add_erx_commands(commands)
     from kiosk.cli.visit import add_commands as add_visit_commands
 
     add_visit_commands(commands)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from waitress.server import create_server
 
+from kiosk.sandbox import erx_standin
 from kiosk.sandbox.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, DroppedConnection, SandboxWorld, create_app
 
 log = logging.getLogger("kiosk.sandbox")
@@ -34,6 +35,14 @@ class RunningSandbox:
     _server: object
     _thread: threading.Thread
     _stopping: threading.Event
+    # The national prescription system's stand-in on the same URL: the demo clinic's liên thông code (what the
+    # ``erx.facility_code`` setting holds, ErxClient's facility_code), its BHYT facility code (the first 5
+    # characters of its prescription codes), its password, and the passwords of the doctors its national register
+    # knows (liên thông code -> password).
+    erx_facility: str = erx_standin.DEMO_CLINIC_CODE
+    erx_bhyt_facility: str = erx_standin.DEMO_CLINIC_FACILITY
+    erx_password: str = erx_standin.DEMO_CLINIC_PASSWORD
+    erx_doctor_passwords: dict[str, str] = field(default_factory=lambda: dict(erx_standin.DEMO_DOCTORS))
 
     def stop(self) -> None:
         self._stopping.set()

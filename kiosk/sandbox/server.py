@@ -9,6 +9,7 @@ Same endpoints and quirks as the BHXH gateway (DOMAIN.md §3–4):
 * ``POST /api/qd130/guiHoSoXmlQD3176`` / ``…QD4750`` / ``…QD130`` — header auth, GIAMDINHHS envelope.
 * ``POST /api/skdt/tra-cuu`` — header auth, form ``soCCCD``: the health-book content (QĐ 1332
   shape) of the sandbox's own health-book source.
+* The national prescription system's calls (DOMAIN.md §11), served by ``erx_standin`` on the same app.
 
 Tokens expire (``token_ttl``); an expired or unknown token gets HTTP 401 with an empty body.
 ``/_admin/…`` (loopback tests only) sets faults, expires tokens, reads counters and resets.
@@ -32,6 +33,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from kiosk.sandbox import erx_standin
 from kiosk.sandbox.people import SyntheticPatient, make_people
 from scanner.payloads import PROVINCE_CODES
 
@@ -100,6 +102,7 @@ class SandboxWorld:
         self.submissions: dict[tuple[str, str], Submission] = {}  # (kind, MA_LK) -> first accepted
         self.counters: dict[str, int] = {}
         self.rng = random.Random(seed)
+        self.erx = erx_standin.ErxState()  # the national prescription system's stand-in (its own lock)
         self._by_key: dict[str, SyntheticPatient] = {}
         for p in self.people:
             self._by_key[p.id_number] = p
@@ -427,8 +430,10 @@ def create_app(world: SandboxWorld) -> Flask:
             world.counters.clear()
             world.submissions.clear()
             world.tokens.clear()
+        world.erx.reset()
         return jsonify({"ok": True})
 
+    erx_standin.register(app, world.erx, world.count)  # same app, same port, same fault switches
     return app
 
 

@@ -1,7 +1,9 @@
-"""Secrets kept out of settings files: the gateway password (upper-case MD5, as the gateway wants it).
+"""Secrets kept out of settings files: the gateway password (upper-case MD5, as the gateway wants it) and the
+passwords of the national prescription system (the clinic's and each prescribing doctor's).
 
-Looked up in the environment (``CLINIC_KIOSK_GATEWAY_PASSWORD``, for services and CI) and then in
-the OS keyring (service ``clinic-kiosk``), never in a TOML file.
+Looked up in the environment (``CLINIC_KIOSK_GATEWAY_PASSWORD``, ``CLINIC_KIOSK_ERX_PASSWORD`` for the clinic's
+prescription account; for services and CI) and then in the OS keyring (service ``clinic-kiosk``), never in a TOML
+file. A doctor's prescription password is in the keyring only (key ``erx:<username>``).
 """
 
 from __future__ import annotations
@@ -10,10 +12,19 @@ import hashlib
 import logging
 import os
 
+from kiosk.errors import BadInput, KioskError
+
 log = logging.getLogger("kiosk.secrets")
 
 ENV_PASSWORD = "CLINIC_KIOSK_GATEWAY_PASSWORD"
+ENV_ERX_PASSWORD = "CLINIC_KIOSK_ERX_PASSWORD"
 KEYRING_SERVICE = "clinic-kiosk"
+ERX_CLINIC_KEY = "erx:clinic"
+MAX_SECRET = 256
+
+
+class NoKeyring(KioskError):
+    """The OS has no keyring this program can write to."""
 
 
 def md5_upper(password: str) -> str:
@@ -35,3 +46,54 @@ def gateway_password_md5(username: str) -> str | None:
     except ImportError:  # pragma: no cover - keyring is a dependency
         stored = None
     return md5_upper(stored) if stored else None
+
+
+def _erx_key(account: str | None) -> str:
+    """The keyring key of a prescription-system password: the clinic's, or a staff account's."""
+    if account is None:
+        return ERX_CLINIC_KEY
+    account = account.strip()
+    if not account or len(account) > 64 or account.casefold() == "clinic" or any(c.isspace() for c in account):
+        raise BadInput(f"Tên tài khoản không dùng được cho mật khẩu đơn thuốc: {account[:64]!r}",
+                       f"This account name cannot hold a prescription-system password: {account[:64]!r}")
+    return f"erx:{account}"
+
+
+def erx_password(account: str | None) -> str | None:
+    """The national prescription system's password of the clinic (``None``: the environment variable first, then
+    the keyring) or of a staff account (``username``: the keyring only). ``None`` when there is none."""
+    key = _erx_key(account)
+    if account is None:
+        from_env = os.environ.get(ENV_ERX_PASSWORD)
+        if from_env:
+            return from_env
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            stored = keyring.get_password(KEYRING_SERVICE, key)
+        except KeyringError:
+            stored = None
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        stored = None
+    return stored or None
+
+
+def set_erx_password(account: str | None, password: str) -> None:
+    """Keep a prescription-system password in the OS keyring (``account`` ``None``: the clinic's)."""
+    key = _erx_key(account)
+    if not password or len(password) > MAX_SECRET or any(c in password for c in "\r\n\0"):
+        raise BadInput(f"Mật khẩu trống, quá dài (tối đa {MAX_SECRET} ký tự) hoặc có ký tự xuống dòng",
+                       f"The password is empty, too long ({MAX_SECRET} characters at most) or has a line break")
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, key, password)
+    except KeyringError as exc:
+        hint_vi = f"; mật khẩu của cơ sở có thể đặt trong biến {ENV_ERX_PASSWORD}" if account is None else ""
+        hint_en = f"; the clinic's password may be set in the {ENV_ERX_PASSWORD} variable" if account is None else ""
+        raise NoKeyring(f"Không có kho khoá của hệ điều hành để giữ mật khẩu ({type(exc).__name__}){hint_vi}",
+                        f"No OS keyring to keep the password in ({type(exc).__name__}){hint_en}") from None
+    log.info("prescription-system password stored in the OS keyring (%s)", key)
