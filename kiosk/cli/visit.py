@@ -27,6 +27,49 @@ def cmd_import_icd10(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SHOWN_SKIPPED = 10  # skipped rows printed with their reason
+
+
+def cmd_import_drugs(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.erx import catalogue
+
+    path = Path(args.file)
+    if not path.exists():
+        raise BadInput(f"Không có tệp {path}", f"No such file {path}")
+    with open_configured(settings) as store:
+        counts = catalogue.import_file(store, path)
+    print(f"Drugs: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged, "
+          f"{counts['skipped']} skipped")
+    if counts["missing_columns"]:
+        print(f"Columns not in the file: {', '.join(counts['missing_columns'])}")
+    for row in counts["skipped_rows"][:SHOWN_SKIPPED]:
+        print(f"  dòng/row {row['row']}: {row['vi']} / {row['en']}")
+    if counts["skipped"] > SHOWN_SKIPPED:
+        print(f"  … {counts['skipped'] - SHOWN_SKIPPED} more skipped rows")
+    return 0
+
+
+def cmd_drugs(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from kiosk.erx import catalogue, rules
+
+    with open_configured(settings) as store:
+        found = catalogue.search(store, args.text or "", limit=args.limit)
+        total = catalogue.count(store)
+    if args.json:
+        print(json.dumps([asdict(d) for d in found], ensure_ascii=False))
+        return 0
+    for d in found:
+        name = rules.display_name({"active_ingredient": d.active_ingredient, "trade_name": d.trade_name,
+                                   "strength": d.strength})
+        print(f"{d.code:<20} {d.kind} {name} | {d.unit} | {d.route} | {d.bhyt_price:g} | {d.bhyt_code}")
+    if not total:
+        print("clinic-kiosk: danh mục thuốc trống / the drug catalogue is empty: "
+              "clinic-kiosk catalog import-drugs FILE", file=sys.stderr)
+    return 0
+
+
 def demo_visit_id(store: Store, settings: Settings) -> int:
     """Build a full demo visit (a sandbox patient, checked in, called, examined, finalised)."""
     from kiosk import checkin, patients
@@ -138,6 +181,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     icd = catalog_commands.add_parser("import-icd10", help="import the QĐ 4469 ICD-10 workbook (.xlsx)")
     icd.add_argument("file", metavar="FILE.xlsx")
     icd.set_defaults(handler=cmd_import_icd10)
+    drugs_import = catalog_commands.add_parser(
+        "import-drugs", help="import or update the clinic's drug list (.xlsx or .csv with Vietnamese or English headers)")
+    drugs_import.add_argument("file", metavar="FILE")
+    drugs_import.set_defaults(handler=cmd_import_drugs)
+    drugs = catalog_commands.add_parser("drugs", help="search the drug catalogue (active ingredient or trade name, "
+                                                      "with or without accents); all drugs without TEXT")
+    drugs.add_argument("text", nargs="?", metavar="TEXT")
+    drugs.add_argument("--limit", type=int, default=50, metavar="N")
+    drugs.add_argument("--json", action="store_true")
+    drugs.set_defaults(handler=cmd_drugs)
 
     xml = commands.add_parser("xml", help="XML 130/4750 data for the BHXH portal")
     xml_commands = xml.add_subparsers(dest="xml_command", metavar="ACTION", required=True)

@@ -1,0 +1,528 @@
+"""The clinic's drug catalogue: what a doctor prescribes from, with the national drug code (``ma_thuoc``) the
+national prescription system needs (TT 26/2025, QĐ 808 §VII: ``ma_thuoc`` ≤ 20 characters).
+
+No free machine-readable national drug master file exists (DOMAIN.md §6.2): a clinic imports its own procurement
+list, the spreadsheet it already keeps (XLSX, or CSV in UTF-8 with or without BOM, comma, semicolon or tab). The
+columns are found by their header, in Vietnamese or English, with or without accents, in any order and on any of the
+first rows (a title may stand above them); a bad row is skipped with its row number and the reason, never the whole
+file; importing again updates the drugs by code. Every input has a limit (file size, unpacked size, rows, columns,
+cell lengths).
+
+The kind of a drug (the prescription type it goes on) comes from an optional "Loại" column (``c``/``n``/``h``/``y``
+or words: "Gây nghiện" → n, "Hướng thần"/"Tiền chất" → h, "Cổ truyền"/"YHCT"/"Dược liệu" → y) or from flag columns
+"Gây nghiện", "Hướng thần", "Tiền chất", "YHCT" (x, 1, có, yes). A text naming a combination product ("phối hợp",
+e.g. "thuốc dạng phối hợp có chứa dược chất gây nghiện") is read as ordinary (``c``): that is this importer's
+reading, not a rule read from TT 26's text; a clinic that must file such a drug otherwise writes the letter.
+
+The demo catalogue (``demo_drugs.csv``, loaded by :func:`ensure_demo`) holds common outpatient drugs of a Vietnamese
+clinic. Its national codes are **illustrative**: no public list of the codes the national system assigns was found,
+so each demo drug uses its registration-number form (``VD-12345-10``: VD domestic, VN imported, number, year) as
+both registration number and code, the form public procurement lists use and one that fits 20 characters. BHYT codes
+(QĐ 4750 XML2 ``MA_THUOC``, the DMDC active-ingredient code) are filled only where the project already used them
+(Paracetamol ``40.48``, Amlodipin ``40.221``); the others are left empty and such a line is claimed as ``00.0000``,
+the code QĐ 4750 gives a drug outside the BHYT list. Prices are plausible BHYT prices in VND, not tender results.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import BadInput
+from kiosk.privacy.textcheck import describe, unsafe_char
+from kiosk.store.sqlite import Store
+
+KINDS = ("c", "n", "h", "y")
+Rows = list[tuple[int, list[Any]]]  # (the row number a spreadsheet shows, the cells)
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an XLSX is a zip: what it holds, unpacked
+MAX_ROWS = 20_000  # data rows (a clinic's list holds hundreds, a hospital's a few thousand)
+MAX_COLUMNS = 100
+HEADER_ROWS = 30  # the header row is looked for among the first rows
+MAX_BLANK_RUN = 1_000  # a sheet whose stated size runs far past its data: stop after this many empty rows
+MAX_SKIPPED_KEPT = 1_000  # skipped rows listed with their reason (all are counted)
+MAX_QUERY = 200
+MAX_LIMIT = 500
+CODE_LENGTH = 20  # QĐ 808: ma_thuoc ≤ 20
+CODE_CHARS = re.compile(r"^[0-9A-Z][0-9A-Z./_-]*$")
+# Longest text kept per field (the prescription body and the XML tables hold these: DON_VI_TINH ≤ 50).
+LENGTHS = {"code": CODE_LENGTH, "bhyt_code": 50, "active_ingredient": 500, "trade_name": 255, "strength": 255,
+           "unit": 50, "route": 100, "registration_no": 50, "bhyt_price": 30, "kind": 100, "narcotic": 30,
+           "psychotropic": 30, "traditional": 30}
+NO_BHYT_CODE = "00.0000"  # QĐ 4750 XML2 MA_THUOC: a drug outside the BHYT list
+
+# Header names (folded: lower case, no accents, punctuation and "(...)" removed), the preferred name first.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "code": ("ma thuoc quoc gia", "ma thuoc", "ma thuoc dqg", "ma dqg", "ma quoc gia", "national drug code",
+             "drug code", "ma thuoc lien thong", "code"),
+    "bhyt_code": ("ma bhyt", "ma thuoc bhyt", "ma tt20", "ma tt 20", "ma hoat chat", "ma dmdc", "bhyt code"),
+    "active_ingredient": ("hoat chat", "ten hoat chat", "hoat chat chinh", "thanh phan hoat chat", "thanh phan",
+                          "active ingredient", "ingredient", "inn"),
+    "trade_name": ("ten thuoc", "biet duoc", "ten biet duoc", "ten thuong mai", "trade name", "brand name", "brand"),
+    "strength": ("ham luong", "nong do ham luong", "nong do", "ham luong nong do", "strength"),
+    "unit": ("don vi tinh", "dvt", "don vi", "unit"),
+    "route": ("duong dung", "route"),
+    "registration_no": ("so dang ky", "sdk", "so dk", "so dk gpnk", "so dang ky gpnk", "so dang ky giay phep nhap khau",
+                        "so gpnk", "registration no", "registration number"),
+    "bhyt_price": ("gia bhyt", "don gia bhyt", "gia bhyt thanh toan", "gia thanh toan bhyt", "don gia", "gia",
+                   "bhyt price", "price"),
+    "kind": ("loai", "loai thuoc", "phan loai", "loai don", "kind"),
+    "narcotic": ("gay nghien", "thuoc gay nghien", "narcotic"),
+    "psychotropic": ("huong than", "thuoc huong than", "tien chat", "huong than tien chat", "psychotropic",
+                     "precursor"),
+    "traditional": ("yhct", "y hoc co truyen", "thuoc co truyen", "co truyen", "traditional"),
+}
+REQUIRED = ("code", "active_ingredient", "unit")
+LABELS = {"code": "Mã thuốc", "bhyt_code": "Mã BHYT", "active_ingredient": "Hoạt chất", "trade_name": "Tên thuốc",
+          "strength": "Hàm lượng", "unit": "Đơn vị tính", "route": "Đường dùng", "registration_no": "Số đăng ký",
+          "bhyt_price": "Giá BHYT", "kind": "Loại", "narcotic": "Gây nghiện", "psychotropic": "Hướng thần",
+          "traditional": "YHCT"}
+YES = {"x", "1", "co", "yes", "y", "true", "v", "✓", "✔"}
+
+# Route names (folded) to the BYT route codes XML2 DUONG_DUNG carries (kiosk/bhxh/xml130.py: ``route_code``,
+# 4 characters). The oral group (1.01–1.05) matches the BYT list as a public VN Core FHIR draft reproduces it;
+# the injection, external and insertion codes are this project's reading of the same BYT list, not checked against
+# its text. A route not listed gives "": the line then needs its code set by hand.
+ROUTE_CODES = {
+    "uong": "1.01", "duong uong": "1.01", "ngam": "1.02", "nhai": "1.03", "dat duoi luoi": "1.04",
+    "ngam duoi luoi": "1.05",
+    "tiem bap": "2.01", "tiem duoi da": "2.02", "tiem trong da": "2.03", "tiem tinh mach": "2.04",
+    "tiem truyen tinh mach": "2.05", "truyen tinh mach": "2.05",
+    "boi": "3.01", "boi ngoai da": "3.01", "xoa ngoai": "3.02", "dan tren da": "3.03", "dung ngoai": "3.05",
+    "dat am dao": "4.01", "dat hau mon": "4.02",
+}
+
+
+@dataclass(frozen=True)
+class Drug:
+    code: str  # national drug code (ma_thuoc), ≤ 20
+    bhyt_code: str  # DMDC active-ingredient code for XML2 MA_THUOC ("" = none known)
+    active_ingredient: str
+    trade_name: str
+    strength: str
+    unit: str
+    route: str
+    registration_no: str
+    bhyt_price: float
+    kind: str  # c ordinary, n narcotic, h psychotropic/precursor, y traditional medicine
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics (đ -> d): what people type on a keyboard without Telex."""
+    text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+
+
+WORD = re.compile(r"[^\W_]+")  # letters and digits (not "_": a LIKE wildcard)
+
+
+def header_key(text: str) -> str:
+    """A header as it is compared: folded, "(...)" dropped, words of letters and digits only."""
+    return " ".join(WORD.findall(fold(re.sub(r"\([^)]*\)", " ", text))))
+
+
+def route_code(route: str) -> str:
+    """The BYT route code of a route name ("Uống" -> "1.01"); "" when the name is not known."""
+    return ROUTE_CODES.get(header_key(route), "")
+
+
+# ---------------------------------------------------------------------------------------------------- import
+
+def import_file(store: Store, path: Path | str) -> dict[str, Any]:
+    """Import a procurement list (.xlsx or .csv): ``{"added", "updated", "unchanged", "skipped", "skipped_rows":
+    [{"row", "vi", "en"}, …], "missing_columns": [...], "sheet"}``, all in one transaction. BadInput when the file
+    cannot be read at all (missing, too large, not a workbook or text, no header row)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadInput(f"Không mở được tệp {path}: {exc.strerror}", f"Cannot open {path}: {exc.strerror}") from exc
+    if size > MAX_FILE_BYTES:
+        raise BadInput(f"Tệp {path} quá lớn ({size // 1024 // 1024} MB, tối đa {MAX_FILE_BYTES // 1024 // 1024} MB)",
+                       f"The file {path} is too large ({size // 1024 // 1024} MB, at most "
+                       f"{MAX_FILE_BYTES // 1024 // 1024} MB)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"Không đọc được tệp {path}: {exc.strerror}", f"Cannot read {path}: {exc.strerror}") from exc
+    return import_bytes(store, data, str(path))
+
+
+def import_bytes(store: Store, data: bytes, name: str) -> dict[str, Any]:
+    """:func:`import_file` for content already read (``name`` names it in messages; a workbook is told by its zip
+    signature, anything else is read as CSV)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise BadInput(f"Tệp {name} quá lớn", f"The file {name} is too large")
+    if data[:4] == b"PK\x03\x04":
+        sheet, header, rows = _read_xlsx(data, name)
+    else:
+        sheet, header, rows = _read_csv(data, name)
+    return _store_rows(store, sheet, header, rows, name)
+
+
+def _read_xlsx(data: bytes, name: str) -> tuple[str, dict[str, int], Rows]:
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise BadInput(f"Không đọc được tệp Excel {name}", f"Cannot read the workbook {name}") from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise BadInput(f"Tệp Excel {name} giải nén quá lớn", f"The workbook {name} unpacks to too much data")
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise BadInput(f"Không đọc được tệp Excel {name}: {type(exc).__name__}",
+                       f"Cannot read the workbook {name}: {type(exc).__name__}") from exc
+    try:
+        for sheet in book.worksheets:
+            found = _table(enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1), name)
+            if found is not None:
+                return sheet.title, *found
+    except BadInput:
+        raise
+    except Exception as exc:  # a damaged sheet inside a readable zip: nothing imported
+        raise BadInput(f"Tệp Excel {name} bị hỏng ({type(exc).__name__}): chưa nhập thuốc nào",
+                       f"The workbook {name} is damaged ({type(exc).__name__}): nothing imported") from exc
+    finally:
+        book.close()
+    raise _no_header(name)
+
+
+def _read_csv(data: bytes, name: str) -> tuple[str, dict[str, int], Rows]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"Tệp {name} không phải Excel (.xlsx) hay CSV UTF-8: hãy lưu lại dạng \"CSV UTF-8\"",
+                       f"The file {name} is neither a workbook (.xlsx) nor UTF-8 CSV: save it as "
+                       "\"CSV UTF-8\"") from exc
+    if "\x00" in text:
+        raise BadInput(f"Tệp {name} không phải tệp văn bản CSV", f"The file {name} is not a CSV text file")
+    for delimiter in (";", ",", "\t"):  # the one whose first rows hold the header
+        try:
+            found = _table(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1), name)
+        except csv.Error as exc:
+            raise BadInput(f"Tệp CSV {name} bị hỏng: {exc}", f"The CSV file {name} is damaged: {exc}") from exc
+        if found is not None:
+            return "", *found
+    raise _no_header(name)
+
+
+def _no_header(name: str) -> BadInput:
+    wanted = ", ".join(LABELS[f] for f in REQUIRED)
+    return BadInput(f"Không tìm thấy dòng tiêu đề có các cột {wanted} trong {HEADER_ROWS} dòng đầu của {name}",
+                    f"No header row with the columns {wanted} (Vietnamese or English names) in the first "
+                    f"{HEADER_ROWS} rows of {name}")
+
+
+def _table(rows: Iterator[tuple[int, Iterable[Any]]], name: str) -> tuple[dict[str, int], Rows] | None:
+    """The header's columns and the data rows after it (row numbers as a spreadsheet shows them), or None when
+    no header row comes first."""
+    header: dict[str, int] | None = None
+    data: Rows = []
+    blank = 0
+    for number, raw in rows:
+        cells = list(raw)[:MAX_COLUMNS]
+        if header is None:
+            if number > HEADER_ROWS:
+                return None
+            header = _header(cells)
+            continue
+        if all(_text(c) == "" for c in cells):
+            blank += 1
+            if blank >= MAX_BLANK_RUN:
+                break
+            continue
+        blank = 0
+        data.append((number, cells))
+        if len(data) > MAX_ROWS:
+            raise BadInput(f"Tệp {name} có hơn {MAX_ROWS} dòng thuốc: chưa nhập thuốc nào",
+                           f"The file {name} has more than {MAX_ROWS} drug rows: nothing imported")
+    if header is None:
+        return None
+    return header, data
+
+
+def _header(cells: list[Any]) -> dict[str, int] | None:
+    keys = [header_key(_text(c)[:200]) for c in cells]
+    columns: dict[str, int] = {}
+    for field, names in HEADERS.items():
+        ranked = [(names.index(k), i) for i, k in enumerate(keys) if k in names]
+        if ranked:
+            columns[field] = min(ranked)[1]
+    return columns if all(f in columns for f in REQUIRED) else None
+
+
+def _text(value: Any) -> str:
+    """A cell as text: numbers without a trailing ".0", whitespace (line breaks too) folded to single spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "x" if value else ""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime | dt.date):
+        value = value.isoformat()
+    return " ".join(str(value).split())
+
+
+class RowError(Exception):
+    def __init__(self, vi: str, en: str) -> None:
+        super().__init__(en)
+        self.vi, self.en = vi, en
+
+
+def _drug(header: dict[str, int], cells: list[Any]) -> Drug:
+    raw = {field: (cells[i] if i < len(cells) else None) for field, i in header.items()}
+    text: dict[str, str] = {}
+    for field, value in raw.items():
+        value_text = _text(value)
+        bad = unsafe_char(value_text)
+        if bad is not None:
+            raise RowError(f"cột {LABELS[field]} có ký tự điều khiển ({describe(bad)})",
+                           f"column {LABELS[field]} holds a control character ({describe(bad)})")
+        if len(value_text) > LENGTHS[field]:
+            raise RowError(f"cột {LABELS[field]} dài quá {LENGTHS[field]} ký tự",
+                           f"column {LABELS[field]} is longer than {LENGTHS[field]} characters")
+        text[field] = value_text
+    code = "".join(text["code"].split()).upper()
+    if not code:
+        raise RowError("thiếu mã thuốc", "no drug code")
+    if not CODE_CHARS.match(code):
+        raise RowError(f"mã thuốc {code!r} có ký tự không hợp lệ (chỉ chữ, số và . / _ -)",
+                       f"the drug code {code!r} holds characters that are not allowed (letters, digits, . / _ - only)")
+    ingredient = text["active_ingredient"]
+    if not ingredient:
+        raise RowError("thiếu hoạt chất", "no active ingredient")
+    unit = text["unit"]
+    if not unit:
+        raise RowError("thiếu đơn vị tính", "no unit")
+    return Drug(code=code, bhyt_code="".join(text.get("bhyt_code", "").split()), active_ingredient=ingredient,
+                trade_name=text.get("trade_name", ""), strength=text.get("strength", ""), unit=unit,
+                route=text.get("route", ""), registration_no="".join(text.get("registration_no", "").split()),
+                bhyt_price=parse_price(raw.get("bhyt_price")), kind=_kind(text))
+
+
+def parse_price(value: Any) -> float:
+    """A price as spreadsheets hold it: a number, or text such as "1.200", "1,200.50", "1.200,5", "1200 đ".
+    Raises RowError when it is not a price."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0.0
+    if isinstance(value, bool):
+        raise RowError("giá không phải là số", "the price is not a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        shown = str(value).strip()[:LENGTHS["bhyt_price"]]
+        text = re.sub(r"(?i)\s|vn[dđ]|đồng|dong|đ|₫", "", shown)
+        if not re.fullmatch(r"\d[\d.,]*", text):
+            raise RowError(f"giá {shown!r} không đọc được", f"cannot read the price {shown!r}")
+        dots, commas = text.count("."), text.count(",")
+        if dots and commas:  # the last one is the decimal separator
+            decimal = "." if text.rfind(".") > text.rfind(",") else ","
+            thousands = "," if decimal == "." else "."
+            text = text.replace(thousands, "").replace(decimal, ".")
+        elif dots or commas:
+            sep = "." if dots else ","
+            tail = text.rsplit(sep, 1)[1]
+            if (dots + commas) > 1 or len(tail) == 3:  # 1.200 / 1,200 / 1.200.000: thousands
+                if not re.fullmatch(rf"\d{{1,3}}(\{sep}\d{{3}})+", text):
+                    raise RowError(f"giá {shown!r} không đọc được", f"cannot read the price {shown!r}")
+                text = text.replace(sep, "")
+            else:  # 1,5 / 12.50: a decimal
+                text = text.replace(sep, ".")
+        number = float(text)
+    if not math.isfinite(number) or number < 0 or number > 1e10:
+        raise RowError(f"giá {value!r} ngoài khoảng cho phép", f"the price {value!r} is out of range")
+    return number
+
+
+def _kind(text: dict[str, str]) -> str:
+    if fold(text.get("narcotic", "")) in YES:
+        return "n"
+    if fold(text.get("psychotropic", "")) in YES:
+        return "h"
+    if fold(text.get("traditional", "")) in YES:
+        return "y"
+    return kind_of(text.get("kind", ""))
+
+
+def kind_of(text: str) -> str:
+    """The prescription type named by a "Loại" cell: a letter c/n/h/y or words; anything else is ordinary."""
+    key = header_key(text)
+    if key in KINDS:
+        return key
+    if "phoi hop" in key:  # combination products with a narcotic/psychotropic part: read as ordinary (see above)
+        return "c"
+    if "gay nghien" in key or "narcotic" in key:
+        return "n"
+    if "huong than" in key or "tien chat" in key or "psychotropic" in key or "precursor" in key:
+        return "h"
+    if any(w in key for w in ("co truyen", "yhct", "duoc lieu", "dong y", "traditional", "herbal")):
+        return "y"
+    return "c"
+
+
+def _store_rows(store: Store, sheet: str, header: dict[str, int], rows: Rows,
+                name: str) -> dict[str, Any]:
+    skipped: list[dict[str, Any]] = []
+    skipped_count = 0
+    drugs: dict[str, tuple[int, Drug]] = {}
+    for number, cells in rows:
+        try:
+            drug = _drug(header, cells)
+            if drug.code in drugs:
+                first = drugs[drug.code][0]
+                raise RowError(f"mã thuốc {drug.code} trùng với dòng {first}",
+                               f"the drug code {drug.code} is also on row {first}")
+        except RowError as why:
+            skipped_count += 1
+            if len(skipped) < MAX_SKIPPED_KEPT:
+                skipped.append({"row": number, "vi": why.vi, "en": why.en})
+            continue
+        drugs[drug.code] = (number, drug)
+    added = updated = unchanged = 0
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    with store.transaction() as db:
+        for _, drug in drugs.values():
+            values = _values(drug)
+            row = db.execute(f"SELECT {', '.join(COLUMNS[1:])} FROM drugs WHERE code = ?", (drug.code,)).fetchone()
+            if row is None:
+                db.execute(f"INSERT INTO drugs({', '.join(COLUMNS)}, folded, imported_at) VALUES "
+                           f"({', '.join('?' for _ in COLUMNS)}, ?, ?)", (*values, _folded(drug), now))
+                added += 1
+            elif tuple(row) == values[1:]:
+                unchanged += 1
+            else:
+                assignments = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
+                db.execute(f"UPDATE drugs SET {assignments}, folded = ?, imported_at = ? WHERE code = ?", (*values[1:], _folded(drug), now, drug.code))
+                updated += 1
+    return {"added": added, "updated": updated, "unchanged": unchanged, "skipped": skipped_count,
+            "skipped_rows": skipped, "missing_columns": [LABELS[f] for f in HEADERS if f not in header and
+                                                         f not in ("bhyt_code", "kind", "narcotic", "psychotropic",
+                                                                   "traditional")],
+            "sheet": sheet, "file": name}
+
+
+COLUMNS = ("code", "bhyt_code", "active_ingredient", "trade_name", "strength", "unit", "route", "registration_no",
+           "bhyt_price", "kind")
+
+
+def _values(drug: Drug) -> tuple[Any, ...]:
+    return tuple(getattr(drug, c) for c in COLUMNS)
+
+
+def _folded(drug: Drug) -> str:
+    return " ".join(WORD.findall(fold(f"{drug.active_ingredient} {drug.trade_name} {drug.strength}")))
+
+
+def ensure_demo(store: Store) -> int:
+    """Load the demo catalogue when the store has no drug yet; the number of drugs added (0 when it had some)."""
+    if count(store):
+        return 0
+    data = resources.files(__package__).joinpath("demo_drugs.csv").read_bytes()
+    return int(import_bytes(store, data, "demo_drugs.csv")["added"])
+
+
+# ---------------------------------------------------------------------------------------------------- lookup
+
+def _from_row(row: tuple[Any, ...]) -> Drug:
+    return Drug(*row[:8], float(row[8]), row[9])  # type: ignore[arg-type]
+
+
+def get(store: Store, code: str) -> Drug | None:
+    code = "".join(str(code).split()).upper()[:CODE_LENGTH + 1]
+    row = store.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM drugs WHERE code = ?", (code,)).fetchone()
+    return _from_row(row) if row else None
+
+
+def count(store: Store) -> int:
+    return int(store.conn.execute("SELECT COUNT(*) FROM drugs").fetchone()[0])
+
+
+def search(store: Store, text: str, limit: int = 20) -> list[Drug]:
+    """Drugs whose active ingredient, trade name or strength hold every word typed (with or without accents, in
+    any case): those whose ingredient or trade name starts with what was typed first, then those where every word
+    starts a word, then the rest; by ingredient within each. An empty text lists the catalogue by ingredient."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    words = list(dict.fromkeys(WORD.findall(fold(str(text)[:MAX_QUERY]))))
+    select = f"SELECT {', '.join(COLUMNS)}, folded FROM drugs"
+    if not words:
+        rows = store.conn.execute(select + " ORDER BY active_ingredient, strength, code LIMIT ?", (limit,)).fetchall()
+        return [_from_row(r) for r in rows]
+    rows = store.conn.execute(select + " WHERE " + " AND ".join("folded LIKE ?" for _ in words),
+                              [f"%{w}%" for w in words]).fetchall()
+    typed = " ".join(words)
+
+    def rank(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        ingredient, trade = " ".join(WORD.findall(fold(row[2]))), " ".join(WORD.findall(fold(row[3])))
+        tokens = row[10].split()
+        if ingredient.startswith(typed) or trade.startswith(typed):
+            first = 0
+        elif all(any(t.startswith(w) for t in tokens) for w in words):
+            first = 1
+        else:
+            first = 2
+        return first, ingredient, trade, row[4], row[0]
+
+    return [_from_row(r) for r in sorted(rows, key=rank)[:limit]]
+
+
+# ---------------------------------------------------------------------------------------------------- lines
+
+MAX_DOSE = 1000
+MAX_TIMES_PER_DAY = 24
+MAX_DAYS = 366
+MAX_INSTRUCTIONS = 500
+
+
+def line_from_drug(drug: Drug, *, dose: float, times_per_day: int, days: int, instructions: str = "") -> dict[str, Any]:
+    """A visit's prescription line for a catalogue drug (the shape of issue #18's contract). The quantity is
+    dose × times a day × days, rounded to 3 decimals as ``kiosk.visits.quantity`` does."""
+    try:
+        dose = float(dose)
+        times_per_day, days = int(times_per_day), int(days)
+    except (TypeError, ValueError) as exc:
+        raise BadInput("Liều, số lần mỗi ngày và số ngày phải là số",
+                       "The dose, the times a day and the days must be numbers") from exc
+    if not (math.isfinite(dose) and 0 < dose <= MAX_DOSE):
+        raise BadInput(f"Liều mỗi lần phải lớn hơn 0 và không quá {MAX_DOSE}",
+                       f"The dose per intake must be above 0 and at most {MAX_DOSE}")
+    if not 1 <= times_per_day <= MAX_TIMES_PER_DAY:
+        raise BadInput(f"Số lần mỗi ngày phải từ 1 đến {MAX_TIMES_PER_DAY}",
+                       f"The times a day must be from 1 to {MAX_TIMES_PER_DAY}")
+    if not 1 <= days <= MAX_DAYS:
+        raise BadInput(f"Số ngày dùng phải từ 1 đến {MAX_DAYS}", f"The days of use must be from 1 to {MAX_DAYS}")
+    instructions = " ".join(str(instructions).split())
+    if len(instructions) > MAX_INSTRUCTIONS:
+        raise BadInput(f"Lời dặn dài quá {MAX_INSTRUCTIONS} ký tự",
+                       f"The instructions are longer than {MAX_INSTRUCTIONS} characters")
+    bad = unsafe_char(instructions)
+    if bad is not None:
+        raise BadInput(f"Lời dặn có ký tự điều khiển không được phép ({describe(bad)})",
+                       f"The instructions hold a control character that is not allowed ({describe(bad)})")
+    quantity = round(dose * times_per_day * days, 3)
+    return {
+        "catalogue_code": drug.code, "drug_code": drug.bhyt_code or NO_BHYT_CODE,
+        "active_ingredient": drug.active_ingredient, "trade_name": drug.trade_name, "name": drug.active_ingredient,
+        "strength": drug.strength, "unit": drug.unit, "route": drug.route, "route_code": route_code(drug.route),
+        "registration_no": drug.registration_no, "unit_price": drug.bhyt_price, "dose": _whole(dose),
+        "times_per_day": times_per_day, "days": days, "quantity": _whole(quantity),
+        "instructions": instructions, "kind": drug.kind,
+    }
+
+
+def _whole(number: float) -> float | int:
+    """1.0 -> 1 (a whole number of tablets reads "1" in the XML's dose text, as typed), 0.5 stays."""
+    return int(number) if float(number).is_integer() else number
