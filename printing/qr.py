@@ -36,16 +36,24 @@ def draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float, quiet: i
 
 
 class QrFlowable(Flowable):
-    """The QR for platypus documents (quiet zone of 4 modules included)."""
+    """The QR for platypus documents (quiet zone of 4 modules included in its size)."""
 
-    def __init__(self, text: str, size: float) -> None:
+    def __init__(self, text: str, size: float, quiet: int = 4) -> None:
         super().__init__()
         self.text = text
         self.width = self.height = size
+        self.quiet = quiet
 
     def draw(self) -> None:
-        draw_qr(self.canv, self.text, 0, 0, self.width, quiet=4)
+        draw_qr(self.canv, self.text, 0, 0, self.width, quiet=self.quiet)
 
 
 def qr_drawing(text: str, size: float) -> QrFlowable:
     return QrFlowable(text, size)
+
+
+def qr_with_symbol(text: str, symbol: float, quiet: int = 4) -> QrFlowable:
+    """The QR whose symbol itself (without the quiet zone) is ``symbol`` points wide; the flowable is wider by the
+    quiet zone of ``quiet`` modules each side, left blank."""
+    n, _ = _runs(text)
+    return QrFlowable(text, symbol * (n + 2 * quiet) / n, quiet)

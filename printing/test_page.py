@@ -10,7 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from printing.documents import Facility
-from printing.fonts import register
+from printing.fonts import initial_font, register
 from printing.qr import draw_qr
 
 SAMPLE = "Tiếng Việt: ă â đ ê ô ơ ư — Ắ Ằ Ẳ Ẵ Ặ Ấ Ầ Ẩ Ẫ Ậ Ế Ề Ể Ễ Ệ Ố Ồ Ổ Ỗ Ộ Ớ Ờ Ở Ỡ Ợ Ứ Ừ Ử Ữ Ự"
@@ -19,7 +19,7 @@ SAMPLE = "Tiếng Việt: ă â đ ê ô ơ ư — Ắ Ằ Ẳ Ẵ Ặ Ấ Ầ �
 def write_test_page(path: Path, facility: Facility, printer: str) -> Path:
     regular, bold = register()
     path.parent.mkdir(parents=True, exist_ok=True)
-    c = Canvas(str(path), pagesize=A4)
+    c = Canvas(str(path), pagesize=A4, initialFontName=initial_font())
     c.setTitle("Trang in thử")
     width, height = A4
     y = height - 25 * mm

@@ -11,7 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.model import number_text
-from printing.fonts import register
+from printing.fonts import initial_font, register
 from printing.qr import draw_qr
 
 PRIORITY_LABELS = {
@@ -49,7 +49,7 @@ def write_ticket(doc: TicketDoc, path: Path, width_mm: int = 80) -> Path:
     height = 120 * mm
     margin = 4 * mm
     path.parent.mkdir(parents=True, exist_ok=True)
-    c = Canvas(str(path), pagesize=(width, height), pageCompression=1)
+    c = Canvas(str(path), pagesize=(width, height), pageCompression=1, initialFontName=initial_font())
     c.setTitle(f"Phiếu số thứ tự {doc.label}")
     c.setAuthor(doc.facility_name)
     centre = width / 2
