@@ -250,7 +250,7 @@ class ErxClient:
                 raise ErxAuthError(
                     "Chưa có mã liên thông hoặc mật khẩu của cơ sở tại hệ thống đơn thuốc quốc gia "
                     "(erx.facility_code; clinic-kiosk erx set-password hoặc biến CLINIC_KIOSK_ERX_PASSWORD)",
-                    "No liên thông code or password of the clinic at the national prescription system "
+                    "No interconnection code or password of the clinic at the national prescription system "
                     "(erx.facility_code; clinic-kiosk erx set-password or CLINIC_KIOSK_ERX_PASSWORD)")
             path = CLINIC_LOGIN_PATH
             response = self._post(path, {"ma_lien_thong_co_so_kham_chua_benh": self.facility_code,
@@ -262,7 +262,7 @@ class ErxClient:
                     f"Hệ thống đơn thuốc quốc gia từ chối tài khoản của cơ sở {self.facility_code}: "
                     f"kiểm tra mã liên thông và mật khẩu{why}",
                     f"The national prescription system refused the clinic account {self.facility_code}: "
-                    f"check the liên thông code and the password{why}")
+                    f"check the interconnection code and the password{why}")
             self._keep_token(None, path, response)
             log.info("erx clinic login ok (%s)", self.facility_code)
 
