@@ -182,7 +182,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     icd.add_argument("file", metavar="FILE.xlsx")
     icd.set_defaults(handler=cmd_import_icd10)
     drugs_import = catalog_commands.add_parser(
-        "import-drugs", help="import or update the clinic's drug list (.xlsx or .csv with Vietnamese or English headers)")
+        "import-drugs", help="import or update the clinic's drug list (.xlsx or .csv, Vietnamese or English headers)")
     drugs_import.add_argument("file", metavar="FILE")
     drugs_import.set_defaults(handler=cmd_import_drugs)
     drugs = catalog_commands.add_parser("drugs", help="search the drug catalogue (active ingredient or trade name, "

@@ -83,6 +83,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "traditional": ("yhct", "y hoc co truyen", "thuoc co truyen", "co truyen", "traditional"),
 }
 REQUIRED = ("code", "active_ingredient", "unit")
+EXPECTED = ("trade_name", "strength", "route", "registration_no", "bhyt_price")  # named when the file lacks them
 LABELS = {"code": "Mã thuốc", "bhyt_code": "Mã BHYT", "active_ingredient": "Hoạt chất", "trade_name": "Tên thuốc",
           "strength": "Hàm lượng", "unit": "Đơn vị tính", "route": "Đường dùng", "registration_no": "Số đăng ký",
           "bhyt_price": "Giá BHYT", "kind": "Loại", "narcotic": "Gây nghiện", "psychotropic": "Hướng thần",
@@ -406,13 +407,12 @@ def _store_rows(store: Store, sheet: str, header: dict[str, int], rows: Rows,
                 unchanged += 1
             else:
                 assignments = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
-                db.execute(f"UPDATE drugs SET {assignments}, folded = ?, imported_at = ? WHERE code = ?", (*values[1:], _folded(drug), now, drug.code))
+                db.execute(f"UPDATE drugs SET {assignments}, folded = ?, imported_at = ? WHERE code = ?",
+                           (*values[1:], _folded(drug), now, drug.code))
                 updated += 1
+    missing = [LABELS[f] for f in EXPECTED if f not in header]
     return {"added": added, "updated": updated, "unchanged": unchanged, "skipped": skipped_count,
-            "skipped_rows": skipped, "missing_columns": [LABELS[f] for f in HEADERS if f not in header and
-                                                         f not in ("bhyt_code", "kind", "narcotic", "psychotropic",
-                                                                   "traditional")],
-            "sheet": sheet, "file": name}
+            "skipped_rows": skipped, "missing_columns": missing, "sheet": sheet, "file": name}
 
 
 COLUMNS = ("code", "bhyt_code", "active_ingredient", "trade_name", "strength", "unit", "route", "registration_no",
