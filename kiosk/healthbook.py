@@ -26,6 +26,7 @@ from kiosk.bhxh.gateway import (
     Staff,
     parse_gateway_time,
 )
+from kiosk.erx import prescriptions
 from kiosk.errors import KioskError
 from kiosk.model import (
     Allergy,
@@ -36,6 +37,7 @@ from kiosk.model import (
     LabResult,
     Medication,
     Patient,
+    PrescriptionNote,
     Provenance,
     Referral,
     Source,
@@ -240,7 +242,9 @@ class HealthBookService:
                                       dt.datetime.fromisoformat(started),
                                       dt.datetime.fromisoformat(finalised) if finalised else None,
                                       diagnoses, "; ".join(f"{d.code} - {d.name}" for d in diagnoses),
-                                      record_id=ma_lk))
+                                      record_id=ma_lk, prescriptions=tuple(
+                                          PrescriptionNote(p.code, p.kind, p.status, p.replaces)
+                                          for p in prescriptions.for_episode(self.store, ma_lk))))
         return visits
 
     def _assemble(self, patient: Patient, fetched: dict[str, Fetched]) -> tuple[CardCheck | None, HealthBook]:

@@ -133,6 +133,17 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class PrescriptionNote:
+    """A prescription of a visit as the health book shows it: its code and where it stands with the national
+    prescription system."""
+
+    code: str
+    kind: str  # c ordinary, n narcotic, h psychotropic/precursor, y traditional
+    status: str  # pending, sent, refused
+    replaces: str = ""
+
+
+@dataclass(frozen=True)
 class VisitRecord:
     """One visit in the health book's timeline (from any source)."""
 
@@ -145,6 +156,7 @@ class VisitRecord:
     discharge_status: str = ""  # MA_LOAI_RV / tinhTrang
     treatment_result: str = ""  # KET_QUA_DTRI / kqDieuTri
     record_id: str = ""  # maHoSo or MA_LK
+    prescriptions: tuple[PrescriptionNote, ...] = ()  # this clinic's visits: their e-prescriptions
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,15 @@ from typing import Any
 
 from kiosk import checkin, patients, staff, visits
 from kiosk.errors import BadInput, WrongPatient
+from kiosk.erx import prescriptions, rules
+from kiosk.erx.body import CHILD_MONTHS, age_months
 from kiosk.model import DatePrecision, Patient, Sex, Ticket
 from kiosk.privacy import filemodes
 from kiosk.privacy.masking import mask_name
 from kiosk.settings import Settings
 from kiosk.store.sqlite import Store
 from printing.dispatch import PrintOutcome, dispatch
-from printing.documents import WRITERS, Facility, Page, PatientInfo, VisitInfo
+from printing.documents import WRITERS, Facility, Page, PatientInfo, PrescriptionPaper, VisitInfo
 from printing.ticket import TicketDoc, write_ticket
 from scanner.payloads import make_slip
 
@@ -96,10 +98,36 @@ def doctor_of(store: Store | None, data: dict[str, Any]) -> tuple[str, str]:
     return found.full_name, found.cert or code
 
 
-def visit_info(visit: dict[str, Any], settings: Settings, store: Store | None = None) -> VisitInfo:
+def prescription_papers(store: Store, visit: dict[str, Any]) -> list[PrescriptionPaper]:
+    """The visit's prescriptions as printed: one per code, drugs named as TT 26 wants (active ingredient first,
+    the trade name in brackets), quantities with a leading 0 (narcotics also in words), the usage under each."""
+    given = {p.kind: p for p in prescriptions.for_episode(store, visit["ma_lk"])}
+    papers = []
+    for kind, lines in rules.split_by_kind(visit["data"].get("prescription", [])).items():
+        found = given.get(kind)
+        if found is None:
+            continue
+        period = ""
+        plan = found.body.get("dot_dung_thuoc")
+        if isinstance(plan, dict) and kind != "c":
+            period = f"Đợt {plan.get('dot', 1)}, từ {plan.get('tu_ngay', '')} đến {plan.get('den_ngay', '')}"
+        papers.append(PrescriptionPaper(found.code, kind, [
+            {"name": rules.display_name(line),
+             "quantity_text": rules.quantity_text(float(line.get("quantity") or 0), line.get("unit", ""), kind),
+             "usage": rules.usage_text(line)} for line in lines], replaces=found.replaces, period=period))
+    return papers
+
+
+def visit_info(visit: dict[str, Any], settings: Settings, store: Store | None = None,
+               patient: Patient | None = None) -> VisitInfo:
     data = visit["data"]
     dep = settings.department(data.get("department_code", "")) or {"name": data.get("department_code", "")}
     doctor, cert = doctor_of(store, data)
+    months = age_months(patient.date_of_birth, dt.date.fromisoformat((visit["finalised_at"] or visit["started_at"])[:10])) \
+        if patient is not None else None
+    child = months is not None and months < CHILD_MONTHS
+    weight = (data.get("vitals") or {}).get("weight")
+    guardian = data.get("guardian") or {}
     return VisitInfo(
         ma_lk=visit["ma_lk"], started_at=dt.datetime.fromisoformat(visit["started_at"]),
         finalised_at=dt.datetime.fromisoformat(visit["finalised_at"] or visit["started_at"]),
@@ -108,7 +136,10 @@ def visit_info(visit: dict[str, Any], settings: Settings, store: Store | None = 
         advice=data.get("advice", ""),
         re_exam_on=dt.date.fromisoformat(data["re_exam_on"]) if data.get("re_exam_on") else None,
         referral=data.get("referral"), prescription_code=data.get("prescription_code", ""),
-        doctor=doctor, doctor_cert=cert, department=dep["name"])
+        doctor=doctor, doctor_cert=cert, department=dep["name"],
+        prescriptions=prescription_papers(store, visit) if store is not None else [],
+        weight_kg=float(weight) if child and weight not in (None, "") else None,
+        guardian=dict(guardian) if child and any(guardian.values()) else None)
 
 
 def ticket_doc(store: Store, settings: Settings, ticket: Ticket) -> TicketDoc:
@@ -164,7 +195,7 @@ def _render(store: Store, settings: Settings, document: str, *, ticket_id: int |
     slip = make_slip(key, settings["facility.code"], SLIP_KIND[document], visit["ma_lk"])
     own = settings["printing.documents"].get(document, {})
     return WRITERS[document](out, facility(settings), patient_info(patient, data.get("card") or {}, dt.date.today()),
-                             visit_info(visit, settings, store), slip, Page(own.get("paper", ""), float(own.get("margin_mm", 0))))
+                             visit_info(visit, settings, store, patient), slip, Page(own.get("paper", ""), float(own.get("margin_mm", 0))))
 
 
 def printer_for(settings: Settings, document: str) -> str:

@@ -1,6 +1,7 @@
 """Staff accounts: argon2id password hashes, a short PIN to unlock a locked station, the name and CCCD
 the BHXH gateway needs with every lookup (hoTenCb, cccdCb), and a doctor's practising-certificate number
-(printed with the name under every document the doctor signs). Every change is audited."""
+(printed with the name under every document the doctor signs) and liên thông code at the national prescription
+system. Every change is audited."""
 
 from __future__ import annotations
 
@@ -44,9 +45,19 @@ def _check_cert(cert: str) -> str:
     return cert
 
 
+def _check_erx_code(code: str) -> str:
+    """A doctor's liên thông code at the national prescription system (it looks like the certificate number)."""
+    code = code.strip()
+    if code and not _CERT.match(code):
+        raise BadInput("Mã liên thông đơn thuốc chỉ gồm chữ, số, «/», «-», «.» (tối đa 40 ký tự)",
+                       "The e-prescription interconnection code takes letters, digits, '/', '-', '.' (40 at most)")
+    return code
+
+
 def add(store: Store, actor: str, username: str, full_name: str, cccd: str, role: str, password: str,
-        pin: str | None = None, cert: str = "") -> StaffUser:
+        pin: str | None = None, cert: str = "", erx_code: str = "") -> StaffUser:
     cert = _check_cert(cert)
+    erx_code = _check_erx_code(erx_code)
     if role not in {r.value for r in STAFF_ROLES}:
         raise BadInput(f"Vai trò {role} không hợp lệ", f"Role {role} is not one of receptionist, doctor, admin")
     if not (len(cccd) == 12 and cccd.isdigit()):
@@ -56,10 +67,11 @@ def add(store: Store, actor: str, username: str, full_name: str, cccd: str, role
         if db.execute("SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone():
             raise BadInput(f"Tài khoản {username} đã có", f"The account {username} exists already")
         db.execute("INSERT INTO staff(username, full_name, cccd, role, password_hash, pin_hash, created_at, "
-                   "practising_cert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   "practising_cert, erx_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (username, full_name, cccd, role, _hasher.hash(password), _hasher.hash(pin) if pin else "",
-                    dt.datetime.now().isoformat(timespec="seconds"), cert))
-        audit.append(store, actor, "staff.add", detail=f"{username} ({role})" + (" with certificate" if cert else ""))
+                    dt.datetime.now().isoformat(timespec="seconds"), cert, erx_code))
+        audit.append(store, actor, "staff.add", detail=f"{username} ({role})" + (" with certificate" if cert else "")
+                     + (" with e-prescription code" if erx_code else ""))
     return get(store, username)
 
 
@@ -103,6 +115,20 @@ def set_certificate(store: Store, actor: str, username: str, cert: str) -> None:
     with store.transaction() as db:
         db.execute("UPDATE staff SET practising_cert = ? WHERE username = ?", (cert, username))
         audit.append(store, actor, "staff.set_cert", detail=f"{username} {'set' if cert else 'cleared'}")
+
+
+def set_erx_code(store: Store, actor: str, username: str, code: str) -> None:
+    """Set (or, with an empty code, clear) the doctor's liên thông code at the national prescription system."""
+    get(store, username)
+    code = _check_erx_code(code)
+    with store.transaction() as db:
+        db.execute("UPDATE staff SET erx_code = ? WHERE username = ?", (code, username))
+        audit.append(store, actor, "staff.set_erx_code", detail=f"{username} {'set' if code else 'cleared'}")
+
+
+def erx_code(store: Store, username: str) -> str:
+    row = store.conn.execute("SELECT erx_code FROM staff WHERE username = ?", (username,)).fetchone()
+    return row[0] if row else ""
 
 
 def certificate(store: Store, username: str) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
-import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,16 +14,14 @@ from kiosk import icd10, patients
 from kiosk.bhxh import outbox
 from kiosk.bhxh.xml130 import build_tables, checkin_xml, envelope
 from kiosk.bhxh.xml_validate import validate_envelope
+from kiosk.erx import catalogue, prescriptions, rules
+from kiosk.erx.body import age_months
 from kiosk.errors import BadInput, KioskError, VisitOpenElsewhere
-from kiosk.model import Sex, Ticket
+from kiosk.model import Patient, Sex, Ticket
+from kiosk.settings import CHRONIC_ICD10
 from kiosk.store.sqlite import Store
 
 MAX_SECONDARY = 12
-DAYS_LIMIT, CHRONIC_DAYS_LIMIT = 30, 90
-# A few of the chronic conditions of TT 26/2025 PL VII that allow up to 90 days (a clinic imports
-# the full list); ICD-10 code prefixes.
-CHRONIC_PREFIXES = ("E10", "E11", "E78", "I10", "I11", "I20", "I25", "I48", "I50", "J44", "J45", "N18", "M05",
-                    "G40", "F20", "B18", "E03", "E05")
 VITAL_RANGES = {  # plausible ranges: outside them the form asks to check the number
     "pulse": (30, 220), "temperature": (34.0, 42.5), "bp_sys": (60, 260), "bp_dia": (30, 160),
     "resp_rate": (6, 60), "weight": (0.5, 300), "height": (30, 230), "spo2": (50, 100),
@@ -45,12 +42,6 @@ class VisitNotFinalisable(KioskError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("; ".join(p.vi for p in problems), "; ".join(p.en for p in problems))
-
-
-def prescription_code(facility: str, kind: str = "C") -> str:
-    """TT 26/2025: ``xxxxxyyyyyyy-z``: facility code, 7 random characters [0-9a-z], type."""
-    alphabet = string.digits + string.ascii_lowercase
-    return f"{facility}{''.join(secrets.choice(alphabet) for _ in range(7))}-{kind}"
 
 
 def ma_lk(facility: str, ticket: Ticket) -> str:
@@ -88,7 +79,7 @@ def start(store: Store, ticket: Ticket, facility: str, *, card: dict[str, Any] |
     data = {"department_code": ticket.department_code, "visit_kind": "01", "card": card or {},
             "doctor_code": doctor_code, "diagnoses": [], "prescription": [], "labs": [], "vitals": {},
             "services": [exam_fee] if exam_fee else [], "reason": "", "exam_notes": "", "advice": "",
-            "re_exam_on": "", "referral": None, "prescription_code": prescription_code(facility)}
+            "re_exam_on": "", "referral": None, "guardian": {}}
     with store.transaction() as db:
         cursor = db.execute("INSERT INTO visits(ma_lk, version, patient_id, ticket_id, status, started_at, data_json, "
                             "opened_by) VALUES (?, 1, ?, ?, 'draft', ?, ?, ?)",
@@ -118,7 +109,8 @@ def save_draft(store: Store, visit_id: int, data: dict[str, Any], opened_by: str
         db.execute("UPDATE visits SET data_json = ? WHERE id = ?", (json.dumps(data, ensure_ascii=False), visit_id))
 
 
-def check(store: Store, data: dict[str, Any], sex: Sex | None) -> list[Problem]:
+def check(store: Store, data: dict[str, Any], sex: Sex | None, *, patient: Patient | None = None,
+          chronic: Sequence[str] = CHRONIC_ICD10, on: dt.date | None = None) -> list[Problem]:
     problems: list[Problem] = []
     diagnoses = data.get("diagnoses", [])
     main = [d for d in diagnoses if d.get("is_main")]
@@ -139,15 +131,14 @@ def check(store: Store, data: dict[str, Any], sex: Sex | None) -> list[Problem]:
         if entry.sex == "F" and sex is Sex.MALE or entry.sex == "M" and sex is Sex.FEMALE:
             problems.append(Problem("diagnoses", f"Mã {entry.code} không phù hợp giới tính người bệnh",
                                     f"Code {entry.code} does not fit the patient's sex"))
-    chronic = any(d.get("code", "").startswith(CHRONIC_PREFIXES) for d in diagnoses)
-    limit = CHRONIC_DAYS_LIMIT if chronic else DAYS_LIMIT
-    for line in data.get("prescription", []):
-        if int(line.get("days", 0)) > limit:
-            problems.append(Problem("prescription", f"{line.get('name')}: tối đa {limit} ngày",
-                                    f"{line.get('name')}: at most {limit} days"))
-        if float(line.get("quantity", 0)) <= 0:
-            problems.append(Problem("prescription", f"{line.get('name')}: số lượng phải > 0",
-                                    f"{line.get('name')}: the quantity must be > 0"))
+    lines = data.get("prescription", [])
+    codes = [d.get("code", "") for d in diagnoses]
+    problems += [Problem(*p) for p in rules.check_lines(lines, codes, chronic)]
+    if lines and patient is not None:
+        months = age_months(patient.date_of_birth, on or dt.date.today())
+        if months is not None:
+            weight = (data.get("vitals") or {}).get("weight")
+            problems += [Problem(*p) for p in rules.check_child(months, weight, data.get("guardian") or {})]
     for name, value in (data.get("vitals") or {}).items():
         low_high = VITAL_RANGES.get(name)
         if low_high and value not in (None, "") and not low_high[0] <= float(value) <= low_high[1]:
@@ -170,17 +161,19 @@ def quantity(dose: float, times_per_day: int, days: int) -> float:
     return round(dose * times_per_day * days, 3)
 
 
-def finalise(store: Store, visit_id: int, facility: str) -> dict[str, Any]:
-    """Lock the visit, build its XML tables, and queue check-in and claim in the outbox — one transaction."""
+def finalise(store: Store, visit_id: int, facility: str, *, chronic: Sequence[str] = CHRONIC_ICD10) -> dict[str, Any]:
+    """Lock the visit, build its XML tables, give its prescriptions their codes, and queue check-in, claim and
+    prescriptions in the outbox — one transaction."""
     visit = get(store, visit_id)
     if visit["status"] != "draft":
         raise BadInput("Lượt khám đã hoàn tất", "The visit is already finalised")
     patient = patients.get(store, visit["patient_id"])
     assert patient is not None
-    problems = check(store, visit["data"], patient.sex)
+    problems = check(store, visit["data"], patient.sex, patient=patient, chronic=chronic)
     if problems:
         raise VisitNotFinalisable(problems)
-    now = dt.datetime.now().isoformat(timespec="seconds")
+    moment = dt.datetime.now().replace(microsecond=0)
+    now = moment.isoformat(timespec="seconds")
     visit["finalised_at"] = now
     tables = build_tables(visit, patient, facility)
     claim = envelope(facility, tables, dt.date.today())
@@ -196,6 +189,12 @@ def finalise(store: Store, visit_id: int, facility: str) -> dict[str, Any]:
         if visit["version"] == 1 and visit["data"].get("services"):
             outbox.enqueue(store, "checkin", visit["ma_lk"], 1, visit_id, checkin_xml(visit, patient, facility))
         outbox.enqueue(store, "claim", visit["ma_lk"], visit["version"], visit_id, claim)
+        given = prescriptions.issue(store, visit, patient, facility, moment)
+        if given:  # the codes go on the paper and into the locked record
+            data = dict(visit["data"], prescription_codes=given,
+                        prescription_code=given.get("c") or next(iter(given.values())))
+            store.conn.execute("UPDATE visits SET data_json = ? WHERE id = ?",
+                               (json.dumps(data, ensure_ascii=False), visit_id))
         if visit["ticket_id"]:
             store.conn.execute("UPDATE tickets SET status = 'done' WHERE id = ?", (visit["ticket_id"],))
     return get(store, visit_id)
@@ -215,6 +214,15 @@ def correct(store: Store, visit_id: int) -> dict[str, Any]:
     return get(store, cursor.lastrowid)
 
 
+def demo_drug(store: Store, name: str) -> catalogue.Drug:
+    """A drug of the demo catalogue (loaded when the store has none yet)."""
+    catalogue.ensure_demo(store)
+    found = catalogue.search(store, name, limit=1)
+    if not found:
+        raise KioskError(f"Danh mục thuốc không có {name}", f"The drug catalogue has no {name}")
+    return found[0]
+
+
 def demo_visit(store: Store, facility: str, ticket: Ticket, card: dict[str, Any]) -> dict[str, Any]:
     """A full demo visit: drugs, a service, a lab result, a referral and a re-exam date."""
     visit = start(store, ticket, facility, card=card, doctor_code="001234/HN-CCHN",
@@ -227,12 +235,10 @@ def demo_visit(store: Store, facility: str, ticket: Ticket, card: dict[str, Any]
         "diagnoses": [{"code": "J02.9", "name": "Viêm họng cấp, không đặc hiệu", "is_main": True},
                       {"code": "I10", "name": "Bệnh lý tăng huyết áp vô căn (nguyên phát)", "is_main": False}],
         "prescription": [
-            {"drug_code": "40.48", "name": "Paracetamol", "strength": "500mg", "unit": "Viên", "dose": 1,
-             "times_per_day": 3, "days": 5, "route": "Uống", "route_code": "1.01", "quantity": quantity(1, 3, 5),
-             "unit_price": 500, "registration_no": "VD-12345-10", "instructions": "Uống sau ăn"},
-            {"drug_code": "40.221", "name": "Amlodipin", "strength": "5mg", "unit": "Viên", "dose": 1,
-             "times_per_day": 1, "days": 30, "route": "Uống", "route_code": "1.01", "quantity": quantity(1, 1, 30),
-             "unit_price": 1200, "registration_no": "VD-23456-15", "instructions": "Uống buổi sáng"},
+            catalogue.line_from_drug(demo_drug(store, "Paracetamol"), dose=1, times_per_day=3, days=5,
+                                     instructions="Uống sau ăn"),
+            catalogue.line_from_drug(demo_drug(store, "Amlodipin"), dose=1, times_per_day=1, days=30,
+                                     instructions="Uống buổi sáng"),
         ],
         "labs": [{"service_code": "23.0075.1494", "indicator_code": "GLU", "name": "Glucose máu", "value": "5.8",
                   "unit": "mmol/L", "conclusion": "Bình thường", "result_at": dt.datetime.now().isoformat(timespec="minutes")}],

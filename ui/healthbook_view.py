@@ -11,7 +11,8 @@ from kiosk.bhxh.card_codes import Decision
 from kiosk.bhxh.gateway import CardCheck
 from kiosk.clinical import labs as lab_ranges
 from kiosk.clinical.facilities import FacilityNames, from_gateway
-from kiosk.model import HealthBook, LabResult, Sex, Source
+from kiosk.erx.prescriptions import STATUS_TEXT
+from kiosk.model import HealthBook, LabResult, PrescriptionNote, Sex, Source
 from kiosk.privacy.masking import mask_id
 from ui.i18n import tr
 from ui.qt import (
@@ -59,6 +60,12 @@ def _facility_cell(table: QTableWidget, row: int, column: int, names: FacilityNa
     item = QTableWidgetItem(tr(label.vi, label.en))
     item.setToolTip(tr(*label.tooltip()))
     table.setItem(row, column, item)
+
+
+def prescription_text(note: PrescriptionNote) -> str:
+    """«Đơn thuốc 01013ab12cd3-c: Đã gửi» — a visit's e-prescription in the timeline, with its code and status."""
+    status = tr(*STATUS_TEXT.get(note.status, (note.status, note.status)))
+    return tr("Đơn thuốc", "Prescription") + f" {note.code}: {status}"
 
 
 def _long_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
@@ -314,7 +321,7 @@ class HealthBookView(QWidget):
             table.setItem(r, 0, QTableWidgetItem(v.admitted_at.strftime("%d/%m/%Y %H:%M")))
             code = v.facility_code or (own_code if v.provenance.source is Source.CLINIC else "")
             _facility_cell(table, r, 1, names, code)
-            _long_cell(table, r, 2, v.diagnosis_text)
+            _long_cell(table, r, 2, "\n".join([v.diagnosis_text, *(prescription_text(n) for n in v.prescriptions)]))
             table.setItem(r, 3, QTableWidgetItem(tr(*SOURCE_NAMES[v.provenance.source])))
         table.resizeRowsToContents()
         table.setUpdatesEnabled(True)

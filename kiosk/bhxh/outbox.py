@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.bhxh.gateway import GatewayClient, GatewayError
+from kiosk.security import audit
 from kiosk.store.sqlite import Store
 
 log = logging.getLogger("kiosk.outbox")
@@ -47,14 +49,33 @@ class Item:
     attempts: int
 
 
-def claim(store: Store, now: dt.datetime | None = None) -> Item | None:
-    """Take the next due document (or one whose sender died mid-send) for sending."""
+@dataclass(frozen=True)
+class Outcome:
+    """What a sender made of one document: ``sent`` (receipt kept), ``rejected`` (refused for good: a person must
+    act) or ``pending`` (try again later, after a backoff)."""
+
+    status: str
+    transaction: str = ""
+    error: str = ""
+    received_at: dt.datetime | None = None
+
+
+# A sender for another kind of document (the national prescription system's ``erx``): it sends one claimed item
+# and says what came of it; it never raises for a failure it can describe.
+Sender = Callable[[Store, Item], Outcome]
+GATEWAY_KINDS = ("checkin", "claim")
+
+
+def claim(store: Store, now: dt.datetime | None = None, kinds: Sequence[str] = GATEWAY_KINDS) -> Item | None:
+    """Take the next due document of ``kinds`` (or one whose sender died mid-send) for sending."""
     now = now or _now()
+    marks = ", ".join("?" for _ in kinds)
     with store.transaction() as db:
         row = db.execute(
             "SELECT id, kind, ma_lk, version, payload, attempts FROM outbox WHERE "
-            "(status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?) "
-            "ORDER BY CASE kind WHEN 'checkin' THEN 0 ELSE 1 END, id LIMIT 1", (_iso(now), _iso(now))).fetchone()
+            f"kind IN ({marks}) AND ((status = 'pending' AND next_attempt_at <= ?) OR "
+            "(status = 'sending' AND lease_until <= ?)) "
+            "ORDER BY CASE kind WHEN 'checkin' THEN 0 ELSE 1 END, id LIMIT 1", (*kinds, _iso(now), _iso(now))).fetchone()
         if row is None:
             return None
         db.execute("UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id = ?",
@@ -62,49 +83,73 @@ def claim(store: Store, now: dt.datetime | None = None) -> Item | None:
     return Item(row[0], row[1], row[2], row[3], bytes(row[4]), row[5] + 1)
 
 
-def deliver_one(store: Store, client: GatewayClient, facility: str, *, now: dt.datetime | None = None) -> str | None:
-    """Send one due document; returns its new status, or None when nothing is due."""
-    item = claim(store, now)
+def _to_gateway(client: GatewayClient, facility: str) -> Sender:
+    def send(store: Store, item: Item) -> Outcome:
+        try:
+            if item.kind == "checkin":
+                receipt = client.submit_checkin(item.payload, facility)
+            else:
+                receipt = client.submit_claim(item.payload, facility)
+        except GatewayError as exc:
+            return Outcome("pending", error=exc.en)
+        return Outcome("sent" if receipt.accepted else "rejected", receipt.transaction,
+                       "" if receipt.accepted else f"{receipt.code}: {receipt.message}", receipt.received_at)
+
+    return send
+
+
+def deliver_one(store: Store, client: GatewayClient | None, facility: str, *, now: dt.datetime | None = None,
+                senders: Mapping[str, Sender] | None = None) -> str | None:
+    """Send one due document — to the BHXH gateway (``client``) or through a sender of ``senders`` for its kind —
+    and return its new status, or None when nothing is due."""
+    route: dict[str, Sender] = dict(senders or {})
+    if client is not None:
+        route.update(dict.fromkeys(GATEWAY_KINDS, _to_gateway(client, facility)))
+    if not route:
+        return None
+    item = claim(store, now, tuple(route))
     if item is None:
         return None
-    try:
-        if item.kind == "checkin":
-            receipt = client.submit_checkin(item.payload, facility)
-        else:
-            receipt = client.submit_claim(item.payload, facility)
-    except GatewayError as exc:
+    outcome = route[item.kind](store, item)
+    # a prescription code opens the prescription at any pharmacy: never whole in a log
+    shown = item.ma_lk if item.kind in GATEWAY_KINDS else f"{item.ma_lk[:5]}…{item.ma_lk[-2:]}"
+    if outcome.status == "pending":
         wait = BACKOFF_S[min(item.attempts - 1, len(BACKOFF_S) - 1)]
         with store.transaction() as db:
             db.execute("UPDATE outbox SET status = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? "
-                       "WHERE id = ?", (_iso(_now() + dt.timedelta(seconds=wait)), exc.en, item.id))
-        log.warning("outbox %s %s: %s; next try in %s s", item.kind, item.ma_lk, exc.en, wait)
+                       "WHERE id = ?", (_iso(_now() + dt.timedelta(seconds=wait)), outcome.error, item.id))
+        log.warning("outbox %s %s: %s; next try in %s s", item.kind, shown, outcome.error, wait)
         return "pending"
-    status = "sent" if receipt.accepted else "rejected"
+    received = outcome.received_at.isoformat(timespec="seconds") if outcome.received_at else _iso(_now())
     with store.transaction() as db:
         db.execute("UPDATE outbox SET status = ?, lease_until = NULL, transaction_id = ?, received_at = ?, "
-                   "last_error = ? WHERE id = ?",
-                   (status, receipt.transaction,
-                    receipt.received_at.isoformat(timespec="seconds") if receipt.received_at else _iso(_now()),
-                    "" if receipt.accepted else f"{receipt.code}: {receipt.message}", item.id))
-        from kiosk.security import audit
-
-        audit.append(store, "outbox", f"xml.send.{item.kind}", detail=f"{item.ma_lk} v{item.version} {status} "
-                     f"{receipt.transaction}")
-    log.info("outbox %s %s v%s -> %s %s", item.kind, item.ma_lk, item.version, status, receipt.transaction)
-    return status
+                   "last_error = ? WHERE id = ?", (outcome.status, outcome.transaction, received, outcome.error, item.id))
+        audit.append(store, "outbox", f"xml.send.{item.kind}" if item.kind in GATEWAY_KINDS else f"send.{item.kind}",
+                     detail=f"{item.ma_lk} v{item.version} {outcome.status} {outcome.transaction}")
+    log.info("outbox %s %s v%s -> %s", item.kind, shown, item.version, outcome.status)
+    return outcome.status
 
 
-def drain(store: Store, client: GatewayClient, facility: str, *, max_items: int | None = None,
-          now: dt.datetime | None = None) -> dict[str, int]:
+def drain(store: Store, client: GatewayClient | None, facility: str, *, max_items: int | None = None,
+          now: dt.datetime | None = None, senders: Mapping[str, Sender] | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     n = 0
     while max_items is None or n < max_items:
-        status = deliver_one(store, client, facility, now=now)
+        status = deliver_one(store, client, facility, now=now, senders=senders)
         if status is None:
             break
         counts[status] = counts.get(status, 0) + 1
         n += 1
     return counts
+
+
+def cancel_pending(store: Store, kind: str, ma_lk: str) -> bool:
+    """Withdraw a document not yet taken for sending (inside the caller's transaction); False when it is being
+    sent or was sent already."""
+    with store.transaction() as db:
+        done = db.execute("UPDATE outbox SET status = 'cancelled', lease_until = NULL WHERE kind = ? AND ma_lk = ? "
+                          "AND status IN ('pending', 'rejected')", (kind, ma_lk))
+    return done.rowcount > 0
 
 
 def status(store: Store) -> list[dict[str, Any]]:

@@ -38,8 +38,9 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
     with open_configured(settings) as store:
         user = staff.add(store, ACTOR, args.username, args.name, args.cccd, args.role, _password(args), args.pin,
-                         args.cert or "")
-    print(f"{user.username}: {user.role.value}" + (f", certificate {args.cert.strip()}" if args.cert else ""))
+                         args.cert or "", args.erx_code or "")
+    print(f"{user.username}: {user.role.value}" + (f", certificate {args.cert.strip()}" if args.cert else "")
+          + (f", e-prescription code {args.erx_code.strip()}" if args.erx_code else ""))
     return 0
 
 
@@ -47,9 +48,10 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "manage_staff")
     with open_configured(settings) as store:
         for user in staff.all_staff(store):
-            cert = staff.certificate(store, user.username)
+            cert, erx = staff.certificate(store, user.username), staff.erx_code(store, user.username)
             print(f"{user.username:<16} {user.role.value:<13} {'active' if user.active else 'disabled':<9} "
-                  f"{user.full_name}  CCCD {mask_id(user.cccd)}" + (f"  CCHN {cert}" if cert else ""))
+                  f"{user.full_name}  CCCD {mask_id(user.cccd)}" + (f"  CCHN {cert}" if cert else "")
+                  + (f"  ĐTQG {erx}" if erx else ""))
     return 0
 
 
@@ -128,6 +130,15 @@ def store_patient_by_code(store, code: str):  # noqa: ANN001, ANN201
     return patients.get(store, row[0]) if row else None
 
 
+def cmd_staff_set_erx_code(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "manage_staff")
+    with open_configured(settings) as store:
+        staff.set_erx_code(store, ACTOR, args.username, args.code)
+    print(f"{args.username}: e-prescription code {args.code.strip()}" if args.code.strip()
+          else f"{args.username}: e-prescription code cleared")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     people = commands.add_parser("staff", help="staff accounts")
     acts = people.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
@@ -139,6 +150,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--pin", help="4-8 digit PIN to unlock a locked station")
     add.add_argument("--cert", metavar="NUMBER", help="practising-certificate number (số CCHN), printed under the "
                                                        "doctor's name on prescriptions and slips")
+    add.add_argument("--erx-code", metavar="CODE", help="the doctor's liên thông code at the national prescription "
+                                                         "system (its password: clinic-kiosk erx set-password USERNAME)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=cmd_staff_add)
     acts.add_parser("list", help="every account, CCCD masked").set_defaults(handler=cmd_staff_list)
@@ -153,6 +166,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     cert.add_argument("username")
     cert.add_argument("number", metavar="NUMBER")
     cert.set_defaults(handler=cmd_staff_set_cert)
+    erx = acts.add_parser("set-erx-code", help="set a doctor's liên thông code at the national prescription system "
+                                               "(an empty CODE clears it)")
+    erx.add_argument("username")
+    erx.add_argument("code", metavar="CODE")
+    erx.set_defaults(handler=cmd_staff_set_erx_code)
 
     trail = commands.add_parser("audit", help="the audit trail")
     trail_acts = trail.add_subparsers(dest="audit_command", metavar="ACTION", required=True)

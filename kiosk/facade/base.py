@@ -14,9 +14,10 @@ from kiosk import clock, patients
 from kiosk.bhxh.gateway import CardCheck, GatewayAuthError, GatewayClient
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
+from kiosk.erx.client import ErxAuthError, ErxClient
 from kiosk.healthbook import HealthBookService
 from kiosk.model import Patient, Role, StaffUser
-from kiosk.security.secrets_store import gateway_password_md5, md5_upper
+from kiosk.security.secrets_store import erx_password, gateway_password_md5, md5_upper
 from kiosk.settings import Settings
 from kiosk.store import backup
 from kiosk.store.opening import open_configured
@@ -45,6 +46,7 @@ class ClinicBase:
         self.store = store
         self._gateway_url = gateway_url
         self._gateway: GatewayClient | None = None
+        self._erx: ErxClient | None = None
         self._sandbox = None
         self._healthbook: HealthBookService | None = None
         self._lock = threading.Lock()
@@ -85,6 +87,8 @@ class ClinicBase:
             self._healthbook.close()
         if self._gateway is not None:
             self._gateway.close()
+        if self._erx is not None:
+            self._erx.close()
         if self._sandbox is not None:
             self._sandbox.stop()
         self.store.close()
@@ -101,12 +105,9 @@ class ClinicBase:
             username = s["gateway.username"]
             password_md5 = gateway_password_md5(username) if username else None
             if not url:
-                from kiosk.sandbox.runner import start_sandbox
-
-                self._sandbox = start_sandbox()
-                url, username = self._sandbox.url, self._sandbox.username
-                password_md5 = md5_upper(self._sandbox.password)
-                self.demo_mode = True
+                sandbox = self._demo_sandbox()
+                url, username = sandbox.url, sandbox.username
+                password_md5 = md5_upper(sandbox.password)
                 log.warning("no BHXH gateway configured: using DEMO DATA from the built-in sandbox at %s", url)
             elif not username or password_md5 is None:
                 from kiosk.sandbox.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
@@ -121,6 +122,52 @@ class ClinicBase:
             self._gateway = GatewayClient(url, username, password_md5, connect_timeout=s["gateway.connect_timeout"],
                                           read_timeout=s["gateway.read_timeout"], verify=verify)
             return self._gateway
+
+    def _demo_sandbox(self):  # noqa: ANN202 - the running sandbox (kiosk.sandbox.runner.RunningSandbox)
+        """The built-in sandbox with demo data (started once, with the lock held): the stand-in of whatever
+        national system has no address in the settings."""
+        if self._sandbox is None:
+            from kiosk.sandbox.runner import start_sandbox
+
+            self._sandbox = start_sandbox()
+            self.demo_mode = True
+        return self._sandbox
+
+    def erx_client(self) -> ErxClient:
+        """The national prescription system's client; with no ``erx.url``, the built-in sandbox's stand-in with its
+        demo accounts. Passwords come from the OS keyring (or CLINIC_KIOSK_ERX_PASSWORD for the clinic)."""
+        if self._root is not None:
+            return self._root.erx_client()
+        with self._lock:
+            if self._erx is not None:
+                return self._erx
+            s = self.settings
+            url, facility = s["erx.url"], s["erx.facility_code"]
+            clinic_password = erx_password(None)
+
+            def doctor_password(code: str) -> str | None:
+                row = self.store.conn.execute("SELECT username FROM staff WHERE erx_code = ? ORDER BY active DESC, "
+                                              "id LIMIT 1", (code,)).fetchone()
+                return erx_password(row[0]) if row else None
+
+            if not url:
+                sandbox = self._demo_sandbox()
+                url, facility, clinic_password = sandbox.url, sandbox.erx_facility, sandbox.erx_password
+                known = dict(sandbox.erx_doctor_passwords)
+
+                def doctor_password(code: str) -> str | None:  # noqa: F811 - the stand-in's demo doctors
+                    return known.get(code)
+
+                log.warning("no prescription system configured: using the built-in sandbox's stand-in at %s", url)
+            elif not facility or not clinic_password:
+                raise ErxAuthError("Chưa cài mã liên thông hoặc mật khẩu của cơ sở với hệ thống đơn thuốc quốc gia "
+                                   "(erx.facility_code; clinic-kiosk erx set-password)",
+                                   "No interconnection code or password of the clinic for the national prescription system "
+                                   "(erx.facility_code; clinic-kiosk erx set-password)")
+            self._erx = ErxClient(url, facility, clinic_password, doctor_password=doctor_password,
+                                  connect_timeout=s["erx.connect_timeout"], read_timeout=s["erx.read_timeout"],
+                                  verify=s["erx.ca_bundle"] or True)
+            return self._erx
 
     def healthbook_service(self) -> HealthBookService:
         if self._root is not None:

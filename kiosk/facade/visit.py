@@ -3,11 +3,20 @@ ICD-10 search."""
 
 from __future__ import annotations
 
+import logging
+
 from kiosk import icd10, paper, patients, roles, visits
 from kiosk.bhxh import outbox
+from kiosk.bhxh.outbox import Sender
+from kiosk.erx import catalogue, delivery, prescriptions
+from kiosk.erx.catalogue import Drug
+from kiosk.erx.client import ErxAuthError
+from kiosk.erx.prescriptions import Prescription
 from kiosk.facade.base import ClinicBase
 from kiosk.model import InsuranceCard, Ticket
 from kiosk.security import audit
+
+log = logging.getLogger("kiosk.facade")
 
 
 class VisitCases(ClinicBase):
@@ -43,14 +52,33 @@ class VisitCases(ClinicBase):
         """Lock the visit and queue its XML; with ``patient_id``, only if the visit is that patient's."""
         roles.require(self.role, "record_visit")
         paper.check_patient(self.store, None, visit_id, patient_id)
-        return visits.finalise(self.store, visit_id, self.settings["facility.code"])
+        return visits.finalise(self.store, visit_id, self.settings["facility.code"],
+                               chronic=self.settings["erx.chronic_icd10"])
 
     def correct_visit(self, visit_id: int) -> dict:
         return visits.correct(self.store, visit_id)
 
     def send_outbox(self) -> dict[str, int]:
+        """Send what is due: claims and check-ins to the BHXH gateway, prescriptions to the national
+        prescription system."""
         roles.require(self.role, "send_to_portal")
-        return outbox.drain(self.store, self.gateway(), self.settings["facility.code"])
+        senders: dict[str, Sender] = {}
+        try:
+            senders[delivery.KIND] = delivery.sender(self.erx_client())
+        except ErxAuthError as exc:  # the prescriptions wait in the outbox; the claims still go
+            log.warning("prescriptions not sent: %s", exc.en)
+        return outbox.drain(self.store, self.gateway(), self.settings["facility.code"], senders=senders)
+
+    def prescriptions_of(self, visit_id: int) -> list[Prescription]:
+        """The visit's current prescriptions with their codes and where they stand (sent, waiting, refused with
+        the national system's reasons)."""
+        roles.require(self.role, "record_visit")
+        return prescriptions.for_episode(self.store, visits.get(self.store, visit_id)["ma_lk"])
+
+    def search_drugs(self, text: str) -> list[Drug]:
+        """The clinic's drug catalogue by active ingredient or trade name, with or without accents."""
+        roles.require(self.role, "record_visit")
+        return catalogue.search(self.store, text)
 
     def outbox_for(self, ma_lk: str) -> list[dict]:
         return [r for r in outbox.status(self.store) if r["ma_lk"] == ma_lk]

@@ -47,6 +47,8 @@ EXPOSED: dict[str, Exposed] = {
     "send_outbox": Exposed("send_to_portal"),
     "outbox_for": Exposed("record_visit"),
     "search_icd10": Exposed("record_visit"),
+    "search_drugs": Exposed("record_visit"),
+    "prescriptions_of": Exposed("record_visit"),
     # paper: rendered here, printed on the station's own printer, logged here
     "render_document": Exposed(None),
     "log_print": Exposed(None),

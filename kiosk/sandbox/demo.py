@@ -17,6 +17,8 @@ DEMO_ACCOUNTS = (("lan", "receptionist", "demo-lan-2026", "1111"), ("minh", "doc
                  ("admin", "admin", "demo-admin-2026", "0000"))
 # The demo doctor's practising-certificate number (the demo visit's MA_BAC_SI), printed under his signature.
 DEMO_CERTIFICATES = {"minh": "001234/HN-CCHN"}
+# The demo doctor's liên thông code at the national prescription system (the sandbox stand-in knows it).
+DEMO_ERX_CODES = {"minh": "001234/HN-CCHN"}
 
 
 def prepare(store: Store) -> bool:
@@ -28,11 +30,21 @@ def prepare(store: Store) -> bool:
     added = False
     for (username, role, password, pin), (cccd, name) in zip(DEMO_ACCOUNTS, [*people, people[0]], strict=True):
         if not store.conn.execute("SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone():
-            staff.add(store, "demo", username, name, cccd, role, password, pin, DEMO_CERTIFICATES.get(username, ""))
+            staff.add(store, "demo", username, name, cccd, role, password, pin, DEMO_CERTIFICATES.get(username, ""),
+                      DEMO_ERX_CODES.get(username, ""))
             added = True
         elif DEMO_CERTIFICATES.get(username) and not staff.certificate(store, username):  # a store from before m009
             staff.set_certificate(store, "demo", username, DEMO_CERTIFICATES[username])
             added = True
+    for username, code in DEMO_ERX_CODES.items():  # a store from before m010
+        if staff.erx_code(store, username) == "" and store.conn.execute(
+                "SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone():
+            staff.set_erx_code(store, "demo", username, code)
+            added = True
+    from kiosk.erx import catalogue
+
+    if catalogue.ensure_demo(store):
+        added = True
     if not kiosk_pin.has_pin(store):
         kiosk_pin.set_pin(store, kiosk_pin.DEMO_PIN)
     return added

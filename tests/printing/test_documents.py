@@ -58,8 +58,8 @@ def size_mm(path: Path) -> tuple[float, float]:
         ("referral.pdf", ["PHIẾU CHUYỂN CƠ SỞ KHÁM BỆNH, CHỮA BỆNH", "Kính gửi: Cơ sở khám bệnh, chữa bệnh mã 01001",
                           "Lý do chuyển: Đủ điều kiện chuyển cơ sở KBCB theo quy định",
                           "Giấy chuyển có giá trị đến hết ngày:", "Phương tiện vận chuyển: Tự túc"]),
-        ("prescription.pdf", ["ĐƠN THUỐC", "1. Paracetamol 500mg 15 Viên",
-                              "Uống, ngày 3 lần, mỗi lần 1 viên, trong 5 ngày.", "Số định danh cá nhân/CCCD: 079099833169",
+        ("prescription.pdf", ["ĐƠN THUỐC", "1. Paracetamol (Panadol) 500mg 15 Viên",
+                              "Uống, ngày 3 lần, mỗi lần 01 viên, trong 05 ngày.", "Số định danh cá nhân/CCCD: 079099833169",
                               "Đơn thuốc có giá trị mua, lĩnh thuốc"]),
         ("visit-summary.pdf", ["TÓM TẮT LƯỢT KHÁM BỆNH", "Lý do khám: Ho, sốt 2 ngày", "Glucose máu",
                                "Hẹn tái khám:"]),
@@ -89,7 +89,7 @@ def test_ticket_masks_the_name_and_documents_do_not(samples: Path) -> None:
 
 def test_prescription_code_is_14_characters(samples: Path) -> None:
     match = re.search(r"Mã đơn thuốc: (\S+)", text_of(samples / "prescription.pdf"))
-    assert match and re.fullmatch(r"01013[0-9a-z]{7}-C", match.group(1))
+    assert match and re.fullmatch(r"01013[0-9a-z]{7}-c", match.group(1))  # QĐ 808: type letter as loai_don_thuoc
 
 
 @pytest.mark.parametrize(("name", "width", "height"),

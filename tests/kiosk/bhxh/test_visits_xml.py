@@ -21,6 +21,8 @@ from kiosk.bhxh import outbox
 from kiosk.bhxh.gateway import GatewayClient
 from kiosk.bhxh.xml_spec import TABLES, fields
 from kiosk.bhxh.xml_validate import validate_envelope
+from kiosk.erx import catalogue, delivery, prescriptions
+from kiosk.erx.client import ErxClient
 from kiosk.cli.visit import claim_payload, demo_visit_id
 from kiosk.identify import identity_from_payload
 from kiosk.sandbox import demo
@@ -117,7 +119,10 @@ def test_finalise_rules_and_locking(store) -> None:
     data = visit["data"]
     data["diagnoses"] = [{"code": "B95.0", "name": "x", "is_main": True},
                          {"code": "N76.0" if patient.sex.value == "male" else "N41.0", "name": "y", "is_main": False}]
-    data["prescription"] = [{"name": "Paracetamol", "dose": 1, "times_per_day": 3, "days": 45, "quantity": 135}]
+    data["prescription"] = [catalogue.line_from_drug(visits.demo_drug(store, "Amlodipin"), dose=1, times_per_day=3,
+                                                     days=45),
+                            {"name": "Thuốc ho bổ phế", "dose": 1, "times_per_day": 3, "days": 5, "quantity": 15,
+                             "unit": "Chai"}]  # typed by hand: not in the catalogue
     data["vitals"] = {"temperature": 45}
     visits.save_draft(store, visit["id"], data)
     with pytest.raises(visits.VisitNotFinalisable) as err:
@@ -125,6 +130,8 @@ def test_finalise_rules_and_locking(store) -> None:
     text = str(err.value)
     assert "may not be the main diagnosis" in text and "does not fit the patient's sex" in text
     assert "at most 30 days" in text and "outside" in text
+    assert "Thuốc ho bổ phế" in err.value.vi and "chọn thuốc trong danh mục" in err.value.vi
+    data["prescription"] = data["prescription"][:1]
     data["diagnoses"] = [{"code": "I10", "name": "Tăng huyết áp", "is_main": True}]
     data["vitals"] = {"temperature": 37}
     visits.save_draft(store, visit["id"], data)  # chronic: 90 days allowed
@@ -148,18 +155,14 @@ def test_draft_survives_a_restart(store, kiosk_home) -> None:
     again.close()
 
 
-def test_prescription_code_has_the_tt26_shape() -> None:
-    code = visits.prescription_code("01013")
-    assert re.fullmatch(r"01013[0-9a-z]{7}-C", code) and len(code) == 14
-
-
 def test_outbox_sends_once_and_keeps_the_receipt(store, sandbox) -> None:
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
     client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
-    assert outbox.drain(store, client, "01013") == {"sent": 2}
-    rows = outbox.status(store)
-    assert all(r["status"] == "sent" and r["transaction_id"].startswith("GD") for r in rows)
+    assert outbox.drain(store, client, "01013") == {"sent": 2}  # the prescription is not the gateway's
+    rows = [r for r in outbox.status(store) if r["kind"] != "erx"]
+    assert len(rows) == 2 and all(r["status"] == "sent" and r["transaction_id"].startswith("GD") for r in rows)
+    assert [r["status"] for r in outbox.status(store) if r["kind"] == "erx"] == ["pending"]
     assert outbox.drain(store, client, "01013") == {}
     client.close()
 
@@ -180,7 +183,7 @@ def test_gateway_down_keeps_documents_pending_with_backoff(store, sandbox) -> No
     requests.post(f"{sandbox.url}/_admin/faults", json={"error_rate": 1.0, "paths": ["/api/qd130"]}, timeout=5)
     client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
     outbox.drain(store, client, "01013", max_items=5)
-    rows = outbox.status(store)
+    rows = [r for r in outbox.status(store) if r["kind"] != "erx"]
     assert all(r["status"] == "pending" and "HTTP 503" in r["last_error"] for r in rows)
     assert all(r["next_attempt_at"] > dt.datetime.now().isoformat() for r in rows)
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
@@ -192,39 +195,57 @@ SENDER = r"""
 import sys
 from kiosk.bhxh import outbox
 from kiosk.bhxh.gateway import GatewayClient
+from kiosk.erx import delivery
+from kiosk.erx.client import ErxClient
+from kiosk.sandbox import erx_standin
 from kiosk.security.secrets_store import md5_upper
 from kiosk.store.opening import open_store
 store = open_store(sys.argv[1])
 client = GatewayClient(sys.argv[2], "01013_BV", md5_upper("sandbox-demo"), read_timeout=30)
 client._current_token()
+erx = ErxClient(sys.argv[2], erx_standin.DEMO_CLINIC_CODE, erx_standin.DEMO_CLINIC_PASSWORD,
+                doctor_password=erx_standin.DEMO_DOCTORS.get, read_timeout=30)
+erx.login_doctor(erx_standin.DEMO_DOCTOR_CODE)
 print("ready", flush=True)
-outbox.drain(store, client, "01013")
+outbox.drain(store, client, "01013", senders={"erx": delivery.sender(erx)})
 """
 
 
 def test_killed_mid_send_loses_nothing_and_sends_nothing_twice(store, sandbox) -> None:
+    """A sender killed while the portal and the national prescription system are receiving: after the lease,
+    the next sender finishes the job; each system holds one copy, and the receipts are theirs."""
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
-    requests.post(f"{sandbox.url}/_admin/faults", json={"latency_ms": 1500, "paths": ["/api/qd130"]}, timeout=5)
+    requests.post(f"{sandbox.url}/_admin/faults", json={"latency_ms": 1500, "paths": ["/api/qd130", "/api/v1"]},
+                  timeout=5)
     with subprocess.Popen([sys.executable, "-c", SENDER, str(store.path), sandbox.url], stdout=subprocess.PIPE,
                           text=True) as sender:
         assert sender.stdout.readline().strip() == "ready"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(r["status"] == "sending" for r in outbox.status(store)):
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not any(r["status"] == "sending" and r["kind"] == "erx"
+                                                      for r in outbox.status(store)):
             time.sleep(0.05)
-        time.sleep(0.3)  # the request is at the portal now
+        time.sleep(0.3)  # the prescription is at the national system now
         sender.send_signal(signal.SIGKILL)
         sender.wait(timeout=10)
-    assert any(r["status"] == "sending" for r in outbox.status(store)), "killed with a send in flight"
-    time.sleep(1.6)  # the portal finishes receiving what was sent before the kill
+    assert [r["status"] for r in outbox.status(store) if r["kind"] == "erx"] == ["sending"], "killed mid-send"
+    time.sleep(1.6)  # the system finishes receiving what was sent before the kill
     requests.post(f"{sandbox.url}/_admin/faults", json={}, timeout=5)
     client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
+    erx = ErxClient(sandbox.url, sandbox.erx_facility, sandbox.erx_password,
+                    doctor_password=sandbox.erx_doctor_passwords.get)
     later = dt.datetime.now() + dt.timedelta(seconds=outbox.LEASE_S + 1)
-    outbox.drain(store, client, "01013", now=later)
+    outbox.drain(store, client, "01013", now=later, senders={"erx": delivery.sender(erx)})
     rows = outbox.status(store)
-    assert [r["status"] for r in rows] == ["sent", "sent"], rows
+    assert [(r["kind"], r["status"]) for r in rows] == [("checkin", "sent"), ("claim", "sent"), ("erx", "sent")], rows
     stats = requests.get(f"{sandbox.url}/_admin/stats", timeout=5).json()
     assert stats["counters"].get("checkin_accepted") == 1 and stats["counters"].get("claim_accepted") == 1
-    for r in rows:
+    for r in rows[:2]:
         assert stats["submissions"][f"{r['kind']}:{r['ma_lk']}"] == r["transaction_id"], "same receipt as the portal"
+    national = requests.get(f"{sandbox.url}/_admin/erx/prescriptions", timeout=5).json()
+    code = rows[2]["ma_lk"]
+    assert list(national["accepted"]) == [code] and national["sends"][code] == 2, "sent twice, held once"
+    [kept] = prescriptions.for_episode(store, visits.get(store, rows[2]["visit_id"])["ma_lk"])
+    assert kept.code == code and kept.status == "sent"
     client.close()
+    erx.close()

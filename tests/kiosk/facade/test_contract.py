@@ -12,6 +12,7 @@ import pytest
 
 from kiosk.bhxh.card_codes import Decision
 from kiosk.errors import ConsentNeeded, KioskError
+from kiosk.erx import catalogue
 from kiosk.facade import UnknownPatient
 from kiosk.identify import identity_from_payload
 from kiosk.model import Identity, IdentitySource, TicketStatus
@@ -89,8 +90,8 @@ def run_contract(world: World, sandbox) -> None:
     assert any(p.field == "diagnoses" for p in refused.value.problems)
     data = visit["data"]
     data.update({"reason": "Ho", "diagnoses": [{"code": "J00", "name": "Viêm mũi họng cấp", "is_main": True}],
-                 "prescription": [{"name": "Paracetamol", "strength": "500mg", "dose": 1, "times_per_day": 3,
-                                   "days": 3, "quantity": 9, "unit_price": 500}],
+                 "prescription": [catalogue.line_from_drug(doctor.search_drugs("paracetamol")[0], dose=1,
+                                                           times_per_day=3, days=3)],
                  "re_exam_on": (dt.date.today() + dt.timedelta(days=7)).isoformat()})
     doctor.save_visit_draft(visit["id"], data)
     assert [c.code for c in doctor.search_icd10("J00")][:1] == ["J00"]
@@ -99,8 +100,11 @@ def run_contract(world: World, sandbox) -> None:
     with pytest.raises(KioskError, match="already finalised"):
         doctor.finalise_visit(visit["id"])
     assert {r["kind"] for r in doctor.outbox_for(final["ma_lk"])} == {"checkin", "claim"}
+    [prescription] = doctor.prescriptions_of(visit["id"])
+    assert prescription.code == final["data"]["prescription_code"] and prescription.status == "pending"
     sent = doctor.send_outbox()
-    assert sent.get("sent", 0) >= 2
+    assert sent.get("sent", 0) >= 3
+    assert [p.status for p in doctor.prescriptions_of(visit["id"])] == ["sent"]
     slip = doctor.print_visit_document("prescription", visit["id"])
     assert slip.pdf_path.exists() and slip.pdf_path.read_bytes().startswith(b"%PDF")
     book = doctor.cached_health_book(found.patient)

@@ -17,6 +17,7 @@ import pytest
 
 from kiosk import checkin, icd10, patients, visits
 from kiosk.cli import main as cli
+from kiosk.erx import catalogue
 from kiosk.errors import CorruptStore, DiskFull, StoreError
 from kiosk.facade import Clinic
 from kiosk.identify import identity_from_payload
@@ -42,8 +43,8 @@ def _draft_visit(store, index: int = 0) -> int:
     ticket = checkin.call_next(store, "K01", ticket.room)
     visit = visits.start(store, ticket, "01013")
     visit["data"].update({"diagnoses": [{"code": "J00", "name": "Viêm mũi họng cấp", "is_main": True}],
-                          "prescription": [{"name": "Paracetamol", "dose": 1, "times_per_day": 3, "days": 3,
-                                            "quantity": 9}]})
+                          "prescription": [catalogue.line_from_drug(visits.demo_drug(store, "Paracetamol"), dose=1,
+                                                                    times_per_day=3, days=3)]})
     visits.save_draft(store, visit["id"], visit["data"])
     return visit["id"]
 
