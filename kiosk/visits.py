@@ -134,6 +134,9 @@ def check(store: Store, data: dict[str, Any], sex: Sex | None, *, patient: Patie
     lines = data.get("prescription", [])
     codes = [d.get("code", "") for d in diagnoses]
     problems += [Problem(*p) for p in rules.check_lines(lines, codes, chronic)]
+    if lines and patient is not None and not (patient.address or (data.get("card") or {}).get("address")):
+        problems.append(Problem("prescription", "Đơn thuốc cần địa chỉ người bệnh: bổ sung địa chỉ ở quầy tiếp đón",
+                                "A prescription needs the patient's address: add it at the reception desk"))
     if lines and patient is not None:
         months = age_months(patient.date_of_birth, on or dt.date.today())
         if months is not None:
@@ -223,11 +226,10 @@ def demo_drug(store: Store, name: str) -> catalogue.Drug:
     return found[0]
 
 
-def demo_visit(store: Store, facility: str, ticket: Ticket, card: dict[str, Any]) -> dict[str, Any]:
-    """A full demo visit: drugs, a service, a lab result, a referral and a re-exam date."""
-    visit = start(store, ticket, facility, card=card, doctor_code="001234/HN-CCHN",
-                  exam_fee={"code": "02.1896", "name": "Khám Nội", "unit_price": 38700, "quantity": 1})
-    data = visit["data"]
+def demo_visit_data(store: Store, data: dict[str, Any]) -> dict[str, Any]:
+    """What the demo doctor records: reason, findings, vitals, two diagnoses, two catalogue drugs, a lab result and
+    a service, advice, a re-exam date and a referral (``data`` is the opened visit's data)."""
+    data = dict(data)
     data.update({
         "reason": "Ho, sốt 2 ngày", "exam_notes": "Họng đỏ, amidan sưng nhẹ; phổi không rale",
         "vitals": {"pulse": 88, "temperature": 38.2, "bp_sys": 120, "bp_dia": 80, "resp_rate": 20, "weight": 58.5,
@@ -247,7 +249,15 @@ def demo_visit(store: Store, facility: str, ticket: Ticket, card: dict[str, Any]
         "referral": {"to_facility": "01001", "reason_code": "1", "transport": "Tự túc",
                      "plan": "Khám chuyên khoa tai mũi họng"},
     })
-    data["services"].append({"code": "23.0075.1494", "name": "Định lượng Glucose", "unit_price": 21500, "quantity": 1,
-                             "group": 1})
+    data["services"] = [*data.get("services", []), {"code": "23.0075.1494", "name": "Định lượng Glucose",
+                                                     "unit_price": 21500, "quantity": 1, "group": 1}]
+    return data
+
+
+def demo_visit(store: Store, facility: str, ticket: Ticket, card: dict[str, Any]) -> dict[str, Any]:
+    """A full demo visit: drugs, a service, a lab result, a referral and a re-exam date."""
+    visit = start(store, ticket, facility, card=card, doctor_code="001234/HN-CCHN",
+                  exam_fee={"code": "02.1896", "name": "Khám Nội", "unit_price": 38700, "quantity": 1})
+    data = demo_visit_data(store, visit["data"])
     save_draft(store, visit["id"], data)
     return finalise(store, visit["id"], facility)

@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--db", metavar="PATH", help="database file (default: from settings)")
     prepare.add_argument("--no-video", action="store_true", help="skip the demo camera video")
     prepare.set_defaults(handler=cmd_demo_prepare)
+    from kiosk.cli.visit import cmd_demo_visit
+
+    one = demo_commands.add_parser("visit", help="one demo visit through the reception and the doctor's room: two "
+                                                 "catalogue drugs, finalised, its prescription queued")
+    one.add_argument("--json", action="store_true", help='print {"visit_id": N, "prescription_code": "…"}')
+    one.set_defaults(handler=cmd_demo_visit)
 
     from kiosk.cli.scan import add_commands as add_scan_commands
 

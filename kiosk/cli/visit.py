@@ -10,6 +10,7 @@ from pathlib import Path
 from kiosk import icd10, visits
 from kiosk.bhxh import outbox
 from kiosk.bhxh.xml_validate import validate_envelope
+from kiosk.erx import delivery, prescriptions
 from kiosk.errors import BadInput
 from kiosk.settings import Settings
 from kiosk.store.opening import open_configured
@@ -95,6 +96,57 @@ def demo_visit_id(store: Store, settings: Settings) -> int:
     return visits.demo_visit(store, settings["facility.code"], ticket, card)["id"]
 
 
+def demo_visit_through_the_rooms(settings: Settings) -> tuple[int, dict[str, str]]:
+    """One new demo visit made the way the stations make it: the receptionist identifies the next sandbox patient,
+    records the answer on data for care, looks the card up and checks in; the demo doctor calls exactly that ticket,
+    records the visit (two catalogue drugs) and finalises it. Returns (visit id, the prescription codes)."""
+    from kiosk import staff
+    from kiosk.facade import Clinic
+    from kiosk.identify import identity_from_payload
+    from kiosk.model import Role
+    from kiosk.sandbox import demo
+    from kiosk.sandbox.people import make_people
+    from scanner.payloads import parse_payload
+
+    clinic = Clinic.open(settings)
+    try:
+        demo.prepare(clinic.store)
+        icd10.ensure_starter(clinic.store)
+        people = [p for p in make_people(1, 60) if p.card_state == "000"]
+        done = clinic.store.conn.execute("SELECT COUNT(DISTINCT ma_lk) FROM visits").fetchone()[0]
+        person = people[done % len(people)]
+        clinic.act_as(Role.RECEPTIONIST, demo.DEMO_STAFF_USERNAME)
+        patient = clinic.identify(identity_from_payload(parse_payload(person.cccd_qr)))
+        clinic.record_consent(patient, {"care": True}, "demo")
+        found = clinic.lookup(patient, clinic.lookup_staff(demo.DEMO_STAFF_USERNAME))
+        department = settings["facility.departments"][0]
+        ticket = clinic.check_in(patient, department["code"], service=settings["queue.insurance_services"][0],
+                                 card_check=found.card_check).ticket
+        clinic.act_as(Role.DOCTOR, "minh")
+        clinic.signed_in = staff.get(clinic.store, "minh")
+        called = clinic.set_ticket_status(ticket.id, "called")  # this patient's ticket, not whoever waits first
+        visit = clinic.start_visit(called, found.card_check.card_for_visit, staff.certificate(clinic.store, "minh"),
+                                   opened_by="cli-demo")
+        data = visits.demo_visit_data(clinic.store, visit["data"])
+        data.update(doctor_username="minh", doctor_name=clinic.signed_in.full_name)
+        clinic.save_visit_draft(visit["id"], data, opened_by="cli-demo")
+        final = clinic.finalise_visit(visit["id"], patient.id)
+        return final["id"], final["data"].get("prescription_codes", {})
+    finally:
+        clinic.close()
+
+
+def cmd_demo_visit(args: argparse.Namespace, settings: Settings) -> int:
+    visit_id, codes = demo_visit_through_the_rooms(settings)
+    code = codes.get("c") or next(iter(codes.values()), "")
+    if args.json:
+        print(json.dumps({"visit_id": visit_id, "prescription_code": code, "prescription_codes": codes}))
+    else:
+        print(f"visit {visit_id}: finalised; prescription {code} queued for the national prescription system "
+              f"(clinic-kiosk outbox drain sends it)")
+    return 0
+
+
 def claim_payload(store: Store, visit_id: int) -> bytes:
     visit = visits.get(store, visit_id)
     row = store.conn.execute("SELECT payload FROM outbox WHERE kind = 'claim' AND ma_lk = ? AND version = ?",
@@ -147,12 +199,26 @@ def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "send_to_portal")
     with open_configured(settings) as store:
         rows = outbox.status(store)
+        given = {p.code: p for p in prescriptions.every(store)}
+    for r in rows:  # a prescription's row says where the prescription stands and what the system answered
+        found = given.get(r["ma_lk"]) if r["kind"] == delivery.KIND else None
+        if found is not None:
+            r["prescription"] = {"code": found.code, "type": found.kind, "status": found.status,
+                                 "checksum": found.checksum, "answer": found.answer, "sent_at": found.sent_at,
+                                 "replaces": found.replaces, "refused": found.refusals}
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     for r in rows:
         print(f"{r['id']:>5} {r['kind']:<8} {r['ma_lk']} v{r['version']} {r['status']:<9} "
               f"{r['transaction_id'] or ''} {r['last_error']}")
+        if "prescription" in r:
+            p = r["prescription"]
+            print(f"      prescription {p['code']} ({p['type']}): {p['status']}"
+                  + (f", sent at {p['sent_at']}, checksum {p['checksum']}" if p["status"] == "sent" else "")
+                  + (f", replaces {p['replaces']}" if p["replaces"] else ""))
+            for line in p["refused"]:
+                print(f"      - {line}")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -168,7 +234,7 @@ def cmd_outbox_drain(args: argparse.Namespace, settings: Settings) -> int:
 
     clinic = Clinic.open(settings, gateway_url=args.gateway)
     try:
-        counts = outbox.drain(clinic.store, clinic.gateway(), settings["facility.code"])
+        counts = clinic.send_outbox()  # claims to the BHXH gateway, prescriptions to the national system
     finally:
         clinic.close()
     print(json.dumps(counts))
@@ -204,11 +270,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("file", metavar="FILE")
     validate.set_defaults(handler=cmd_xml_validate)
 
-    box = commands.add_parser("outbox", help="documents waiting for or sent to the BHXH portal")
+    box = commands.add_parser("outbox", help="documents waiting for or sent to the BHXH portal and the national "
+                                             "prescription system")
     box_commands = box.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
     show = box_commands.add_parser("status", help="every document with its status and receipt")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_outbox_status)
-    drain = box_commands.add_parser("drain", help="send what is due now")
+    drain = box_commands.add_parser("drain", help="send what is due now: claims to the BHXH gateway, prescriptions "
+                                                  "to the national prescription system")
     drain.add_argument("--gateway", metavar="URL")
     drain.set_defaults(handler=cmd_outbox_drain)

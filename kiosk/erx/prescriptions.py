@@ -66,6 +66,11 @@ def history(store: Store, ma_lk: str) -> list[Prescription]:
     return [_row(r) for r in rows]
 
 
+def every(store: Store) -> list[Prescription]:
+    """Every prescription this clinic made, oldest first (``outbox status``)."""
+    return [_row(r) for r in store.conn.execute(f"SELECT {_COLUMNS} FROM prescriptions ORDER BY id").fetchall()]  # noqa: S608
+
+
 def of_patient(store: Store, patient_id: int) -> list[tuple[Prescription, str]]:
     """(prescription, finalised at) of every episode of the patient, current ones only — the health book."""
     rows = store.conn.execute(

@@ -14,7 +14,8 @@ Served by the same loopback app as the stand-in BHXH gateway (``server.create_ap
 
 Tokens last :data:`TOKEN_TTL_S` (7 days) unless a test changes it; an unknown or expired token gets HTTP 401.
 ``/_admin/erx/…`` (loopback tests only) sets the token lifetime, expires tokens, adds doctors to the national
-register and lists the prescriptions accepted with how many sends came per code.
+register, marks drugs as withdrawn from the national drug database (their lines are refused on ``ma_thuoc``) and
+lists the prescriptions accepted with how many sends came per code.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ WRONG_CREDENTIALS = "Mã liên thông hoặc mật khẩu không đúng"
 NOT_ADDED = "Bác sĩ chưa được thêm vào cơ sở khám chữa bệnh này"
 ALREADY_ADDED = "Bác sĩ đã được thêm vào cơ sở khám chữa bệnh này"
 UNKNOWN_DOCTOR = "Không tìm thấy bác sĩ có mã liên thông này"
+WITHDRAWN = "Thuốc đã bị rút số đăng ký lưu hành, không còn trong cơ sở dữ liệu dược quốc gia."
 DUPLICATE = "Mã đơn thuốc đã tồn tại"
 SENT = "Gửi đơn thuốc thành công"
 
@@ -98,6 +100,9 @@ class ErxState:
     tokens: dict[str, _Token] = field(default_factory=dict)
     accepted: dict[str, Accepted] = field(default_factory=dict)  # code -> the first copy
     sends: dict[str, int] = field(default_factory=dict)  # code -> how many sends named it
+    # drugs whose registration was withdrawn (the national drug database no longer lists them): a clinic's
+    # catalogue cannot know, so the system's refusal is the first the doctor hears of it
+    withdrawn: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def reset(self) -> None:
@@ -105,6 +110,7 @@ class ErxState:
             fresh = ErxState()
             self.token_ttl, self.clinics, self.register = fresh.token_ttl, fresh.clinics, fresh.register
             self.added, self.tokens, self.accepted, self.sends = fresh.added, fresh.tokens, fresh.accepted, fresh.sends
+            self.withdrawn = fresh.withdrawn
 
     def issue(self, clinic: str, doctor: str | None) -> str:
         token = secrets.token_urlsafe(32)
@@ -500,6 +506,12 @@ def register(app: Flask, state: ErxState, count: Callable[[str], None]) -> None:
         with state.lock:
             facility = state.clinics.get(holder.clinic, ("", ""))[1]
         errors = check_prescription(body, facility)
+        with state.lock:
+            withdrawn = set(state.withdrawn)
+        drugs = body.get("thong_tin_don_thuoc")
+        for i, item in enumerate(drugs if isinstance(drugs, list) else []):
+            if isinstance(item, dict) and item.get("ma_thuoc") in withdrawn:
+                errors.setdefault(f"thong_tin_don_thuoc.{i}.ma_thuoc", []).append(WITHDRAWN)
         code = body.get("ma_don_thuoc")
         sum_ = checksum(body)
         with state.lock:
@@ -541,6 +553,15 @@ def register(app: Flask, state: ErxState, count: Callable[[str], None]) -> None:
         with state.lock:
             state.register[code] = password
         return jsonify({"ok": True})
+
+    @app.post("/_admin/erx/withdrawn")
+    def erx_withdrawn() -> Response:
+        codes = (request.get_json(silent=True) or {}).get("codes", [])
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            return jsonify({"error": "codes: a list of drug codes"}), 400
+        with state.lock:
+            state.withdrawn = set(codes)
+        return jsonify({"withdrawn": sorted(codes)})
 
     @app.get("/_admin/erx/prescriptions")
     def erx_prescriptions() -> Response:
