@@ -57,6 +57,9 @@ def export(store: Store, patient: Patient, actor: str) -> dict[str, Any]:
         "tickets": _rows(store, "SELECT day, department_code, number, room, service, priority, status, issued_at "
                                 "FROM tickets WHERE patient_id = ? ORDER BY issued_at", pid),
         "visits": visits,
+        "prescriptions": _rows(store, "SELECT p.code, p.kind, p.status, p.replaces, p.sent_at, p.created_at "
+                                      "FROM prescriptions p JOIN visits v ON v.id = p.visit_id WHERE v.patient_id = ? "
+                                      "ORDER BY p.id", pid),
         "card_checks": checks,
         "health_book_cache": cached,
         "printed_documents": _rows(store, "SELECT j.document, j.created_at, j.status FROM print_jobs j "
@@ -89,6 +92,8 @@ def delete(store: Store, patient: Patient, actor: str, today: dt.date | None = N
         db.execute("DELETE FROM print_jobs WHERE visit_id IN (SELECT id FROM visits WHERE patient_id = ?) "
                    "OR ticket_id IN (SELECT id FROM tickets WHERE patient_id = ?)", (patient.id, patient.id))
         db.execute("DELETE FROM outbox WHERE visit_id IN (SELECT id FROM visits WHERE patient_id = ?)", pid)
+        # the prescriptions go with the visits; their codes stay given (prescription_codes: no personal data)
+        db.execute("DELETE FROM prescriptions WHERE visit_id IN (SELECT id FROM visits WHERE patient_id = ?)", pid)
         for table in ("visits", "tickets", "consents", "healthbook_cache", "card_checks"):
             db.execute(f"DELETE FROM {table} WHERE patient_id = ?", pid)
         db.execute("DELETE FROM patients WHERE id = ?", pid)

@@ -86,3 +86,25 @@ def test_patient_and_consent_commands(kiosk_home, tmp_path: Path) -> None:
     assert "care" in shown.stdout and "KHÔNG / no" in shown.stdout and "not answered" in shown.stdout
     refused = subprocess.run([str(BIN), "patient", "delete", "079304000111"], capture_output=True, text=True, env=env)
     assert refused.returncode == 1 and "retention" not in refused.stdout and "10 years" in refused.stderr
+
+
+def test_a_patients_prescriptions_are_exported_and_go_with_the_record_but_their_codes_stay_given(store) -> None:
+    from kiosk import visits
+    from kiosk.sandbox import demo
+    from kiosk.sandbox.people import make_people
+
+    demo.prepare(store)
+    from kiosk import icd10
+
+    icd10.ensure_starter(store)
+    person = next(p for p in make_people(1, 60) if p.card_state == "000")
+    patient = patients.register(store, identity_from_payload(parse_payload(person.cccd_qr)))
+    department = Settings()["facility.departments"][0]
+    ticket = checkin.call_next(store, department["code"], checkin.check_in(store, patient.id, department).ticket.room)
+    code = visits.demo_visit(store, "01013", ticket, {"card_number": person.card_number})["data"]["prescription_code"]
+    exported = patient_rights.export(store, patient, "cli")
+    assert [(p["code"], p["kind"], p["status"]) for p in exported["prescriptions"]] == [(code, "c", "pending")]
+    later = dt.date.today().replace(year=dt.date.today().year + 11)
+    patient_rights.delete(store, patient, "cli", today=later)
+    assert store.conn.execute("SELECT COUNT(*) FROM prescriptions").fetchone()[0] == 0
+    assert store.conn.execute("SELECT code FROM prescription_codes").fetchall() == [(code,)]
