@@ -1,8 +1,9 @@
 """The doctor's room: the room's queue (call next, recall, skip, no-show, transfer), the health book
 of the called patient, and the visit form (reason, vitals with their units and the normal ranges for the
 patient's age — an abnormal value named in words —, notes, ICD-10 diagnoses, prescription, advice, a typed
-re-exam date, referral) with autosaved drafts, finalise, the portal outbox status, and the print notice on a
-line of its own."""
+re-exam date, referral) with autosaved drafts, finalise, the portal outbox status, each e-prescription's code with
+the national prescription system's answer, and the print notice on a line of its own. The prescription itself
+(catalogue search, TT 26 lines, a child's guardian) is ui/prescription_box.py."""
 
 from __future__ import annotations
 
@@ -19,15 +20,19 @@ from kiosk.clinical import vitals as vital_signs
 from kiosk.clinical.facilities import FacilityNames, from_gateway
 from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError, VisitOpenElsewhere
+from kiosk.erx import rules
+from kiosk.erx.body import age_months
+from kiosk.erx.prescriptions import Prescription
 from kiosk.facade import Clinic, Lookup
 from kiosk.model import HealthBook, Patient, Role, Ticket, TicketStatus, number_text
-from kiosk.visits import VisitNotFinalisable, quantity
+from kiosk.visits import VisitNotFinalisable
 from printing.dispatch import PrintOutcome
 from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
 from ui.i18n import tr
 from ui.live import LiveUpdates
 from ui.patient_banner import PatientBanner, birth_text
+from ui.prescription_box import PrescriptionBox, PrescriptionStatus, kind_words, prescription_checks, quantity_cell
 from ui.qt import (
     QCheckBox,
     QComboBox,
@@ -37,7 +42,6 @@ from ui.qt import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -47,8 +51,6 @@ from ui.qt import (
     QScrollArea,
     QSplitter,
     Qt,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QTextEdit,
     QTimer,
@@ -62,7 +64,7 @@ log = logging.getLogger("ui.doctor")
 MARKS = {vital_signs.HIGH: "▲", vital_signs.LOW: "▼", vital_signs.WRONG: "⚠"}
 RED, GREEN, GREY = "#b00020", "#1b7f3b", "#5a5a5a"
 NOBODY = ("Chưa có người bệnh — bấm «Gọi người tiếp theo»", "No patient — press «Call next»")
-RX_COLUMNS = ["name", "strength", "dose", "times_per_day", "days", "route", "quantity"]
+RX_REFRESH_MS = 30_000  # a prescription still waiting to be sent: its status read again this often
 
 
 class DoctorWindow(StationWindow):
@@ -100,6 +102,9 @@ class DoctorWindow(StationWindow):
         self._autosave.setInterval(1500)
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.save_draft)
+        self._rx_refresh = QTimer(self)  # a finalised visit with a prescription still waiting: read again
+        self._rx_refresh.setInterval(RX_REFRESH_MS)
+        self._rx_refresh.timeout.connect(self.refresh_prescriptions)
         self.idle_lock = None
         if clinic.signed_in is not None:
             from ui.session import IdleLock
@@ -161,6 +166,7 @@ class DoctorWindow(StationWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(page)
         outer_layout.addWidget(scroll, 1)
+        self.form_scroll = scroll
         form = QFormLayout()
         self.reason = QLineEdit()
         form.addRow(_form_label(tr("Lý do khám", "Reason for visit")), self.reason)
@@ -200,20 +206,10 @@ class DoctorWindow(StationWindow):
         self.icd_search.textChanged.connect(self.search_icd)
         self.icd_search.returnPressed.connect(self.add_from_search)  # Enter: the highlighted result
 
-        rx = QGroupBox(tr("Đơn thuốc", "Prescription"))
-        rx_layout = QVBoxLayout(rx)
-        self.rx = QTableWidget(0, len(RX_COLUMNS))
-        self.rx.setHorizontalHeaderLabels([tr("Thuốc", "Drug"), tr("Hàm lượng", "Strength"), tr("Liều/lần", "Dose"),
-                                           tr("Lần/ngày", "Times/day"), tr("Số ngày", "Days"), tr("Đường dùng", "Route"),
-                                           tr("Số lượng", "Quantity")])
-        self.rx.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.rx.setMaximumHeight(130)
-        self.rx.itemChanged.connect(self._rx_changed)
-        rx_layout.addWidget(self.rx)
-        add_rx = QPushButton(tr("Thêm thuốc", "Add drug"))
-        add_rx.clicked.connect(self.add_drug)
-        rx_layout.addWidget(add_rx)
-        layout.addWidget(rx)
+        self.rx_box = PrescriptionBox(self.clinic.search_drugs)  # the catalogue: local query, or one short call
+        self.rx_box.changed.connect(self._prescription_edited)
+        self.rx_box.wants_sight.connect(lambda: QTimer.singleShot(0, self._show_prescription_box))
+        layout.addWidget(self.rx_box)
 
         end = QFormLayout()
         self.advice = QLineEdit()
@@ -268,11 +264,16 @@ class DoctorWindow(StationWindow):
             row.addWidget(button)
         row.addStretch(1)
         outer_layout.addLayout(row)
-        lines = QHBoxLayout()  # the visit and the portal's receipt on the left, the last print on the right
+        lines = QHBoxLayout()  # the visit, the portal's receipt and the prescriptions on the left, the print right
+        status = QVBoxLayout()
         self.visit_status = QLabel()
         self.visit_status.setObjectName("visitStatus")
         self.visit_status.setWordWrap(True)
-        lines.addWidget(self.visit_status, 3)
+        status.addWidget(self.visit_status)
+        self.rx_status = PrescriptionStatus()  # each prescription's code and the national system's answer
+        self.rx_status.clear()
+        status.addWidget(self.rx_status)
+        lines.addLayout(status, 3)
         self.print_status = QLabel()
         self.print_status.setObjectName("printStatus")
         self.print_status.setWordWrap(True)
@@ -281,6 +282,7 @@ class DoctorWindow(StationWindow):
         for field in [self.reason, self.advice, self.refer_to, self.refer_transport, *self.vitals.values()]:
             field.textChanged.connect(self.mark_dirty)
         self.notes.textChanged.connect(self.mark_dirty)
+        self.vitals["weight"].textChanged.connect(self.recheck_prescription)  # a young child's prescription needs it
         self.form_page = page
         page.setEnabled(False)
         self.finalise_button.setEnabled(False)
@@ -297,6 +299,7 @@ class DoctorWindow(StationWindow):
         grid.setVerticalSpacing(4)
         self.vitals: dict[str, QLineEdit] = {}
         self.vital_units: dict[str, QLabel] = {}
+        self.vital_names: dict[str, QLabel] = {}
         for i, vital in enumerate(vital_signs.VITALS):
             row, column = divmod(i, 4)
             name = QLabel(tr(vital.vi, vital.en))
@@ -314,6 +317,7 @@ class DoctorWindow(StationWindow):
             grid.addWidget(unit, row, column * 3 + 2)
             self.vitals[vital.key] = field
             self.vital_units[vital.key] = unit
+            self.vital_names[vital.key] = name
             field.textChanged.connect(self.check_vitals)
         self.vitals_findings = QLabel()
         self.vitals_findings.setObjectName("vitalsFindings")
@@ -371,6 +375,26 @@ class DoctorWindow(StationWindow):
         else:
             self.vitals_findings.setText(f"<span style='color:{GREY}'>{html.escape(limits)}</span>"
                                          if self.current else "")
+        self._mark_weight_required()
+
+    def _months(self) -> int | None:
+        """The patient's age in whole months today (the prescription's date), for TT 26's under-72-months rules."""
+        ctx = self.current
+        return age_months(ctx.patient.date_of_birth, dt.date.today()) if ctx is not None else None
+
+    def _mark_weight_required(self) -> None:
+        """A child under 72 months: the weight goes on the prescription, so its field is marked required."""
+        weight, name = self.vitals["weight"], self.vital_names["weight"]
+        vital = next(v for v in vital_signs.VITALS if v.key == "weight")
+        child = self.rx_box.is_child if hasattr(self, "rx_box") else False
+        name.setText(tr(vital.vi, vital.en) + (" *" if child else ""))
+        name.setStyleSheet(f"color: {RED}; font-weight: bold;" if child else "")
+        name.setToolTip(tr("Trẻ dưới 72 tháng: bắt buộc có cân nặng trên đơn thuốc",
+                           "A child under 72 months: the weight is required on the prescription") if child else "")
+        if child and not weight.text().strip():
+            weight.setStyleSheet(f"QLineEdit {{ border: 2px solid {RED}; background: #fff6e0; }}")
+            weight.setToolTip(tr("Bắt buộc: trẻ dưới 72 tháng cần cân nặng trên đơn thuốc",
+                                 "Required: a child under 72 months needs the weight on the prescription"))
 
     def _re_exam_toggled(self, on: bool) -> None:
         if on and not self.re_exam_date.text().strip() and not getattr(self, "_loading", False):
@@ -484,7 +508,10 @@ class DoctorWindow(StationWindow):
         self.context.close(because)
         self.banner.clear(*NOBODY)
         self.health.clear()
+        self.rx_box.set_child(None)
         self.load_form({})
+        self._rx_refresh.stop()
+        self.rx_status.clear()
         self.icd_search.clear()
         self.icd_results.clear()
         self.visit_status.setStyleSheet("")
@@ -556,13 +583,17 @@ class DoctorWindow(StationWindow):
                                        own=(settings["facility.code"], settings["facility.name"]),
                                        sandbox=self._sandbox_catalogue())
         self.health.show_book(book, found.card_check if found else None, names, own_code=settings["facility.code"])
+        self.rx_box.set_child(self._months())
         self.load_form(visit["data"])
         if visit["status"] == "draft":
             self._set_form_enabled(True)
             self.visit_status.setText(tr(f"Đang khám số {number_text(ticket.number)} — bản nháp tự lưu",
                                          f"Seeing number {number_text(ticket.number)} — draft autosaves"))
+            if visit["version"] > 1:  # a correction: what the national system said of the version before
+                self.refresh_prescriptions()
         else:
             self._show_final(ctx)
+            self.refresh_prescriptions()
         self.queue.clearSelection()  # the list now points at the patient in context, not an older choice
         self.refresh_queue()
 
@@ -650,11 +681,7 @@ class DoctorWindow(StationWindow):
         self.diagnoses.clear()
         for d in data.get("diagnoses", []):
             self._add_diagnosis_item(d)
-        self.rx.blockSignals(True)
-        self.rx.setRowCount(0)
-        for line in data.get("prescription", []):
-            self._add_rx_row(line)
-        self.rx.blockSignals(False)
+        self.rx_box.load(data.get("prescription", []), data.get("guardian") or {})
         self.advice.setText(data.get("advice", ""))
         self.re_exam.setChecked(bool(data.get("re_exam_on")))
         self.re_exam_date.setText(dates.day_text(dt.date.fromisoformat(data["re_exam_on"]))
@@ -666,6 +693,7 @@ class DoctorWindow(StationWindow):
         self._loading = False
         self._dirty = False
         self.check_vitals()  # units and ranges beside the fields even before anything is typed
+        self.recheck_prescription()
 
     def form_data(self) -> dict[str, Any]:
         data = dict(self.visit["data"]) if self.visit else {}
@@ -677,36 +705,21 @@ class DoctorWindow(StationWindow):
                     vitals[key] = float(text)
                 except ValueError:
                     vitals[key] = text
-        prescription = []
-        for r in range(self.rx.rowCount()):
-            cells = {c: (self.rx.item(r, i).text() if self.rx.item(r, i) else "") for i, c in enumerate(RX_COLUMNS)}
-            if not cells["name"].strip():
-                continue
-            dose, times, days = (self._number(cells["dose"], 1), int(self._number(cells["times_per_day"], 1)),
-                                 int(self._number(cells["days"], 1)))
-            prescription.append({"name": cells["name"].strip(), "strength": cells["strength"], "dose": dose,
-                                 "times_per_day": times, "days": days, "route": cells["route"] or "Uống",
-                                 "quantity": quantity(dose, times, days), "unit": "Viên"})
         re_exam = self.re_exam_on()
+        if self.rx_box.is_child:  # TT 26: the guardian of a child under 72 months (kept as it was otherwise)
+            data["guardian"] = self.rx_box.guardian()
         if self.clinic.signed_in is not None:  # who signs the visit's papers: the doctor signed in here
             data["doctor_username"] = self.clinic.signed_in.username
             data["doctor_name"] = self.clinic.signed_in.full_name
         data.update({
             "reason": self.reason.text().strip(), "exam_notes": self.notes.toPlainText().strip(), "vitals": vitals,
             "diagnoses": [self.diagnoses.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.diagnoses.count())],
-            "prescription": prescription, "advice": self.advice.text().strip(),
+            "prescription": self.rx_box.lines(), "advice": self.advice.text().strip(),
             "re_exam_on": re_exam.isoformat() if self.re_exam.isChecked() and re_exam else "",
             "referral": {"to_facility": self.refer_to.text().strip().upper(), "reason_code": self.refer_reason.currentData(),
                          "transport": self.refer_transport.text().strip()} if self.refer.isChecked() else None,
         })
         return data
-
-    @staticmethod
-    def _number(text: str, default: float) -> float:
-        try:
-            return float(text.replace(",", "."))
-        except ValueError:
-            return default
 
     def mark_dirty(self) -> None:
         if getattr(self, "_loading", False) or self.visit is None:
@@ -766,6 +779,7 @@ class DoctorWindow(StationWindow):
                     self.diagnoses.item(i).setText(diagnosis_label(d))
         self._add_diagnosis_item({"code": entry.code, "name": entry.name, "is_main": main})
         self.mark_dirty()
+        self.recheck_prescription()  # a chronic disease allows 90 days
 
     def has_main_diagnosis(self) -> bool:
         return any(self.diagnoses.item(i).data(Qt.ItemDataRole.UserRole).get("is_main")
@@ -784,34 +798,27 @@ class DoctorWindow(StationWindow):
         if row >= 0:
             self.diagnoses.takeItem(row)
             self.mark_dirty()
+            self.recheck_prescription()
 
-    def _add_rx_row(self, line: dict[str, Any]) -> None:
-        blocked = self.rx.blockSignals(True)
-        r = self.rx.rowCount()
-        self.rx.insertRow(r)
-        for i, c in enumerate(RX_COLUMNS):
-            value = line.get(c, "")
-            item = QTableWidgetItem("" if value is None else str(value))
-            if c == "quantity":
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            self.rx.setItem(r, i, item)
-        self.rx.blockSignals(blocked)
+    def _show_prescription_box(self) -> None:
+        """The prescription box in sight while the doctor prescribes (the form scrolls on a 768-pixel screen)."""
+        box = self.rx_box
+        bottom = box.table.geometry().bottom() + 4  # the search, its results and the lines: the box's top part
+        self.form_scroll.ensureVisible(box.x(), box.y() + bottom, 0, 0)
+        self.form_scroll.ensureVisible(box.x(), box.y(), 0, 4)
 
-    def add_drug(self) -> None:
-        self._add_rx_row({"dose": 1, "times_per_day": 2, "days": 5, "route": "Uống", "quantity": 10})
+    def _prescription_edited(self) -> None:
         self.mark_dirty()
+        self.recheck_prescription()
 
-    def _rx_changed(self, item: QTableWidgetItem) -> None:
-        if RX_COLUMNS[item.column()] == "quantity":
+    def recheck_prescription(self) -> None:
+        """What keeps the prescription from being sent, under its table while the doctor prescribes (the lines, the
+        days against the diagnoses, a young child's weight and guardian)."""
+        if self.current is None or getattr(self, "_loading", False):
+            self.rx_box.problems.clear()
             return
-        r = item.row()
-        cell = lambda c: self.rx.item(r, RX_COLUMNS.index(c)).text() if self.rx.item(r, RX_COLUMNS.index(c)) else ""  # noqa: E731
-        q = quantity(self._number(cell("dose"), 1), int(self._number(cell("times_per_day"), 1)),
-                     int(self._number(cell("days"), 1)))
-        self.rx.blockSignals(True)
-        self.rx.item(r, RX_COLUMNS.index("quantity")).setText(f"{q:g}")
-        self.rx.blockSignals(False)
-        self.mark_dirty()
+        self.rx_box.show_problems(*prescription_checks(self.form_data(), self._months(),
+                                                       self.clinic.settings["erx.chronic_icd10"]))
 
     def finalise(self) -> None:
         """«Hoàn tất & gửi»: first a review of what will be sent (``self.review``); its «Gửi cổng BHXH» sends."""
@@ -825,7 +832,9 @@ class DoctorWindow(StationWindow):
             return
         if self.review is not None:
             self.review.close()
-        self.review = FinaliseReview(self, ctx.patient, self.form_data())
+        data, months = self.form_data(), self._months()
+        blocking, warnings = prescription_checks(data, months, self.clinic.settings["erx.chronic_icd10"])
+        self.review = FinaliseReview(self, ctx.patient, data, blocking=blocking, warnings=warnings, months=months)
         self.review.accepted.connect(lambda c=ctx: self.confirm_finalise(c))
         self.review.open()  # window-modal, without blocking: the doctor reads, then sends or goes back
 
@@ -846,26 +855,49 @@ class DoctorWindow(StationWindow):
         data, visit_id, patient_id, claim = self.form_data(), ctx.visit["id"], ctx.patient.id, self.claim
         clinic = self.clinic
 
-        def work() -> tuple[dict, dict[str, int], list[dict]]:
+        def work() -> tuple[dict, dict[str, int], list[dict], PrescriptionsRead]:
             clinic.save_visit_draft(visit_id, data, claim)
             final = clinic.finalise_visit(visit_id, patient_id)
             try:
-                sent = clinic.send_outbox()
+                sent = clinic.send_outbox()  # the claim to the portal, the prescriptions to the national system
             except KioskError:
                 sent = {}
-            return final, sent, clinic.outbox_for(final["ma_lk"])
+            return final, sent, clinic.outbox_for(final["ma_lk"]), read_prescriptions(clinic, final["id"])
 
         run_in_background(work, lambda result: self._finalised(ctx, result), self._finalise_failed, owner=self)
 
-    def _finalised(self, ctx: PatientContext, result: tuple[dict, dict[str, int], list[dict]]) -> None:
+    def _finalised(self, ctx: PatientContext,
+                   result: tuple[dict, dict[str, int], list[dict], PrescriptionsRead]) -> None:
         self._busy = False
-        final, _, rows = result
+        final, _, rows, found = result
         ctx.visit = final
         if not self.context.is_current(ctx):
             return
         self._show_final(ctx)
         self.visit_status.setText(outbox_summary(rows))
+        self._show_prescriptions(ctx, found)
         self.refresh_queue()
+
+    def refresh_prescriptions(self) -> None:
+        """Read the visit's prescriptions and the national system's answers again (a finalised visit opened, a
+        correction of one, or one still waiting to be sent)."""
+        ctx = self.current
+        if ctx is None or ctx.visit is None:
+            return
+        visit_id, clinic = ctx.visit["id"], self.clinic
+        run_in_background(lambda: read_prescriptions(clinic, visit_id),
+                          lambda found: self._show_prescriptions(ctx, found),
+                          lambda exc: log.warning("prescriptions not read: %s", type(exc).__name__), owner=self)
+
+    def _show_prescriptions(self, ctx: PatientContext, found: PrescriptionsRead) -> None:
+        if not self.context.is_current(ctx):
+            return
+        prescriptions, waiting = found
+        self.rx_status.show_prescriptions(prescriptions, waiting)
+        if self.rx_status.waiting and ctx.visit is not None and ctx.visit["status"] == "final":
+            self._rx_refresh.start()
+        else:
+            self._rx_refresh.stop()
 
     def _show_final(self, ctx: PatientContext) -> None:
         """A finalised visit: the form locked, its documents printable, a correction possible."""
@@ -962,6 +994,25 @@ class DoctorWindow(StationWindow):
         super().closeEvent(event)
 
 
+PrescriptionsRead = tuple[list[Prescription], dict[str, str]]
+
+
+def read_prescriptions(clinic: Clinic, visit_id: int) -> PrescriptionsRead:
+    """(the visit's prescriptions, why each one still waiting waits — the outbox's last error), on a worker thread;
+    nothing when they cannot be read (the visit's own status line says what failed)."""
+    try:
+        found = clinic.prescriptions_of(visit_id)
+        waiting = {}
+        for p in found:
+            if p.status == "pending":
+                rows = clinic.outbox_for(p.code)
+                waiting[p.code] = rows[-1]["last_error"] or "" if rows else ""
+        return found, {code: why for code, why in waiting.items() if why}
+    except KioskError as exc:
+        log.warning("prescriptions not read: %s", exc.en)
+        return [], {}
+
+
 def _form_label(text: str) -> QLabel:
     """A form's row label, one width for every form of the visit page so their fields line up."""
     label = QLabel(text)
@@ -972,6 +1023,8 @@ def _form_label(text: str) -> QLabel:
 def outbox_summary(rows: list[dict]) -> str:
     parts = []
     for r in rows:
+        if r["kind"] == "erx":  # a prescription: said by the prescription lines, with the national system's words
+            continue
         kind = tr("Đăng ký khám", "Check-in") if r["kind"] == "checkin" else tr("Hồ sơ XML", "Claim XML")
         if r["status"] == "sent":
             parts.append(tr(f"{kind}: đã gửi, mã giao dịch {r['transaction_id']}",
@@ -991,10 +1044,14 @@ def diagnosis_label(d: dict[str, Any]) -> str:
 
 
 class FinaliseReview(QDialog):
-    """What will be sent to the BHXH portal, read before sending: the patient, the diagnoses, the drugs with their
-    quantities, the re-exam date; what is missing is said with what to fill in, and then nothing can be sent."""
+    """What will be sent to the BHXH portal and the national prescription system, read before sending: the patient,
+    the diagnoses, the drugs as TT 26 names them with their quantities, a young child's weight and guardian, the
+    re-exam date; what is missing is said with what to fill in, and then nothing can be sent; what the national system
+    may refuse though the clinic's checks let it through is said as a warning."""
 
-    def __init__(self, parent: QWidget, patient: Patient, data: dict[str, Any]) -> None:
+    def __init__(self, parent: QWidget, patient: Patient, data: dict[str, Any], *,
+                 blocking: list[tuple[str, str]] | None = None, warnings: list[tuple[str, str]] | None = None,
+                 months: int | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("finaliseReview")
         self.setWindowTitle(tr("Xem lại trước khi gửi cổng BHXH", "Review before sending to the portal"))
@@ -1008,9 +1065,9 @@ class FinaliseReview(QDialog):
         self.summary.setObjectName("reviewSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
-        self.summary.setText(self._summary(patient, data))
+        self.summary.setText(self._summary(patient, data, months))
         layout.addWidget(self.summary)
-        self.missing = self.missing_of(data)
+        self.missing = self.missing_of(data) + list(blocking or [])
         self.problems = QLabel()
         self.problems.setObjectName("reviewMissing")
         self.problems.setWordWrap(True)
@@ -1023,8 +1080,18 @@ class FinaliseReview(QDialog):
         else:
             self.problems.setStyleSheet(f"color: {GREEN};")
             self.problems.setText(tr("Đủ thông tin để gửi. Sau khi gửi, muốn sửa phải tạo bản sửa mới.",
-                                     "Ready to send. After sending, a change needs a new correction version."))
+                                     "Ready to send. After sending, a change needs a new correction version.")
+                                  + (tr(" Đơn thuốc được gửi Hệ thống đơn thuốc quốc gia.",
+                                        " The prescription goes to the national prescription system.")
+                                     if data.get("prescription") else ""))
         layout.addWidget(self.problems)
+        self.warnings = QLabel()  # what the national prescription system may still refuse
+        self.warnings.setObjectName("reviewWarnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #8a5a00; border: 1px solid #8a5a00; padding: 6px;")
+        self.warnings.setText("\n".join(f"⚠ {tr(vi, en)}" for vi, en in warnings or []))
+        self.warnings.setVisible(bool(warnings))
+        layout.addWidget(self.warnings)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.back_button = QPushButton(tr("Quay lại sửa", "Back to edit"))
@@ -1053,7 +1120,7 @@ class FinaliseReview(QDialog):
         return missing
 
     @staticmethod
-    def _summary(patient: Patient, data: dict[str, Any]) -> str:
+    def _summary(patient: Patient, data: dict[str, Any], months: int | None = None) -> str:
         def row(label: str, value: str) -> str:
             return f"<tr><td style='padding:2px 10px 2px 0; color:{GREY}'>{html.escape(label)}</td><td>{value}</td></tr>"
 
@@ -1073,13 +1140,25 @@ class FinaliseReview(QDialog):
             row(tr("Bệnh kèm theo", "Secondary diagnoses"),
                 "<br>".join(html.escape(f"{d['code']} {d['name']}") for d in others) or none),
             row(tr("Đơn thuốc", "Prescription"), "<br>".join(
-                html.escape(f"{n}. {d['name']} {d.get('strength', '')}".rstrip()
-                            + f" — {d.get('quantity', 0):g} {d.get('unit', 'Viên')}"
+                html.escape(f"{n}. {rules.display_name(d)} — {quantity_cell(d)}"
                             + tr(f" ({d.get('days', 1)} ngày)", f" ({d.get('days', 1)} days)"))
+                + (f" <b style='color:{RED}'>[{html.escape(kind_words(d.get('kind', '')))}]</b>"
+                   if kind_words(d.get("kind", "")) else "")
+                + f"<br><span style='color:{GREY}'>&nbsp;&nbsp;&nbsp;{html.escape(rules.usage_text(d))}</span>"
                 for n, d in enumerate(drugs, 1)) or html.escape(tr("Không kê thuốc", "No drugs"))),
             row(tr("Tái khám", "Re-exam"), html.escape(dates.day_text(dt.date.fromisoformat(re_exam))) if re_exam
                 else html.escape(tr("Không hẹn", "None"))),
         ]
+        if drugs and months is not None and 0 <= months < rules.CHILD_MONTHS:  # TT 26: on a young child's prescription
+            weight = (data.get("vitals") or {}).get("weight")
+            guardian = data.get("guardian") or {}
+            who = " · ".join(html.escape(str(guardian.get(k) or "").strip()) or lacking
+                             for k in ("name", "phone", "address"))
+            rows[1:1] = [row(tr("Tuổi", "Age"), html.escape(tr(f"{months} tháng", f"{months} months"))),
+                         row(tr("Cân nặng", "Weight"),
+                             html.escape(f"{weight:g} kg".replace(".", ",")) if isinstance(weight, int | float)
+                             else lacking),
+                         row(tr("Người giám hộ", "Guardian"), who)]
         referral = data.get("referral")
         if referral:
             rows.append(row(tr("Chuyển tuyến", "Referral"),

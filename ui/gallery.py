@@ -328,9 +328,12 @@ class Gallery:
         window.icd_search.setText("viem hong cap")
         self.wait("doctor-visit-form", lambda: window.icd_results.count() > 0)
         window.add_diagnosis(True)
-        window.add_drug()
-        window.rx.item(0, 0).setText("Paracetamol")
-        window.rx.item(0, 4).setText("3")
+        for typed in ("paracetamol", "amlo"):  # from the clinic's drug catalogue, as the doctor types them
+            window.rx_box.search_field.setText(typed)
+            window.rx_box.add_highlighted()
+        from ui.prescription_box import COLUMNS
+
+        window.rx_box.table.item(0, COLUMNS.index("days")).setText("3")  # paracetamol for three days
         window.re_exam_date.setText((dt.date.today() + dt.timedelta(days=7)).strftime("%d/%m/%Y"))
         self.wait("doctor-visit-form", lambda: True, settle=0.5)
         self.shoot("doctor-visit-form", "doctor", window)

@@ -15,6 +15,7 @@ from kiosk.sandbox.people import make_people
 from kiosk.sandbox.server import FACILITY_CATALOGUE
 from scanner.payloads import parse_payload
 from ui.doctor import DoctorWindow
+from ui.prescription_box import COLUMNS
 
 pytestmark = pytest.mark.gui
 
@@ -55,6 +56,13 @@ def finalise_and_send(qtbot, window: DoctorWindow) -> None:
     qtbot.waitUntil(lambda: window.review is not None and window.review.isVisible(), timeout=5000)
     assert window.review.send_button.isEnabled(), window.review.problems.text()
     qtbot.mouseClick(window.review.send_button, Qt.MouseButton.LeftButton)
+
+
+def add_drug(window: DoctorWindow, typed: str) -> None:
+    """A drug from the clinic's catalogue, found by what is typed (the first result), as a line of the prescription."""
+    window.rx_box.search_field.setText(typed)
+    assert window.rx_box.results.count() > 0, typed
+    window.rx_box.add_highlighted()
 
 
 def visible_texts(widget) -> list[str]:  # noqa: ANN001
@@ -148,8 +156,7 @@ def test_papers_carry_the_doctor_and_the_print_notice_keeps_the_receipt(qtbot, c
     window.reason.setText("Sốt, ho 2 ngày")
     window.icd_search.setText("viem hong cap")
     window.add_diagnosis(True)
-    window.add_drug()
-    window.rx.item(0, 0).setText("Paracetamol")
+    add_drug(window, "paracetamol")
     qtbot.keyClicks(window.re_exam_date, (dt.date.today() + dt.timedelta(days=7)).strftime("%d/%m/%Y"))
     finalise_and_send(qtbot, window)
     qtbot.waitUntil(lambda: "mã giao dịch" in window.visit_status.text(), timeout=15000)
@@ -183,10 +190,10 @@ def test_call_next_form_finalise_sent(qtbot, clinic, artifacts: Path) -> None:
     window.icd_search.setText("viem hong cap")
     assert window.icd_results.count() > 0
     window.add_diagnosis(True)
-    window.add_drug()
-    window.rx.item(0, 0).setText("Paracetamol")
-    window.rx.item(0, 4).setText("3")
-    assert window.rx.item(0, 6).text() == "6", "quantity = dose × times a day × days"
+    add_drug(window, "paracetamol")
+    window.rx_box.table.item(0, COLUMNS.index("days")).setText("3")
+    assert window.rx_box.table.item(0, COLUMNS.index("quantity")).text() == "06 Viên", \
+        "quantity = dose × times a day × days"
     window.grab().save(str(artifacts / "doctor-visit-1366x768.png"))
     finalise_and_send(qtbot, window)
     qtbot.waitUntil(lambda: window.visit["status"] == "final", timeout=15000)

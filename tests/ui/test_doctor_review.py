@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.model import HealthBook
-from tests.ui.test_doctor import call_first
+from tests.ui.test_doctor import add_drug, call_first
 from ui.qt import Qt
 
 pytestmark = pytest.mark.gui
@@ -48,9 +48,7 @@ def test_nothing_is_sent_without_the_review_and_its_button(qtbot, clinic, artifa
     qtbot.keyClick(window.icd_search, Qt.Key.Key_Return)
     type_search(qtbot, window, "tang huyet ap")
     qtbot.keyClick(window.icd_search, Qt.Key.Key_Return)
-    window.add_drug()
-    window.rx.item(0, 0).setText("Paracetamol")
-    window.rx.item(0, 1).setText("500mg")
+    add_drug(window, "paracetamol")
     day = dt.date.today() + dt.timedelta(days=7)
     qtbot.keyClicks(window.re_exam_date, day.strftime("%d/%m/%Y"))
     qtbot.mouseClick(window.finalise_button, Qt.MouseButton.LeftButton)
@@ -58,7 +56,7 @@ def test_nothing_is_sent_without_the_review_and_its_button(qtbot, clinic, artifa
     assert review is not None and review.isVisible(), "a review, not a send"
     summary = review.summary.text()
     for shown in (patient.full_name, patient.date_of_birth.strftime("%d/%m/%Y"), "J02.9 Viêm họng cấp",
-                  "I10 Bệnh lý tăng huyết áp", "Paracetamol 500mg — 10 Viên", day.strftime("%d/%m/%Y"),
+                  "I10 Bệnh lý tăng huyết áp", "Paracetamol (Panadol) 500mg — 10 Viên", day.strftime("%d/%m/%Y"),
                   "Sốt, ho 2 ngày"):
         assert shown in summary, shown
     assert "Check" not in review.windowTitle() and review.send_button.text() == "Gửi cổng BHXH"

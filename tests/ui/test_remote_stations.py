@@ -100,9 +100,9 @@ def test_remote_doctor_room_calls_records_and_prints(qtbot, world: World, sandbo
     window.icd_search.setText("viem mui hong")
     qtbot.waitUntil(lambda: window.icd_results.count() > 0, timeout=5000)
     window.add_diagnosis(True)
-    window.add_drug()
-    window.rx.item(0, 0).setText("Paracetamol")
-    window.rx.item(0, 4).setText("3")
+    window.rx_box.search_field.setText("paracetamol")  # the catalogue, searched through the clinic server
+    assert window.rx_box.results.count() > 0
+    window.rx_box.add_highlighted()
     window.finalise()
     window.review.send_button.click()  # the doctor reads the summary and sends it
     qtbot.waitUntil(lambda: window.visit["status"] == "final", timeout=15000)

@@ -282,8 +282,8 @@ def fill_visit(qtbot, window: DoctorWindow) -> None:  # noqa: ANN001
     window.reason.setText("Sốt, ho 2 ngày")
     window.icd_search.setText("viem hong cap")
     window.add_diagnosis(True)
-    window.add_drug()
-    window.rx.item(0, 0).setText("Paracetamol")
+    window.rx_box.search_field.setText("paracetamol")
+    window.rx_box.add_highlighted()
 
 
 def test_wrong_patient_print_buttons_after_call_next(qtbot, clinic, artifacts: Path) -> None:
