@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kiosk import icd10, visits
 from kiosk.bhxh import outbox
-from kiosk.bhxh.xml_validate import validate_envelope
+from kiosk.bhxh.xml_validate import MAX_ENVELOPE_BYTES, check_envelope
 from kiosk.erx import delivery, prescriptions
 from kiosk.errors import BadInput
 from kiosk.settings import Settings
@@ -180,16 +180,24 @@ def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_xml_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Violations (the official tables broken) exit 1; warnings (rules not in the official texts) are printed
+    with a "warning:" prefix and exit 0."""
     path = Path(args.file)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_ENVELOPE_BYTES + 1)  # a larger file is refused by the checker, unread
     except OSError as exc:
         raise BadInput(f"Không đọc được {path}", f"Cannot read {path}: {exc.strerror}") from exc
-    violations = validate_envelope(data)
-    for v in violations:
-        print(v)
+    findings = check_envelope(data)
+    violations = [f for f in findings if f.is_violation]
+    warnings = [f for f in findings if not f.is_violation]
+    for f in violations:
+        print(f)
+    for f in warnings:
+        print(f"warning: {f}")
     if not violations:
-        print(f"{path}: OK (QĐ 4750 tables)")
+        note = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+        print(f"{path}: OK (QĐ 4750 tables){note}")
     return 1 if violations else 0
 
 

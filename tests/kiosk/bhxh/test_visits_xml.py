@@ -35,8 +35,10 @@ from tests.conftest import SHARED
 
 TABLES_XLSX = SHARED / "reference" / "qd4750-xml-tables.xlsx"
 SHEETS = {"XML0": "Bang Check-in", "XML1": "Bang 1_Tong hop", "XML2": "Bang 2_Thuoc ", "XML3": "Bang 3_DVKT, VTYT",
-          "XML4": "Bang 4_Dich vu CLS", "XML5": "Bang 5_Dien bien lam sang", "XML13": "Bang 13_Giay chuyen tuyen BHYT",
-          "XML14": "Bang 14_Giay hen kham lai"}
+          "XML4": "Bang 4_Dich vu CLS", "XML5": "Bang 5_Dien bien lam sang", "XML6": "Bang 6_HIV.AIDS",
+          "XML7": " Bang 7_Giay ra vien", "XML8": "Bang 8_Tom tat HSBA", "XML9": "Bang 9_Giay chung sinh",
+          "XML10": "Bang 10_Giay nghi duong thai", "XML11": "Bang 11_Giay nghi huong BHXH", "XML12": "Bang 12_GDYK",
+          "XML13": "Bang 13_Giay chuyen tuyen BHYT", "XML14": "Bang 14_Giay hen kham lai", "XML15": "Bang 15_Lao"}
 
 
 @pytest.fixture
@@ -47,15 +49,46 @@ def store(kiosk_home):
     s.close()
 
 
+def _official_fields(sheet) -> list[tuple[str, str, int, bool, str]]:
+    """(name, S/N, size, added, amendment) of every field row of a sheet, amendments applied: "… thành chuỗi"
+    makes a string, "… lên N ký tự" raises the size; a row without a number is a field the amendment adds."""
+    out = []
+    for row in sheet.iter_rows(min_row=3, values_only=True):
+        row = [*row, None, None, None, None, None, None]
+        kind = str(row[2] or "").strip()
+        if kind not in ("Chuỗi", "Số"):
+            continue  # the notes under a table, the empty half of a merged row
+        amendment = str(row[5] or "")
+        string = kind == "Chuỗi" or "thành chuỗi" in amendment
+        size = str(row[3]).strip()
+        raised = re.findall(r"lên (\d+) ký tự", amendment)
+        length = int(raised[-1]) if raised else 0 if size == "n" else int(size)
+        added = row[0] is None or "Bổ sung trường mới" in amendment or "Bổ sung thêm trường" in amendment
+        out.append((str(row[1]).strip(), "S" if string else "N", length, added, amendment))
+    return out
+
+
 def test_embedded_field_tables_match_the_official_workbook() -> None:
+    """Every sheet, every field in order with its type and size, every amendment row: our spec is the workbook."""
     book = openpyxl.load_workbook(TABLES_XLSX, read_only=True)
+    assert set(book.sheetnames) == set(SHEETS.values()) and tuple(SHEETS) == TABLES
     for table in TABLES:
-        official = []
-        for row in book[SHEETS[table]].iter_rows(min_row=3, values_only=True):
-            row = [*row, None, None, None, None, None, None]
-            if row[1] and isinstance(row[0], (int, float)):
-                official.append(str(row[1]).strip())
-        assert [f.name for f in fields(table)] == official, table
+        official = _official_fields(book[SHEETS[table]])
+        ours = [(f.name, "N" if f.numeric else "S", f.max_length, f.added) for f in fields(table)]
+        assert ours == [o[:4] for o in official], table
+        for (name, _, _, _, amendment), spec in zip(official, fields(table), strict=True):
+            changes = "kiểu dữ liệu" in amendment or "kích thước" in amendment
+            assert bool(spec.amended) == changes, (table, name, amendment[:80])
+    assert sum(len(fields(t)) for t in TABLES) == 481
+    xml1 = [f.name for f in fields("XML1")]
+    assert xml1[xml1.index("GIOI_TINH") + 1] == "NHOM_MAU" and fields("XML1")[xml1.index("NHOM_MAU")].max_length == 5
+    xml2 = [f.name for f in fields("XML2")]
+    assert xml2[xml2.index("NGAY_YL") + 1] == "NGAY_TH_YL"
+    sized = {(t, f.name): ("N" if f.numeric else "S") + str(f.max_length) for t in TABLES for f in fields(t)}
+    assert sized[("XML0", "MA_DOITUONG_KCB")] == sized[("XML1", "MA_DOITUONG_KCB")] == "S4"
+    assert sized[("XML3", "TT_THAU")] == "S50"  # "Tăng kích thước tối đa lên 50 ký tự" at the end of a long note
+    assert sized[("XML6", "MA_XU_TRI")] == sized[("XML12", "DANG_HUONG_CHE_DO")] == "S10"
+    assert sized[("XML1", "SO_CCCD")] == sized[("XML9", "SO_CCCD_NND")] == "S15"
 
 
 def test_demo_visit_envelope_is_valid_and_has_every_table(store) -> None:
