@@ -191,6 +191,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("erx.chronic_icd10", STR_LIST, list(CHRONIC_ICD10),
            "ICD-10 codes or code prefixes of the chronic diseases for which a prescription may cover up to 90 days "
            "(TT 26/2025); others at most 30"),
+    Option("signing.source", STR, "auto",
+           "Where the facility's signing key is (claims and check-ins to the BHXH portal): pkcs11 (USB token), pkcs12 "
+           "(a .p12/.pfx file), demo (the demo certificate), none (send unsigned), auto (the demo certificate with the "
+           "built-in sandbox; nothing with a real gateway.url: documents wait until signing is set up)",
+           choices=("auto", "demo", "pkcs11", "pkcs12", "none")),
+    Option("signing.pkcs11_module", STR, "",
+           "The token's PKCS#11 module from the CA's software (a .so/.dll/.dylib path), for signing.source = pkcs11"),
+    Option("signing.token_label", STR, "", "The token's label; empty = the only token plugged in"),
+    Option("signing.key_label", STR, "",
+           "Label of the signing key and its certificate on the token; empty = the only key"),
+    Option("signing.key_id", STR, "", "Or the key's CKA_ID in hexadecimal (wins over signing.key_label)"),
+    Option("signing.pkcs12_file", STR, "",
+           "The facility's .p12/.pfx file, for signing.source = pkcs12; its password like the token PIN: "
+           "clinic-kiosk xml set-signing-pin or CLINIC_KIOSK_SIGNING_PIN"),
     Option("camera.source", STR, "0", "Camera: device index, video/image path, or MJPEG/RTSP URL"),
     Option("camera.mirror", BOOL, True, "Mirror the preview like a mirror (the decode is unaffected)"),
     Option("scanner.engines", STR_LIST, ["zxing"], "Decoder engines in order: zxing, zbar, opencv"),

@@ -12,8 +12,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from kiosk.bhxh import signing
 from kiosk.bhxh.gateway import GatewayClient, GatewayError
 from kiosk.security import audit
 from kiosk.store.sqlite import Store
@@ -66,6 +67,12 @@ Sender = Callable[[Store, Item], Outcome]
 GATEWAY_KINDS = ("checkin", "claim")
 
 
+class PayloadSigner(Protocol):
+    """Signs a claim envelope or an XML0 check-in (kiosk.bhxh.signing.Signer); raises signing.SigningError."""
+
+    def sign(self, xml: bytes, now: dt.datetime | None = None) -> bytes: ...
+
+
 def claim(store: Store, now: dt.datetime | None = None, kinds: Sequence[str] = GATEWAY_KINDS) -> Item | None:
     """Take the next due document of ``kinds`` (or one whose sender died mid-send) for sending."""
     now = now or _now()
@@ -83,13 +90,34 @@ def claim(store: Store, now: dt.datetime | None = None, kinds: Sequence[str] = G
     return Item(row[0], row[1], row[2], row[3], bytes(row[4]), row[5] + 1)
 
 
-def _to_gateway(client: GatewayClient, facility: str) -> Sender:
+def _signed(store: Store, item: Item, signer: PayloadSigner) -> bytes:
+    """The bytes to send: those signed at an earlier try while they still verify (a resend is then the very same
+    document), else the payload signed now; kept before the send, so what the portal received is on record."""
+    row = store.conn.execute("SELECT signed_payload FROM outbox WHERE id = ?", (item.id,)).fetchone()
+    if row is not None and row[0] is not None and signing.still_good(bytes(row[0])):
+        return bytes(row[0])
+    signed = signer.sign(item.payload)
+    with store.transaction() as db:
+        db.execute("UPDATE outbox SET signed_payload = ? WHERE id = ?", (signed, item.id))
+    return signed
+
+
+def _to_gateway(client: GatewayClient, facility: str, signer: PayloadSigner | None = None) -> Sender:
+    """The BHXH gateway's sender: each claim and check-in is signed right before it goes (the token may be plugged
+    in only now); one that cannot be signed is not sent and waits with the reason, in Vietnamese and English."""
+
     def send(store: Store, item: Item) -> Outcome:
+        payload = item.payload
+        if signer is not None:
+            try:
+                payload = _signed(store, item, signer)
+            except signing.SigningError as exc:
+                return Outcome("pending", error=str(exc))
         try:
             if item.kind == "checkin":
-                receipt = client.submit_checkin(item.payload, facility)
+                receipt = client.submit_checkin(payload, facility)
             else:
-                receipt = client.submit_claim(item.payload, facility)
+                receipt = client.submit_claim(payload, facility)
         except GatewayError as exc:
             return Outcome("pending", error=exc.en)
         return Outcome("sent" if receipt.accepted else "rejected", receipt.transaction,
@@ -99,12 +127,12 @@ def _to_gateway(client: GatewayClient, facility: str) -> Sender:
 
 
 def deliver_one(store: Store, client: GatewayClient | None, facility: str, *, now: dt.datetime | None = None,
-                senders: Mapping[str, Sender] | None = None) -> str | None:
-    """Send one due document — to the BHXH gateway (``client``) or through a sender of ``senders`` for its kind —
-    and return its new status, or None when nothing is due."""
+                senders: Mapping[str, Sender] | None = None, signer: PayloadSigner | None = None) -> str | None:
+    """Send one due document — to the BHXH gateway (``client``; signed by ``signer``, sent as stored without one) or
+    through a sender of ``senders`` for its kind — and return its new status, or None when nothing is due."""
     route: dict[str, Sender] = dict(senders or {})
     if client is not None:
-        route.update(dict.fromkeys(GATEWAY_KINDS, _to_gateway(client, facility)))
+        route.update(dict.fromkeys(GATEWAY_KINDS, _to_gateway(client, facility, signer)))
     if not route:
         return None
     item = claim(store, now, tuple(route))
@@ -131,11 +159,12 @@ def deliver_one(store: Store, client: GatewayClient | None, facility: str, *, no
 
 
 def drain(store: Store, client: GatewayClient | None, facility: str, *, max_items: int | None = None,
-          now: dt.datetime | None = None, senders: Mapping[str, Sender] | None = None) -> dict[str, int]:
+          now: dt.datetime | None = None, senders: Mapping[str, Sender] | None = None,
+          signer: PayloadSigner | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     n = 0
     while max_items is None or n < max_items:
-        status = deliver_one(store, client, facility, now=now, senders=senders)
+        status = deliver_one(store, client, facility, now=now, senders=senders, signer=signer)
         if status is None:
             break
         counts[status] = counts.get(status, 0) + 1

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Self
 
 from kiosk import clock, patients
+from kiosk.bhxh import signing
 from kiosk.bhxh.gateway import CardCheck, GatewayAuthError, GatewayClient
 from kiosk.clock import ClockVerdict
 from kiosk.errors import BadInput, KioskError
@@ -49,6 +50,7 @@ class ClinicBase:
         self._erx: ErxClient | None = None
         self._sandbox = None
         self._healthbook: HealthBookService | None = None
+        self._demo_signing_told = False
         self._lock = threading.Lock()
         self.demo_mode = False
         self.actor = "station"  # who acts: a signed-in user name, or the station's machine role
@@ -168,6 +170,27 @@ class ClinicBase:
                                   connect_timeout=s["erx.connect_timeout"], read_timeout=s["erx.read_timeout"],
                                   verify=s["erx.ca_bundle"] or True)
             return self._erx
+
+    def signer(self) -> signing.Signer | signing.Unsigned:
+        """Who signs the claims and check-ins sent to the BHXH portal (the ``signing.*`` settings): the facility's
+        token (PKCS#11) or PKCS#12 file; the demo certificate (made in the data folder when missing) for
+        ``signing.source = demo``, or ``auto`` with the built-in sandbox. Nothing is opened here: the token is asked
+        at each signing, so a token plugged in later is used then."""
+        if self._root is not None:
+            return self._root.signer()
+        s = self.settings
+        source = s["signing.source"]
+        if source == "auto":
+            source = "demo" if not (self._gateway_url or s["gateway.url"]) else "unset"
+        if source != "demo":
+            return signing.from_settings(s, source)
+        from kiosk.sandbox import demo
+
+        path = demo.ensure_demo_certificate(s.paths.data_dir)
+        if not self._demo_signing_told:
+            self._demo_signing_told = True
+            log.warning("signing claims with the DEMO certificate %s (not a real facility's)", path)
+        return signing.Signer(signing.Pkcs12Source(path, demo.DEMO_SIGNING_PASSWORD), name="demo certificate")
 
     def healthbook_service(self) -> HealthBookService:
         if self._root is not None:

@@ -67,7 +67,8 @@ class VisitCases(ClinicBase):
             senders[delivery.KIND] = delivery.sender(self.erx_client())
         except ErxAuthError as exc:  # the prescriptions wait in the outbox; the claims still go
             log.warning("prescriptions not sent: %s", exc.en)
-        return outbox.drain(self.store, self.gateway(), self.settings["facility.code"], senders=senders)
+        return outbox.drain(self.store, self.gateway(), self.settings["facility.code"], senders=senders,
+                            signer=self.signer())  # claims and check-ins signed at send time (signing.*)
 
     def prescriptions_of(self, visit_id: int) -> list[Prescription]:
         """The visit's current prescriptions with their codes and where they stand (sent, waiting, refused with

@@ -6,7 +6,10 @@ card lookups work out of the box. Patients come from the sandbox's synthetic peo
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
+from typing import Any
 
 from kiosk.sandbox.server import DEFAULT_STAFF
 from kiosk.store.sqlite import Store
@@ -48,6 +51,78 @@ def prepare(store: Store) -> bool:
     if not kiosk_pin.has_pin(store):
         kiosk_pin.set_pin(store, kiosk_pin.DEMO_PIN)
     return added
+
+
+# The demo facility's signing certificate (DOMAIN.md §12): self-signed RSA 2048 for the demo facility, in a PKCS#12
+# file in the data folder whose password the demo knows, so a demo claim is signed with no set-up. Never a real
+# facility's: the portal does not know it. Its certificate alone (public) sits beside it in PEM, for whoever checks
+# demo signatures (``SSL_CERT_FILE=… xmlsec1 --verify --enabled-key-data x509 F``, or the system's trust store).
+DEMO_SIGNING_FILE = "demo-signing.p12"
+DEMO_SIGNING_CERT = "demo-signing-certificate.pem"
+DEMO_SIGNING_PASSWORD = "demo-signing-01013"
+DEMO_SIGNING_FACILITY = "01013"
+DEMO_SIGNING_DAYS = 730
+DEMO_SIGNING_RENEW_DAYS = 30
+
+
+def _demo_certificate(now: dt.datetime) -> tuple[Any, Any]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+        x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Hà Nội"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Phòng khám Đa khoa An Bình (DEMO)"),
+        x509.NameAttribute(NameOID.USER_ID, f"MA_CSKCB:{DEMO_SIGNING_FACILITY}"),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"DEMO {DEMO_SIGNING_FACILITY} - chữ ký số thử nghiệm, không dùng thật"),
+    ])
+    public = key.public_key()
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=DEMO_SIGNING_DAYS))
+            # an end entity that may sign documents and nothing else: trusting it lets no one issue certificates
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+            .sign(key, hashes.SHA256()))
+    return key, cert
+
+
+def ensure_demo_certificate(data_dir: Path, now: dt.datetime | None = None) -> Path:
+    """The demo signing certificate's PKCS#12 file in ``data_dir`` (0600): an existing one is kept, one that ends
+    within 30 days (or cannot be read) is made anew. Returns its path."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from kiosk.privacy import filemodes
+
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    path = data_dir / DEMO_SIGNING_FILE
+    if path.exists():
+        try:
+            _, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), DEMO_SIGNING_PASSWORD.encode())
+        except (ValueError, OSError):
+            cert = None
+        if cert is not None and cert.not_valid_after_utc - now > dt.timedelta(days=DEMO_SIGNING_RENEW_DAYS) \
+                and cert.not_valid_before_utc <= now:
+            if not (data_dir / DEMO_SIGNING_CERT).exists():
+                filemodes.write_private(data_dir / DEMO_SIGNING_CERT, cert.public_bytes(serialization.Encoding.PEM))
+            return path
+    key, cert = _demo_certificate(now)
+    blob = pkcs12.serialize_key_and_certificates(
+        b"clinic-kiosk demo signing", key, cert, None,
+        serialization.BestAvailableEncryption(DEMO_SIGNING_PASSWORD.encode()))
+    filemodes.private_dir(data_dir, chmod_existing=False)
+    for target, data in ((data_dir / DEMO_SIGNING_CERT, cert.public_bytes(serialization.Encoding.PEM)), (path, blob)):
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        filemodes.write_private(tmp, data)
+        os.replace(tmp, target)  # whole or not at all: a reader never meets half a file
+    return path
 
 
 DEMO_VIDEO_NAME = "demo-camera.avi"

@@ -1,9 +1,11 @@
-"""Secrets kept out of settings files: the gateway password (upper-case MD5, as the gateway wants it) and the
-passwords of the national prescription system (the clinic's and each prescribing doctor's).
+"""Secrets kept out of settings files: the gateway password (upper-case MD5, as the gateway wants it), the
+passwords of the national prescription system (the clinic's and each prescribing doctor's), and the PIN of the
+facility's signing token (or the password of its PKCS#12 file).
 
 Looked up in the environment (``CLINIC_KIOSK_GATEWAY_PASSWORD``, ``CLINIC_KIOSK_ERX_PASSWORD`` for the clinic's
 prescription account; for services and CI) and then in the OS keyring (service ``clinic-kiosk``), never in a TOML
-file. A doctor's prescription password is in the keyring only (key ``erx:<username>``).
+file. A doctor's prescription password is in the keyring only (key ``erx:<username>``). The signing PIN:
+``CLINIC_KIOSK_SIGNING_PIN``, then the keyring (key ``signing:pin``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ ENV_PASSWORD = "CLINIC_KIOSK_GATEWAY_PASSWORD"
 ENV_ERX_PASSWORD = "CLINIC_KIOSK_ERX_PASSWORD"
 KEYRING_SERVICE = "clinic-kiosk"
 ERX_CLINIC_KEY = "erx:clinic"
+ENV_SIGNING_PIN = "CLINIC_KIOSK_SIGNING_PIN"
+SIGNING_PIN_KEY = "signing:pin"
 MAX_SECRET = 256
 
 
@@ -97,3 +101,38 @@ def set_erx_password(account: str | None, password: str) -> None:
         raise NoKeyring(f"Không có kho khoá của hệ điều hành để giữ mật khẩu ({type(exc).__name__}){hint_vi}",
                         f"No OS keyring to keep the password in ({type(exc).__name__}){hint_en}") from None
     log.info("prescription-system password stored in the OS keyring (%s)", key)
+
+
+def signing_pin() -> str | None:
+    """The signing token's PIN or the PKCS#12 file's password: the environment variable first, then the keyring."""
+    from_env = os.environ.get(ENV_SIGNING_PIN)
+    if from_env:
+        return from_env
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            stored = keyring.get_password(KEYRING_SERVICE, SIGNING_PIN_KEY)
+        except KeyringError:
+            stored = None
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        stored = None
+    return stored or None
+
+
+def set_signing_pin(pin: str) -> None:
+    """Keep the signing token's PIN (or the PKCS#12 file's password) in the OS keyring."""
+    if not pin or len(pin) > MAX_SECRET or any(c in pin for c in "\r\n\0"):
+        raise BadInput(f"Mã PIN trống, quá dài (tối đa {MAX_SECRET} ký tự) hoặc có ký tự xuống dòng",
+                       f"The PIN is empty, too long ({MAX_SECRET} characters at most) or has a line break")
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, SIGNING_PIN_KEY, pin)
+    except KeyringError as exc:
+        raise NoKeyring(f"Không có kho khoá của hệ điều hành để giữ mã PIN ({type(exc).__name__}); có thể đặt trong "
+                        f"biến {ENV_SIGNING_PIN}", f"No OS keyring to keep the PIN in ({type(exc).__name__}); it may "
+                        f"be set in the {ENV_SIGNING_PIN} variable") from None
+    log.info("signing PIN stored in the OS keyring (%s)", SIGNING_PIN_KEY)

@@ -330,4 +330,15 @@ def m010_e_prescriptions(db: sqlite_utils.Database) -> None:
     )
 
 
+
+@migrations()
+def m011_signed_payload(db: sqlite_utils.Database) -> None:
+    """The signed bytes of a claim or check-in as they were sent to the BHXH portal (signed at send time, with the
+    facility's certificate): a resend sends them again, and an export of a sent claim gives exactly what was sent."""
+    db.executescript(
+        """
+        ALTER TABLE outbox ADD COLUMN signed_payload BLOB;
+        """
+    )
+
 SCHEMA_VERSION = len(migrations._migrations)
