@@ -113,8 +113,8 @@ def add_checklist(tables: dict[str, list[dict]], path: Path) -> None:
 
 
 def render(tables: dict[str, list[dict]]) -> str:
-    lines = [BEGIN + " from ../shared/reference/qd4750-xml-tables.xlsx (and the \"Bắt buộc\" column of",
-             "# qd4750-validation-rules.xlsx): do not edit by hand, run the script.",
+    lines = [BEGIN + " from ../shared/reference/qd4750-xml-tables.xlsx",
+             "# (and the \"Bắt buộc\" column of qd4750-validation-rules.xlsx): do not edit by hand, run the script.",
              "# (name, type S/N, max length (0: no limit), format, flags)",
              "_TABLES: dict[str, tuple[tuple[str, str, int, str, str], ...]] = {"]
     for table, rows in tables.items():

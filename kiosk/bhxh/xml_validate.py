@@ -40,6 +40,9 @@ _TIME = re.compile(r"^\d{12}$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _ICD = re.compile(r"^[A-Z]\d{2}(\.?\d{1,2})?$")  # J02.9, or J029 as vendor catalogues store it
 _BIRTH_FIELDS = {"NGAY_SINH", "NGAYSINH_NND"}  # unknown day/month may be 00 (QĐ 4750, Bảng 1 NGAY_SINH)
+# Values never repeated in a finding (findings reach logs through finalise's error): identity and diagnosis.
+_PRIVATE = {"HO_TEN", "SO_CCCD", "SO_CCCD_NND", "MA_THE_BHYT", "MA_THE_NND", "MA_THE_TAM", "NGAY_SINH", "NGAYSINH_NND",
+            "DIA_CHI", "DIEN_THOAI", "MA_BHXH", "MA_BHXH_NND", "MA_BENH_CHINH", "MA_BENH_KT", "MA_BENH_YHCT"}
 _TABLE_BY_ROOT = {root: table for table, (root, _, _) in ROOTS.items()}
 # The tables' notes in the workbook: which kinds of visit (XML1 MA_LOAI_KCB) send XML5 and XML8.
 XML5_KINDS = {"02", "03", "04", "05", "06", "08", "09"}
@@ -117,6 +120,10 @@ def parse_xml(data: bytes, max_depth: int = MAX_DEPTH) -> ET.Element:
     return builder.close()
 
 
+def _shown(name: str, value: str) -> str:
+    return "the value" if name in _PRIVATE else repr(value[:40])
+
+
 def _valid_moment(value: str, birth: bool) -> bool:
     if birth and value[4:6] == "00":
         value = value[:4] + "0101" + value[8:] if value[6:8] == "00" else ""
@@ -136,7 +143,8 @@ def _check_format(table: str, name: str, fmt: str, value: str, out: list[Finding
         shape = (fmt != "date" and _TIME.match(part)) or (fmt != "time" and _DATE.match(part))
         if not shape or not _valid_moment(part, birth):
             wanted = {"time": "yyyyMMddHHmm", "date": "yyyyMMdd"}.get(fmt, "yyyyMMdd or yyyyMMddHHmm")
-            out.append(Finding(table, name, fmt.replace("date|time", "date"), f"{value!r} is not a valid {wanted}"))
+            out.append(Finding(table, name, fmt.replace("date|time", "date"), f"{_shown(name, value)} is not a valid "
+                                                                                f"{wanted}"))
             return
 
 
@@ -147,18 +155,18 @@ def _check_value(table: str, name: str, value: str, out: list[Finding]) -> None:
     if not value:
         return
     if spec.numeric and not _NUMBER.match(value):
-        out.append(Finding(table, name, "number", f"{value!r} is not a number (digits, '.' for decimals)"))
+        out.append(Finding(table, name, "number", f"{_shown(name, value)} is not a number (digits, '.' for decimals)"))
     if spec.format:
         _check_format(table, name, spec.format, value, out)
     if name == "MA_BENH_CHINH" and not _ICD.match(value):
-        out.append(Finding(table, name, "icd10", f"{value!r} is not one ICD-10 code"))
+        out.append(Finding(table, name, "icd10", "not one ICD-10 code"))
     if name == "MA_BENH_KT":
         codes = [c.strip() for c in value.split(";")]
         if len(codes) > 12:
             out.append(Finding(table, name, "count", f"{len(codes)} codes, at most 12"))
         bad = [c for c in codes if not _ICD.match(c)]
         if bad:
-            out.append(Finding(table, name, "icd10", f"not ICD-10 codes: {', '.join(bad[:5])}"))
+            out.append(Finding(table, name, "icd10", f"{len(bad)} of the codes are not ICD-10 codes"))
 
 
 def check_record(table: str, record: ET.Element, out: list[Finding]) -> dict[str, str]:
@@ -198,7 +206,7 @@ def check_record(table: str, record: ET.Element, out: list[Finding]) -> dict[str
 def check_table(table: str, data: bytes, out: list[Finding]) -> list[dict[str, str]]:
     """One table's XML (decoded from NOIDUNGFILE); returns its records' values."""
     if len(data) > MAX_TABLE_BYTES:
-        out.append(Finding(table, "-", "size", f"{len(data)} bytes, at most {MAX_TABLE_BYTES}"))
+        out.append(Finding(table, "-", "size", f"more than {MAX_TABLE_BYTES} bytes: refused unread"))
         return []
     try:
         root = parse_xml(data)
@@ -284,7 +292,7 @@ def _decode(kind: str, file: ET.Element, out: list[Finding]) -> bytes | None:
         out.append(Finding(kind, "NOIDUNGFILE", "required", "empty"))
         return None
     if len(text) // 4 * 3 > MAX_TABLE_BYTES:
-        out.append(Finding(kind, "-", "size", f"more than {MAX_TABLE_BYTES} bytes"))
+        out.append(Finding(kind, "-", "size", f"more than {MAX_TABLE_BYTES} bytes: refused unread"))
         return None
     try:
         return base64.b64decode(text, validate=True)
@@ -323,7 +331,7 @@ def _check_hoso(hoso: ET.Element, out: list[Finding]) -> None:
 def check_envelope(data: bytes) -> list[Finding]:
     """Every finding, violations and warnings, for a GIAMDINHHS envelope or one bare table."""
     if len(data) > MAX_ENVELOPE_BYTES:
-        return [Finding("GIAMDINHHS", "-", "size", f"{len(data)} bytes, at most {MAX_ENVELOPE_BYTES}")]
+        return [Finding("GIAMDINHHS", "-", "size", f"more than {MAX_ENVELOPE_BYTES} bytes: refused unread")]
     try:
         root = parse_xml(data)
     except Refused as exc:

@@ -5,6 +5,7 @@ official texts, violations (exit 1) for what breaks the tables, hostile XML refu
 from __future__ import annotations
 
 import base64
+import runpy
 import textwrap
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from kiosk.bhxh import xml_validate
 from kiosk.bhxh.xml_spec import ROOTS, TABLES, FieldSpec, fields
 from kiosk.bhxh.xml_validate import WARNING, Finding, check_envelope, validate_envelope
 from kiosk.cli import main as cli
+from tests.conftest import REPO, SHARED
 
 MA_LK = "79024-HIS-2605120007"
 
@@ -168,7 +170,10 @@ def _xml(kind: str, old: str, new: str) -> dict[str, str]:
         (_xml("XML1", "<MA_DOITUONG_KCB>1.13", "<MA_DOITUONG_KCB>1.131"), "XML1 MA_DOITUONG_KCB: [length] 5 characters"),
         (_xml("XML1", "<NHOM_MAU>O+", "<NHOM_MAU>AB Rh+"), "XML1 NHOM_MAU: [length] 6 characters, at most 5"),
         (_xml("XML2", "<NGAY_TH_YL>202605120858", "<NGAY_TH_YL>202613120858"), "XML2 NGAY_TH_YL: [time]"),
-        (_xml("XML7", "<NGAY_CT>20260512", "<NGAY_CT>12/05/2026"), "XML7 NGAY_CT: [date]"),
+        (_xml("XML7", "<NGAY_CT>20260512", "<NGAY_CT>12/05/2026"), "XML7 NGAY_CT: [date] '12/05/2026' is not a valid"),
+        (_xml("XML1", "<NGAY_SINH>198603140000", "<NGAY_SINH>14/03/1986"),  # a birth date is not repeated
+         "XML1 NGAY_SINH: [time] the value is not a valid yyyyMMddHHmm"),
+        (_xml("XML1", "<NGAY_SINH>198603140000", "<NGAY_SINH>198600140000"), "XML1 NGAY_SINH: [time]"),
         (_xml("XML5", f"<MA_LK>{MA_LK}</MA_LK>", ""), "XML5 MA_LK: [required] missing"),
         (_xml("XML7", f"<MA_LK>{MA_LK}", "<MA_LK>79024-OTHER"), "GIAMDINHHS MA_LK: [same] tables disagree"),
         (_xml("XML7", "<SO_LUU_TRU>", "<SO_LUU_TRU_CU>x</SO_LUU_TRU_CU><SO_LUU_TRU>"), "XML7 SO_LUU_TRU_CU: [unknown]"),
@@ -223,7 +228,8 @@ def test_a_huge_file_is_refused_unread(kiosk_home, tmp_path: Path, capsys) -> No
         handle.write(b"<GIAMDINHHS>")
         handle.truncate(40 * 1024 * 1024)
     assert cli(["xml", "validate", str(path)]) == 1
-    assert f"GIAMDINHHS -: [size] {xml_validate.MAX_ENVELOPE_BYTES + 1} bytes, at most" in capsys.readouterr().out
+    assert capsys.readouterr().out == f"GIAMDINHHS -: [size] more than {xml_validate.MAX_ENVELOPE_BYTES} bytes: refused " \
+                                     "unread\n"
 
 
 def test_cross_table_rules_are_a_hook(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,3 +265,9 @@ def test_our_own_tables_write_every_field_of_the_complete_spec() -> None:
     assert "<NGAY_TH_YL />" in xml2
     for kind in TABLES:
         assert check_envelope(table_xml(kind, [{f.name: _value(f) for f in fields(kind)}])) == [], kind
+
+
+def test_the_generated_spec_is_what_the_workbooks_give() -> None:
+    """Formats and checklist marks too: scripts/gen_xml_spec.py run on ../shared gives the committed module."""
+    generate = runpy.run_path(str(REPO / "scripts" / "gen_xml_spec.py"))["generate"]
+    assert generate(SHARED) == (REPO / "kiosk" / "bhxh" / "xml_spec.py").read_text(encoding="utf-8")
