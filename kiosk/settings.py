@@ -194,7 +194,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("signing.source", STR, "auto",
            "Where the facility's signing key is (claims and check-ins to the BHXH portal): pkcs11 (USB token), pkcs12 "
            "(a .p12/.pfx file), demo (the demo certificate), none (send unsigned), auto (the demo certificate with the "
-           "built-in sandbox; nothing with a real gateway.url: documents wait until signing is set up)",
+           "built-in sandbox or a sandbox on this machine; nothing with a real gateway.url: documents wait until "
+           "signing is set up)",
            choices=("auto", "demo", "pkcs11", "pkcs12", "none")),
     Option("signing.pkcs11_module", STR, "",
            "The token's PKCS#11 module from the CA's software (a .so/.dll/.dylib path), for signing.source = pkcs11"),

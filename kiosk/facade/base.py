@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import logging
 import threading
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
 from kiosk import clock, patients
 from kiosk.bhxh import signing
@@ -35,6 +37,19 @@ def record_card_check(db, patient_id: int, key: str, card_check: CardCheck, by: 
         (patient_id, key, card_check.code, card_check.decision.value, json.dumps(card_check.response, ensure_ascii=False),
          card_check.checked_at.isoformat(timespec="seconds"), by),
     )
+
+
+def _stand_in(url: str) -> bool:
+    """Whether the BHXH gateway at ``url`` is a stand-in: none set (the built-in sandbox), or one on loopback."""
+    if not url:
+        return True
+    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class UnknownPatient(BadInput):
@@ -174,23 +189,23 @@ class ClinicBase:
     def signer(self) -> signing.Signer | signing.Unsigned:
         """Who signs the claims and check-ins sent to the BHXH portal (the ``signing.*`` settings): the facility's
         token (PKCS#11) or PKCS#12 file; the demo certificate (made in the data folder when missing) for
-        ``signing.source = demo``, or ``auto`` with the built-in sandbox. Nothing is opened here: the token is asked
+        ``signing.source = demo``, or ``auto`` with a stand-in gateway (the built-in sandbox, or a sandbox on this
+        machine: the real portal is never on a loopback address). Nothing is opened here: the token is asked
         at each signing, so a token plugged in later is used then."""
         if self._root is not None:
             return self._root.signer()
         s = self.settings
         source = s["signing.source"]
         if source == "auto":
-            source = "demo" if not (self._gateway_url or s["gateway.url"]) else "unset"
+            source = "demo" if _stand_in(self._gateway_url or s["gateway.url"]) else "unset"
         if source != "demo":
             return signing.from_settings(s, source)
         from kiosk.sandbox import demo
 
-        path = demo.ensure_demo_certificate(s.paths.data_dir)
         if not self._demo_signing_told:
             self._demo_signing_told = True
-            log.warning("signing claims with the DEMO certificate %s (not a real facility's)", path)
-        return signing.Signer(signing.Pkcs12Source(path, demo.DEMO_SIGNING_PASSWORD), name="demo certificate")
+            log.warning("signing claims with the DEMO certificate in %s (not a real facility's)", s.paths.data_dir)
+        return demo.demo_signer(s.paths.data_dir)
 
     def healthbook_service(self) -> HealthBookService:
         if self._root is not None:

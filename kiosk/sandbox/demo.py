@@ -125,6 +125,14 @@ def ensure_demo_certificate(data_dir: Path, now: dt.datetime | None = None) -> P
     return path
 
 
+def demo_signer(data_dir: Path) -> Any:
+    """A signer (kiosk.bhxh.signing.Signer) with the demo certificate of ``data_dir`` (made when missing)."""
+    from kiosk.bhxh import signing
+
+    return signing.Signer(signing.Pkcs12Source(ensure_demo_certificate(data_dir), DEMO_SIGNING_PASSWORD),
+                          name="demo certificate")
+
+
 DEMO_VIDEO_NAME = "demo-camera.avi"
 DEMO_VIDEO_FPS = 15.0
 

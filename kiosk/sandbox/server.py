@@ -7,6 +7,7 @@ Same endpoints and quirks as the BHXH gateway (DOMAIN.md §3–4):
 * ``POST /api/egw/Lskcb2025`` — query-string auth, **form** body (JSON is refused with 205).
 * ``POST /api/qd130/checkInKcbQd3176`` / ``…Qd4750`` — header auth, form body, XML0 in base64.
 * ``POST /api/qd130/guiHoSoXmlQD3176`` / ``…QD4750`` / ``…QD130`` — header auth, GIAMDINHHS envelope.
+  Claims and check-ins must carry the facility's XML-DSig signature in CHUKYDONVI (``SIGNATURE_REFUSED`` otherwise).
 * ``POST /api/skdt/tra-cuu`` — header auth, form ``soCCCD``: the health-book content (QĐ 1332
   shape) of the sandbox's own health-book source.
 * The national prescription system's calls (DOMAIN.md §11), served by ``erx_standin`` on the same app.
@@ -260,6 +261,28 @@ def check_checkin(data: bytes) -> str:
     return records[0].findtext("MA_LK").strip()
 
 
+# The answer to a claim or check-in whose facility signature is missing, broken or does not match the content (the
+# content was edited after signing): not "400" (a malformed file) so the clinic can tell them apart; "401" as the
+# portal's code for a sender it cannot authenticate (DOMAIN.md §4) — here the document's signer.
+SIGNATURE_REFUSED = "401"
+
+
+def signature_refusal(data: bytes) -> str | None:
+    """Why the facility signature in CHUKYDONVI of a claim envelope or XML0 check-in is refused (in Vietnamese, as
+    the portal answers), or None when it verifies: the digest of the whole document, the RSA-SHA256 signature and
+    the certificate's validity today. (The real portal also wants the certificate registered for the facility; the
+    sandbox takes any.)"""
+    from kiosk.bhxh import signing
+
+    try:
+        signing.verify(data)
+    except signing.NotSigned:
+        return "Hồ sơ chưa được ký số: thiếu chữ ký số của cơ sở trong CHUKYDONVI"
+    except signing.SignatureInvalid as exc:
+        return f"Chữ ký số không hợp lệ: {exc.vi}"
+    return None
+
+
 class DroppedConnection(Exception):
     """Raised inside a streamed answer so that waitress cuts the connection mid-answer."""
 
@@ -361,6 +384,10 @@ def create_app(world: SandboxWorld) -> Flask:
         except BadFile as exc:
             world.count(f"{kind}_rejected")
             return jsonify({"maKetQua": "400", "maGiaoDich": None, "thongDiep": f"Hồ sơ không hợp lệ: {exc}"})
+        refusal = signature_refusal(data)
+        if refusal is not None:
+            world.count(f"{kind}_signature_refused")
+            return jsonify({"maKetQua": SIGNATURE_REFUSED, "maGiaoDich": None, "thongDiep": refusal})
         digest = hashlib.sha256(data).hexdigest()
         now = dt.datetime.now().strftime("%Y%m%d%H%M%S")
         with world.lock:
