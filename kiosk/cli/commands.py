@@ -83,8 +83,10 @@ def cmd_demo_prepare(args: argparse.Namespace, settings: Settings) -> int:
     video = None if args.no_video else demo.demo_camera_video(settings.paths.data_dir / demo.DEMO_VIDEO_NAME)
     with open_configured(settings, path=Path(args.db).expanduser() if args.db else None) as store:
         added = demo.prepare(store)
+        signing = demo.ensure_demo_certificate(settings.paths.data_dir)  # demo claims are signed with no set-up
         print(f"demo: database ready, schema version {store.schema_version()}"
-              f"{', demo staff added' if added else ''}: {store.path}" + (f"; demo camera: {video}" if video else ""))
+              f"{', demo staff added' if added else ''}: {store.path}" + (f"; demo camera: {video}" if video else "")
+              + f"; demo signing certificate: {signing}")
     return 0
 
 
@@ -160,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.cli.visit import add_commands as add_visit_commands
 
     add_visit_commands(commands)
+    from kiosk.cli.signing import add_commands as add_signing_commands
+
+    add_signing_commands(commands)  # xml set-signing-pin, check-signing, trust-demo-certificate
     from kiosk.cli.paper import add_commands as add_print_commands
 
     add_print_commands(commands)

@@ -157,25 +157,46 @@ def claim_payload(store: Store, visit_id: int) -> bytes:
 
 
 def cmd_xml_export(args: argparse.Namespace, settings: Settings) -> int:
+    """A visit's claim envelope, signed: exactly the bytes sent when the portal has it, else signed now with the
+    facility's signer (``--demo``: the demo certificate), as the outbox would sign it."""
     from kiosk.cli.admin import require
 
     require(settings, "send_to_portal")
     if args.demo == (args.visit_id is not None):
         raise BadInput("Cần VISIT_ID hoặc --demo", "Give VISIT_ID or --demo")
-    with open_configured(settings) as store:
+    from kiosk import patients
+    from kiosk.facade import Clinic
+    from kiosk.sandbox import demo
+    from kiosk.security import audit
+
+    clinic = Clinic.open(settings)
+    try:
+        store = clinic.store
         visit_id = demo_visit_id(store, settings) if args.demo else int(args.visit_id)
         data = claim_payload(store, visit_id)
-        from kiosk import patients
-        from kiosk.security import audit
-
-        audit.append(store, "cli", "xml.export", patient=patients.get(store, visits.get(store, visit_id)["patient_id"]),
+        visit = visits.get(store, visit_id)
+        row = store.conn.execute("SELECT status, signed_payload FROM outbox WHERE kind = 'claim' AND ma_lk = ? AND "
+                                 "version = ?", (visit["ma_lk"], visit["version"])).fetchone()
+        if row is not None and row[0] == "sent" and row[1] is not None:
+            data, how = bytes(row[1]), "as sent"
+        else:
+            signer = demo.demo_signer(settings.paths.data_dir) if args.demo else clinic.signer()
+            data, how = signer.sign(data), f"signed now ({signer.name})"
+        audit.append(store, "cli", "xml.export", patient=patients.get(store, visit["patient_id"]),
                      detail=f"visit {visit_id} -> {args.out}")
+    finally:
+        clinic.close()
     from kiosk.privacy import filemodes
 
     out = Path(args.out)
     filemodes.private_dir(out.parent, chmod_existing=False)
     filemodes.write_private(out, data)  # 0600: a patient's claim (diagnoses, costs)
-    print(f"visit {visit_id}: {out} ({len(data)} bytes)")
+    print(f"visit {visit_id}: {out} ({len(data)} bytes, {how})")
+    if "demo certificate" in how:
+        pem = settings.paths.data_dir / demo.DEMO_SIGNING_CERT
+        print(f"clinic-kiosk: ký bằng chứng thư DEMO / signed with the DEMO certificate; xmlsec1 --verify "
+              f"--enabled-key-data x509 trusts it after 'clinic-kiosk xml trust-demo-certificate' (root) or with "
+              f"SSL_CERT_FILE={pem}", file=sys.stderr)
     return 0
 
 
