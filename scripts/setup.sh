@@ -21,7 +21,7 @@ APT_PACKAGES=(
   poppler-utils                  # pdftoppm/pdftotext to check printed documents
   cups cups-client cups-bsd printer-driver-cups-pdf   # printing through CUPS
   postgresql                     # the clinic server's PostgreSQL store (the tests start a private one)
-  softhsm2 xmlsec1                # signed claims: a real PKCS#11 token for the tests (SoftHSM2), xmlsec1 checks signatures
+  softhsm2 xmlsec1               # signed claims: a real PKCS#11 token for the tests (SoftHSM2), xmlsec1 checks signatures
 )
 
 say() { printf '%s\n' "$*" >&2; }
