@@ -510,6 +510,7 @@ class DoctorWindow(StationWindow):
         self.health.clear()
         self.rx_box.set_child(None)
         self.load_form({})
+        self.form_scroll.verticalScrollBar().setValue(0)  # the next patient's form opens at its top
         self._rx_refresh.stop()
         self.rx_status.clear()
         self.icd_search.clear()
@@ -803,7 +804,7 @@ class DoctorWindow(StationWindow):
     def _show_prescription_box(self) -> None:
         """The prescription box in sight while the doctor prescribes (the form scrolls on a 768-pixel screen)."""
         box = self.rx_box
-        bottom = box.table.geometry().bottom() + 4  # the search, its results and the lines: the box's top part
+        bottom = box.notice.geometry().bottom() + 4  # the search, its results, the lines and what was done
         self.form_scroll.ensureVisible(box.x(), box.y() + bottom, 0, 0)
         self.form_scroll.ensureVisible(box.x(), box.y(), 0, 4)
 
@@ -894,6 +895,8 @@ class DoctorWindow(StationWindow):
             return
         prescriptions, waiting = found
         self.rx_status.show_prescriptions(prescriptions, waiting)
+        if ctx.visit is not None and ctx.visit["status"] == "draft":  # correcting: what was refused, marked
+            self.rx_box.mark_refused({p.kind: list(p.errors) for p in prescriptions if p.status == "refused"})
         if self.rx_status.waiting and ctx.visit is not None and ctx.visit["status"] == "final":
             self._rx_refresh.start()
         else:
@@ -902,6 +905,7 @@ class DoctorWindow(StationWindow):
     def _show_final(self, ctx: PatientContext) -> None:
         """A finalised visit: the form locked, its documents printable, a correction possible."""
         self._set_form_enabled(False)
+        self.rx_box.notice.clear()
         self.correct_button.setEnabled(True)
         data = ctx.visit["data"]
         available = {"prescription": bool(data.get("prescription")), "appointment": bool(data.get("re_exam_on")),
@@ -978,6 +982,7 @@ class DoctorWindow(StationWindow):
         self.visit_status.setStyleSheet("")
         self.visit_status.setText(tr(f"Bản sửa số {draft['version']} — hoàn tất để gửi lại",
                                      f"Correction version {draft['version']} — finalise to send again"))
+        self.refresh_prescriptions()  # what the national system refused, marked on the form
 
     def wipe_patient(self) -> None:
         """Lock or switch user: the draft is saved, then nothing of the patient stays on screen or here.
@@ -1026,15 +1031,24 @@ def outbox_summary(rows: list[dict]) -> str:
         if r["kind"] == "erx":  # a prescription: said by the prescription lines, with the national system's words
             continue
         kind = tr("Đăng ký khám", "Check-in") if r["kind"] == "checkin" else tr("Hồ sơ XML", "Claim XML")
+        if r["kind"] == "claim" and (r.get("version") or 1) > 1:  # a correction sends its own version
+            kind += tr(f" (bản {r['version']})", f" (version {r['version']})")
+        error = one_language(r["last_error"] or "")
         if r["status"] == "sent":
             parts.append(tr(f"{kind}: đã gửi, mã giao dịch {r['transaction_id']}",
                             f"{kind}: sent, transaction {r['transaction_id']}"))
         elif r["status"] == "rejected":
-            parts.append(tr(f"{kind}: BỊ TỪ CHỐI — {r['last_error']}", f"{kind}: REJECTED — {r['last_error']}"))
+            parts.append(tr(f"{kind}: BỊ TỪ CHỐI — {error}", f"{kind}: REJECTED — {error}"))
         else:
-            parts.append(tr(f"{kind}: đang chờ gửi ({r['last_error'] or 'chưa gửi'})",
-                            f"{kind}: waiting to send ({r['last_error'] or 'not sent yet'})"))
+            parts.append(tr(f"{kind}: đang chờ gửi ({error or 'chưa gửi'})",
+                            f"{kind}: waiting to send ({error or 'not sent yet'})"))
     return "\n".join(parts)
+
+
+def one_language(error: str) -> str:
+    """An outbox error kept as a typed error's text, «Vietnamese / English», in the screen's language only."""
+    vi, sep, en = error.partition(" / ")
+    return tr(vi, en) if sep and vi.strip() and en.strip() else error
 
 
 def diagnosis_label(d: dict[str, Any]) -> str:
@@ -1142,7 +1156,7 @@ class FinaliseReview(QDialog):
             row(tr("Đơn thuốc", "Prescription"), "<br>".join(
                 html.escape(f"{n}. {rules.display_name(d)} — {quantity_cell(d)}"
                             + tr(f" ({d.get('days', 1)} ngày)", f" ({d.get('days', 1)} days)"))
-                + (f" <b style='color:{RED}'>[{html.escape(kind_words(d.get('kind', '')))}]</b>"
+                + (f" <b style='color:{RED}'>[{html.escape(kind_words(d.get('kind', ''))).replace(' ', '&nbsp;')}]</b>"
                    if kind_words(d.get("kind", "")) else "")
                 + f"<br><span style='color:{GREY}'>&nbsp;&nbsp;&nbsp;{html.escape(rules.usage_text(d))}</span>"
                 for n, d in enumerate(drugs, 1)) or html.escape(tr("Không kê thuốc", "No drugs"))),

@@ -225,9 +225,9 @@ class PrescriptionBox(QGroupBox):
         search_row.addWidget(self.search_field, 1)
         search_row.addWidget(self.add_button)
         layout.addLayout(search_row)
-        self.results = QListWidget()
+        self.results = QListWidget()  # in sight while something is typed, as tall as its results (up to four)
         self.results.setObjectName("drugResults")
-        self.results.setMaximumHeight(84)
+        self.results.setVisible(False)
         self.results.itemClicked.connect(lambda _item: self.add_highlighted())
         self.results.itemActivated.connect(lambda _item: self.add_highlighted())
         layout.addWidget(self.results)
@@ -302,6 +302,8 @@ class PrescriptionBox(QGroupBox):
         self._lines = [copy.deepcopy(dict(line)) for line in lines]
         for key, field in self.guardian_fields.items():
             field.setText(str((guardian or {}).get(key) or ""))
+            field.setStyleSheet("")
+            field.setToolTip("")
         self.search_field.clear()
         self.results.clear()
         self.notice.clear()
@@ -317,12 +319,14 @@ class PrescriptionBox(QGroupBox):
     def search(self, text: str) -> None:
         """Results as the doctor types (the catalogue is a local indexed query; remotely one short call)."""
         self.results.clear()
+        self.results.setVisible(len(text.strip()) >= MIN_SEARCH)
         if len(text.strip()) < MIN_SEARCH:
             return
         try:
             found = self._search(text)
         except KioskError as exc:
             self._result_note(tr(exc.vi, exc.en), RED)
+            self._fit_results()
             return
         for drug in found[:RESULTS]:
             words = kind_words(drug.kind)
@@ -339,6 +343,12 @@ class PrescriptionBox(QGroupBox):
         else:
             self._result_note(tr(f"Không có thuốc nào khớp «{text.strip()}» trong danh mục thuốc của phòng khám",
                                  f"No drug matches «{text.strip()}» in the clinic's drug catalogue"), GREY)
+        self._fit_results()
+
+    def _fit_results(self) -> None:
+        rows = min(max(self.results.count(), 1), 4)
+        row = self.results.sizeHintForRow(0) if self.results.count() else self.fontMetrics().height() + 4
+        self.results.setFixedHeight(rows * row + 2 * self.results.frameWidth() + 4)
 
     def _result_note(self, text: str, colour: str) -> None:
         item = QListWidgetItem(text)
@@ -536,6 +546,31 @@ class PrescriptionBox(QGroupBox):
     def _edited(self) -> None:
         if not self._loading:
             self.changed.emit()
+
+    def mark_refused(self, refused: Mapping[str, Iterable[str]]) -> None:
+        """While correcting: the fields the national system refused (``{kind: [field, …]}``, its field names) marked
+        in red — the guardian's, and the drug lines (``thong_tin_don_thuoc.N`` counts the lines of that kind)."""
+        guardian = {"ho_ten": "name", "so_dien_thoai": "phone", "dia_chi": "address"}
+        for kind, fields in refused.items():
+            rows = [r for r, line in enumerate(self._lines) if (line.get("kind") or "c") == kind]
+            for field in fields:
+                parts = field.split(".")
+                if parts[0] == "thong_tin_nguoi_giam_ho":
+                    keys = [guardian[parts[1]]] if len(parts) > 1 and parts[1] in guardian else list(guardian.values())
+                    for key in keys:
+                        self._mark(self.guardian_fields[key])
+                elif parts[0] == "thong_tin_don_thuoc" and len(parts) > 1 and parts[1].isdigit() \
+                        and int(parts[1]) < len(rows):
+                    item = self.table.item(rows[int(parts[1])], COLUMNS.index("drug"))
+                    if item is not None:
+                        item.setBackground(QColor("#fdecee"))
+                        item.setForeground(QColor(RED))
+
+    @staticmethod
+    def _mark(field: QLineEdit) -> None:
+        field.setStyleSheet(f"QLineEdit {{ border: 2px solid {RED}; background: #fdecee; }}")
+        field.setToolTip(tr("Hệ thống đơn thuốc quốc gia đã từ chối mục này: sửa rồi hoàn tất lại",
+                            "The national prescription system refused this: correct it and finalise again"))
 
     # -- what keeps it from being sent ------------------------------------------------------------------------------
     def show_problems(self, blocking: Sequence[tuple[str, str]], warnings: Sequence[tuple[str, str]]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.test_doctor import call_first
+from tests.ui.test_doctor import add_drug, call_first
 from ui.gallery import inspect_window
+from ui.qt import Qt
 
 pytestmark = pytest.mark.gui
 
@@ -27,6 +28,19 @@ def test_a_filled_visit_has_nothing_cut_at_desk_sizes(qtbot, clinic, size: tuple
     assert any("165/95" in t for t in texts), "the visit is on screen"
     assert not clipped, clipped
     assert not mixed, mixed
+    for typed in ("paracetamol", "morphin", "oresol"):  # a narcotic's words, a long combination's name
+        add_drug(window, typed)
+    qtbot.wait(200)
+    box = window.rx_box
+    assert box.visibleRegion().boundingRect().height() > box.table.geometry().bottom(), "the lines are in sight"
+    texts, clipped, mixed = inspect_window(window, [])
+    assert any("được kê trên đơn riêng" in t for t in texts) and not clipped and not mixed, (clipped, mixed)
+    assert box.table.item(1, 1).text() == "Gây nghiện"
+    for row in range(box.table.rowCount()):  # a long name (Oresol's four ingredients) wraps in its row, never cut
+        item, rect = box.table.item(row, 0), box.table.visualItemRect(box.table.item(row, 0))
+        needed = box.table.fontMetrics().boundingRect(rect.adjusted(3, 0, -3, 0), int(Qt.TextFlag.TextWordWrap),
+                                                      item.text())
+        assert needed.height() <= rect.height() and needed.width() <= rect.width(), item.text()
     window.tabs.setCurrentIndex(0)
     window.health.tabs.setCurrentIndex(2)
     qtbot.wait(200)

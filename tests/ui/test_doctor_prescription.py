@@ -157,6 +157,8 @@ def test_a_refusal_is_shown_in_vietnamese_corrected_and_the_same_code_accepted(q
     qtbot.waitUntil(lambda: window.visit["version"] == 2 and window.form_page.isEnabled(), timeout=10000)
     assert "BỊ TỪ CHỐI" in window.rx_status.text(), "what to fix stays in sight while correcting"
     assert box.guardian_fields["phone"].text() == "0912345678"
+    qtbot.waitUntil(lambda: "solid" in box.guardian_fields["address"].styleSheet(), timeout=5000)  # the refused field
+    assert "solid" not in box.guardian_fields["name"].styleSheet()
     box.guardian_fields["address"].insert("Số 8 ngõ 4 Lò Đúc, Hà Nội")
     finalise_and_send(qtbot, window)
     qtbot.waitUntil(lambda: "đã gửi Hệ thống đơn thuốc quốc gia" in window.rx_status.text(), timeout=15000)
