@@ -487,6 +487,9 @@ class PrescriptionBox(QGroupBox):
         for row in range(self.table.rowCount()):
             if self.table.cellWidget(row, COLUMNS.index("instructions")) is box and row < len(self._lines):
                 self._lines[row]["instructions"] = " ".join(text.split())[:catalogue.MAX_INSTRUCTIONS]
+                drug = self.table.item(row, COLUMNS.index("drug"))
+                if drug is not None and str(self._lines[row].get("catalogue_code") or "").strip():
+                    drug.setToolTip(drug_tip(self._lines[row]))  # the usage sentence, as the paper will print it
                 self._edited()
                 return
 
