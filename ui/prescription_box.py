@@ -151,15 +151,6 @@ def prescription_checks(data: Mapping[str, Any], months: int | None,
             else:
                 blocking.append((f"{vi}: điền «Người giám hộ» trong «Đơn thuốc»",
                                  f"{en}: fill in «Guardian» in «Prescription»"))
-        lacking = [(vi, en) for key, vi, en in (("phone", "số điện thoại", "phone number"),
-                                                ("address", "địa chỉ", "address"))
-                   if not str(guardian.get(key) or "").strip()]
-        if str(guardian.get("name") or "").strip() and len(lacking) == 1:
-            vi, en = lacking[0]
-            warnings.append((f"Người giám hộ chưa có {vi}: Hệ thống đơn thuốc quốc gia đòi đủ họ tên, số điện thoại "
-                             "và địa chỉ — đơn có thể bị từ chối",
-                             f"The guardian has no {en}: the national prescription system wants the name, the phone "
-                             "number and the address — the prescription may be refused"))
     return blocking, warnings
 
 

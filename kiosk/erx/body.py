@@ -29,7 +29,7 @@ FIELD_LABELS = {  # what the doctor reads when the national system refuses a fie
     "biet_duoc": "hoạt chất", "ten_thuoc": "tên thuốc", "don_vi_tinh": "đơn vị tính", "so_luong": "số lượng",
     "cach_dung": "cách dùng", "ma_chan_doan": "mã chẩn đoán", "ten_chan_doan": "tên chẩn đoán",
     "ket_luan": "kết luận", "ho_ten": "họ tên", "so_dien_thoai": "số điện thoại", "tu_ngay": "từ ngày",
-    "den_ngay": "đến ngày", "dot": "đợt", "so_thang_thuoc": "số thang thuốc",
+    "den_ngay": "đến ngày", "dot": "đợt", "so_thang_thuoc": "số thang thuốc", "bac_si": "Bác sĩ kê đơn",
 }
 FIELD_LABELS_EN = {"thong_tin_don_thuoc": "Drug", "chan_doan": "Diagnosis", "thong_tin_nguoi_giam_ho": "Guardian",
                    "dot_dung_thuoc": "Treatment period"}
@@ -108,7 +108,7 @@ def build(visit: dict[str, Any], patient: Patient, *, code: str, kind: str, line
     guardian = data.get("guardian") or {}
     if months is not None and months < CHILD_MONTHS and any(guardian.values()):
         body["thong_tin_nguoi_giam_ho"] = {"ho_ten": guardian.get("name", ""),
-                                           "so_dien_thoai": guardian.get("phone", ""),
+                                           "so_dien_thoai": re.sub(r"\D", "", str(guardian.get("phone", ""))),
                                            "dia_chi": guardian.get("address", "")}
     if kind == "c":
         body["hinh_thuc_dieu_tri"] = OUTPATIENT

@@ -233,8 +233,8 @@ def check_lines(lines: Sequence[Mapping[str, Any]], diagnosis_codes: Iterable[st
 
 
 def check_child(age_months: int | None, weight: Any, guardian: Mapping[str, Any] | None) -> list[Check]:
-    """Under 72 months the prescription carries the child's weight and a guardian: a name, and a phone number or
-    an address. ``guardian`` holds ``name``/``phone``/``address`` (the visit's form) or the QĐ 808 names
+    """Under 72 months the prescription carries the child's weight and a guardian: name, phone number and address
+    (QĐ 808's ``thong_tin_nguoi_giam_ho``: the national system refuses one without all three). ``guardian`` holds ``name``/``phone``/``address`` (the visit's form) or the QĐ 808 names
     ``ho_ten``/``so_dien_thoai``/``dia_chi``."""
     if age_months is None or age_months >= CHILD_MONTHS:
         return []
@@ -257,9 +257,12 @@ def check_child(age_months: int | None, weight: Any, guardian: Mapping[str, Any]
     if not name:
         problems.append(("guardian", "Trẻ dưới 72 tháng tuổi: cần họ tên người giám hộ",
                          "A child under 72 months: the guardian's name is needed"))
-    if not phone and not address:
-        problems.append(("guardian", "Trẻ dưới 72 tháng tuổi: cần số điện thoại hoặc địa chỉ người giám hộ",
-                         "A child under 72 months: the guardian's phone number or address is needed"))
+    if not phone:
+        problems.append(("guardian", "Trẻ dưới 72 tháng tuổi: cần số điện thoại người giám hộ",
+                         "A child under 72 months: the guardian's phone number is needed"))
+    if not address:
+        problems.append(("guardian", "Trẻ dưới 72 tháng tuổi: cần địa chỉ người giám hộ",
+                         "A child under 72 months: the guardian's address is needed"))
     if phone:
         digits = phone.replace(" ", "").replace(".", "").replace("-", "")
         if not digits.isdigit() or len(digits) > MAX_PHONE_DIGITS:

@@ -62,3 +62,24 @@ def test_station_purges_the_print_spool_past_its_retention(qtbot, clinic) -> Non
     qtbot.waitUntil(lambda: window.housekeeping.files_done is not None, timeout=5000)
     assert window.housekeeping.files_done["spool_folders"] == 1
     assert not old.exists() and (recent / "ticket-1.pdf").exists()
+
+
+def test_a_single_pc_sends_what_waits_in_the_outbox_by_itself(qtbot, clinic) -> None:
+    """A prescription that could not go at finalise (the national system was down) goes within minutes on a
+    station with its own store, without another visit being finalised — and only when the signed-in user may send."""
+    from kiosk.cli.visit import demo_visit_id
+    from kiosk.erx import prescriptions
+    from kiosk.model import Role
+    from kiosk import visits
+
+    visit_id = demo_visit_id(clinic.store, clinic.settings)
+    ma_lk = visits.get(clinic.store, visit_id)["ma_lk"]
+    clinic.act_as(Role.RECEPTIONIST, "lan")
+    window = DoctorWindow(clinic)
+    qtbot.addWidget(window)
+    window.housekeeping.send_outbox()
+    assert window.housekeeping.outbox_sent is None  # a receptionist does not send claims
+    clinic.act_as(Role.DOCTOR, "minh")
+    window.housekeeping.send_outbox()
+    qtbot.waitUntil(lambda: window.housekeeping.outbox_sent is not None, timeout=15000)
+    assert [p.status for p in prescriptions.for_episode(clinic.store, ma_lk)] == ["sent"]

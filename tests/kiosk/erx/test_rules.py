@@ -152,13 +152,16 @@ def test_split_by_kind_in_the_order_c_n_h_y() -> None:
 
 def test_children_under_72_months_need_weight_and_guardian() -> None:
     fields = [p[0] for p in rules.check_child(24, None, {})]
-    assert fields == ["weight", "guardian", "guardian"]  # weight; name; phone or address
-    assert rules.check_child(24, 12.5, {"name": "Nguyễn Văn An", "phone": "0912 345 678"}) == []
-    assert rules.check_child(71, "12.5", {"ho_ten": "Trần Thị Bình", "dia_chi": "Số 1, Hà Nội"}) == []
+    assert fields == ["weight", "guardian", "guardian", "guardian"]  # weight; name; phone; address
+    assert rules.check_child(24, 12.5, {"name": "Nguyễn Văn An", "phone": "0912 345 678", "address": "Hà Nội"}) == []
+    assert rules.check_child(71, "12.5", {"ho_ten": "Trần Thị Bình", "dia_chi": "Số 1, Hà Nội",
+                                          "so_dien_thoai": "0912345678"}) == []
+    [(field, vi, _)] = rules.check_child(24, 12.5, {"name": "Nguyễn Văn An", "phone": "0912345678"})
+    assert field == "guardian" and "địa chỉ" in vi
     assert rules.check_child(72, None, {}) == [] and rules.check_child(None, None, {}) == []
-    [(field, _, en)] = rules.check_child(30, 14, {"name": "An", "phone": "09123456789012"})
+    [(field, _, en)] = rules.check_child(30, 14, {"name": "An", "phone": "09123456789012", "address": "Huế"})
     assert field == "guardian" and "digits only" in en
-    [(field, _, _)] = rules.check_child(30, 0, {"name": "An", "phone": "0912345678"})
+    [(field, _, _)] = rules.check_child(30, 0, {"name": "An", "phone": "0912345678", "address": "Huế"})
     assert field == "weight"
 
 
