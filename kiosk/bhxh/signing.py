@@ -166,9 +166,9 @@ class KeySource(Protocol):
 
 
 def _no_pin() -> NotConfigured:
-    return NotConfigured("Chưa có mã PIN của token / mật khẩu tệp chứng thư số: clinic-kiosk xml set-signing-pin "
+    return NotConfigured("Chưa có mã PIN của token (hoặc mật khẩu tệp chứng thư số): clinic-kiosk xml set-signing-pin "
                          "(kho khoá) hoặc biến CLINIC_KIOSK_SIGNING_PIN",
-                         "No token PIN / certificate file password: clinic-kiosk xml set-signing-pin (OS keyring) or "
+                         "No token PIN (or certificate file password): clinic-kiosk xml set-signing-pin (OS keyring) or "
                          "the CLINIC_KIOSK_SIGNING_PIN variable")
 
 
@@ -316,9 +316,9 @@ class Pkcs11Source:
         keys = list(session.get_objects(template))
         if not keys:
             raise NoKey("Token không có khoá riêng" + (f" {self.key_label or self.key_id!r}" if len(template) > 1 else "")
-                        + " (signing.key_label / signing.key_id)",
+                        + " (signing.key_label, signing.key_id)",
                         "The token has no private key" + (f" {self.key_label or self.key_id!r}" if len(template) > 1
-                                                         else "") + " (signing.key_label / signing.key_id)")
+                                                         else "") + " (signing.key_label, signing.key_id)")
         if len(keys) > 1:
             raise NoKey("Token có nhiều khoá riêng: đặt signing.key_label hoặc signing.key_id",
                         "The token has several private keys: set signing.key_label or signing.key_id")
