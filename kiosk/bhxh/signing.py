@@ -179,20 +179,27 @@ class Pkcs12Source:
         """``password``: the password, or a callable returning it (read at each signing), or None when missing."""
         self.path = Path(path).expanduser()
         self._password = password
+        self._loaded: tuple[tuple[int, int, bytes], KeyMaterial] | None = None  # unlocking a file takes ~40 ms
 
     def __repr__(self) -> str:
         return f"Pkcs12Source({str(self.path)!r})"
 
     @contextmanager
     def open(self) -> Iterator[KeyMaterial]:
+        yield self._material()
+
+    def _material(self) -> KeyMaterial:
         from cryptography.hazmat.primitives.serialization import pkcs12
 
         password = self._password() if callable(self._password) else self._password
         if not password:
             raise _no_pin()
         try:
-            size = self.path.stat().st_size
-            if size > MAX_KEY_FILE:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size, hashlib.sha256(password.encode("utf-8")).digest())
+            if self._loaded is not None and self._loaded[0] == stamp:  # the same file, the same password
+                return self._loaded[1]
+            if stat.st_size > MAX_KEY_FILE:
                 raise NoKey(f"Tệp chứng thư số {self.path} quá lớn", f"The certificate file {self.path} is too large")
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -211,7 +218,8 @@ class Pkcs12Source:
                         "key with its certificate")
         if not isinstance(key, rsa.RSAPrivateKey):
             raise NotForSigning("Khoá trong tệp chứng thư số không phải RSA", "The file's key is not RSA")
-        yield KeyMaterial(key, cert)
+        self._loaded = (stamp, KeyMaterial(key, cert))
+        return self._loaded[1]
 
 
 class _TokenKey:
