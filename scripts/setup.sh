@@ -73,6 +73,15 @@ install_python_packages() {
 
 prepare_demo_data() {
   "$VENV/bin/clinic-kiosk" demo prepare
+  # xmlsec1 --verify trusts what OpenSSL's store trusts: the demo signing certificate (an end-entity certificate,
+  # CA:FALSE, signing only) goes there so that demo exports verify (README, "Signing"). Root only; once.
+  if [ "$(id -u)" = 0 ] && command -v update-ca-certificates >/dev/null; then
+    local pem
+    pem="$("$VENV/bin/python" -c 'from kiosk.settings import Settings; from kiosk.sandbox import demo; print(Settings().paths.data_dir / demo.DEMO_SIGNING_CERT)')"
+    if ! cmp -s "$pem" /usr/local/share/ca-certificates/clinic-kiosk-demo-signing.crt; then
+      "$VENV/bin/clinic-kiosk" xml trust-demo-certificate >/dev/null
+    fi
+  fi
 }
 
 install_system_packages

@@ -13,6 +13,7 @@ import requests
 from kiosk.bhxh.card_codes import CODES, Decision, describe
 from kiosk.bhxh.gateway import GatewayAuthError, GatewayClient, GatewayUnavailable, Staff
 from kiosk.privacy.logs import setup_logging
+from kiosk.sandbox import demo
 from kiosk.security.secrets_store import md5_upper
 from tests.kiosk.sandbox_fixtures import STAFF, faults, person, request_for
 
@@ -169,21 +170,22 @@ def test_small_latency_is_just_slower(sandbox, gateway) -> None:
     assert gateway.check_card(request_for(person(sandbox, "000")), STAFF).code == "000"
 
 
-def test_claim_submission_receipt_and_idempotency(sandbox, gateway) -> None:
-    first = gateway.submit_claim(envelope("01013-2611220001"), "01013")
+def test_claim_submission_receipt_and_idempotency(sandbox, gateway, tmp_path) -> None:
+    signer = demo.demo_signer(tmp_path)  # the portal takes signed claims only (test_signing.py)
+    first = gateway.submit_claim(signer.sign(envelope("01013-2611220001")), "01013")
     assert first.accepted and first.transaction.startswith("GD") and first.received_at is not None
-    again = gateway.submit_claim(envelope("01013-2611220001"), "01013")
+    again = gateway.submit_claim(signer.sign(envelope("01013-2611220001")), "01013")
     assert again.transaction == first.transaction, "the same MA_LK is received once"
     bad = gateway.submit_claim(b"<GIAMDINHHS><broken>", "01013")
     assert bad.code == "400" and not bad.accepted and "XML" in bad.message
-    wrong_facility = gateway.submit_claim(envelope("01013-2611220002"), "79024")
+    wrong_facility = gateway.submit_claim(signer.sign(envelope("01013-2611220002")), "79024")
     assert wrong_facility.code == "400"
 
 
-def test_checkin_xml0(sandbox, gateway) -> None:
+def test_checkin_xml0(sandbox, gateway, tmp_path) -> None:
     xml0 = ("<CHI_TIEU_TRANG_THAI_KCB><DSACH_TRANG_THAI_KCB><TRANG_THAI_KCB><MA_LK>01013-2611220009</MA_LK>"
             "<STT>1</STT></TRANG_THAI_KCB></DSACH_TRANG_THAI_KCB></CHI_TIEU_TRANG_THAI_KCB>").encode()
-    receipt = gateway.submit_checkin(xml0, "01013")
+    receipt = gateway.submit_checkin(demo.demo_signer(tmp_path).sign(xml0), "01013")
     assert receipt.accepted
 
 

@@ -188,15 +188,16 @@ def test_draft_survives_a_restart(store, kiosk_home) -> None:
     again.close()
 
 
-def test_outbox_sends_once_and_keeps_the_receipt(store, sandbox) -> None:
+def test_outbox_sends_once_and_keeps_the_receipt(store, sandbox, tmp_path) -> None:
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
     client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
-    assert outbox.drain(store, client, "01013") == {"sent": 2}  # the prescription is not the gateway's
+    signer = demo.demo_signer(tmp_path)
+    assert outbox.drain(store, client, "01013", signer=signer) == {"sent": 2}  # the prescription is not the gateway's
     rows = [r for r in outbox.status(store) if r["kind"] != "erx"]
     assert len(rows) == 2 and all(r["status"] == "sent" and r["transaction_id"].startswith("GD") for r in rows)
     assert [r["status"] for r in outbox.status(store) if r["kind"] == "erx"] == ["pending"]
-    assert outbox.drain(store, client, "01013") == {}
+    assert outbox.drain(store, client, "01013", signer=signer) == {}
     client.close()
 
 
@@ -210,27 +211,30 @@ def test_rejected_submission_keeps_the_reason(store, sandbox) -> None:
     client.close()
 
 
-def test_gateway_down_keeps_documents_pending_with_backoff(store, sandbox) -> None:
+def test_gateway_down_keeps_documents_pending_with_backoff(store, sandbox, tmp_path) -> None:
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
     requests.post(f"{sandbox.url}/_admin/faults", json={"error_rate": 1.0, "paths": ["/api/qd130"]}, timeout=5)
     client = GatewayClient(sandbox.url, sandbox.username, md5_upper(sandbox.password))
-    outbox.drain(store, client, "01013", max_items=5)
+    signer = demo.demo_signer(tmp_path)
+    outbox.drain(store, client, "01013", max_items=5, signer=signer)
     rows = [r for r in outbox.status(store) if r["kind"] != "erx"]
     assert all(r["status"] == "pending" and "HTTP 503" in r["last_error"] for r in rows)
     assert all(r["next_attempt_at"] > dt.datetime.now().isoformat() for r in rows)
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
-    assert outbox.drain(store, client, "01013", now=dt.datetime.now() + dt.timedelta(hours=1)) == {"sent": 2}
+    later = dt.datetime.now() + dt.timedelta(hours=1)
+    assert outbox.drain(store, client, "01013", now=later, signer=signer) == {"sent": 2}
     client.close()
 
 
 SENDER = r"""
 import sys
+from pathlib import Path
 from kiosk.bhxh import outbox
 from kiosk.bhxh.gateway import GatewayClient
 from kiosk.erx import delivery
 from kiosk.erx.client import ErxClient
-from kiosk.sandbox import erx_standin
+from kiosk.sandbox import demo, erx_standin
 from kiosk.security.secrets_store import md5_upper
 from kiosk.store.opening import open_store
 store = open_store(sys.argv[1])
@@ -240,19 +244,19 @@ erx = ErxClient(sys.argv[2], erx_standin.DEMO_CLINIC_CODE, erx_standin.DEMO_CLIN
                 doctor_password=erx_standin.DEMO_DOCTORS.get, read_timeout=30)
 erx.login_doctor(erx_standin.DEMO_DOCTOR_CODE)
 print("ready", flush=True)
-outbox.drain(store, client, "01013", senders={"erx": delivery.sender(erx)})
+outbox.drain(store, client, "01013", senders={"erx": delivery.sender(erx)}, signer=demo.demo_signer(Path(sys.argv[3])))
 """
 
 
-def test_killed_mid_send_loses_nothing_and_sends_nothing_twice(store, sandbox) -> None:
+def test_killed_mid_send_loses_nothing_and_sends_nothing_twice(store, sandbox, tmp_path) -> None:
     """A sender killed while the portal and the national prescription system are receiving: after the lease,
     the next sender finishes the job; each system holds one copy, and the receipts are theirs."""
     requests.post(f"{sandbox.url}/_admin/reset", timeout=5)
     demo_visit_id(store, Settings())
     requests.post(f"{sandbox.url}/_admin/faults", json={"latency_ms": 1500, "paths": ["/api/qd130", "/api/v1"]},
                   timeout=5)
-    with subprocess.Popen([sys.executable, "-c", SENDER, str(store.path), sandbox.url], stdout=subprocess.PIPE,
-                          text=True) as sender:
+    with subprocess.Popen([sys.executable, "-c", SENDER, str(store.path), sandbox.url, str(tmp_path)],
+                          stdout=subprocess.PIPE, text=True) as sender:
         assert sender.stdout.readline().strip() == "ready"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not any(r["status"] == "sending" and r["kind"] == "erx"
@@ -268,7 +272,8 @@ def test_killed_mid_send_loses_nothing_and_sends_nothing_twice(store, sandbox) -
     erx = ErxClient(sandbox.url, sandbox.erx_facility, sandbox.erx_password,
                     doctor_password=sandbox.erx_doctor_passwords.get)
     later = dt.datetime.now() + dt.timedelta(seconds=outbox.LEASE_S + 1)
-    outbox.drain(store, client, "01013", now=later, senders={"erx": delivery.sender(erx)})
+    outbox.drain(store, client, "01013", now=later, senders={"erx": delivery.sender(erx)},
+                 signer=demo.demo_signer(tmp_path))
     rows = outbox.status(store)
     assert [(r["kind"], r["status"]) for r in rows] == [("checkin", "sent"), ("claim", "sent"), ("erx", "sent")], rows
     stats = requests.get(f"{sandbox.url}/_admin/stats", timeout=5).json()
