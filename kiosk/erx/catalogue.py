@@ -25,31 +25,24 @@ the code QĐ 4750 gives a drug outside the BHYT list. Prices are plausible BHYT 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import re
-import unicodedata
-import zipfile
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kiosk.bhxh import sheets
+from kiosk.bhxh.sheets import WORD, RowError, fold, header_key, parse_price
+from kiosk.bhxh.sheets import text as _text
 from kiosk.errors import BadInput
 from kiosk.privacy.textcheck import describe, unsafe_char
 from kiosk.store.sqlite import Store
 
 KINDS = ("c", "n", "h", "y")
-Rows = list[tuple[int, list[Any]]]  # (the row number a spreadsheet shows, the cells)
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an XLSX is a zip: what it holds, unpacked
+Rows = sheets.Rows
 MAX_ROWS = 20_000  # data rows (a clinic's list holds hundreds, a hospital's a few thousand)
-MAX_COLUMNS = 100
-HEADER_ROWS = 30  # the header row is looked for among the first rows
-MAX_BLANK_RUN = 1_000  # a sheet whose stated size runs far past its data: stop after this many empty rows
 MAX_SKIPPED_KEPT = 1_000  # skipped rows listed with their reason (all are counted)
 MAX_QUERY = 200
 MAX_LIMIT = 500
@@ -118,20 +111,6 @@ class Drug:
     kind: str  # c ordinary, n narcotic, h psychotropic/precursor, y traditional medicine
 
 
-def fold(text: str) -> str:
-    """Lower case without diacritics (đ -> d): what people type on a keyboard without Telex."""
-    text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-
-
-WORD = re.compile(r"[^\W_]+")  # letters and digits (not "_": a LIKE wildcard)
-
-
-def header_key(text: str) -> str:
-    """A header as it is compared: folded, "(...)" dropped, words of letters and digits only."""
-    return " ".join(WORD.findall(fold(re.sub(r"\([^)]*\)", " ", text))))
-
-
 def route_code(route: str) -> str:
     """The BYT route code of a route name ("Uống" -> "1.01"); "" when the name is not known."""
     return ROUTE_CODES.get(header_key(route), "")
@@ -143,145 +122,15 @@ def import_file(store: Store, path: Path | str) -> dict[str, Any]:
     """Import a procurement list (.xlsx or .csv): ``{"added", "updated", "unchanged", "skipped", "skipped_rows":
     [{"row", "vi", "en"}, …], "missing_columns": [...], "sheet"}``, all in one transaction. BadInput when the file
     cannot be read at all (missing, too large, not a workbook or text, no header row)."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BadInput(f"Không mở được tệp {path}: {exc.strerror}", f"Cannot open {path}: {exc.strerror}") from exc
-    if size > MAX_FILE_BYTES:
-        raise BadInput(f"Tệp {path} quá lớn ({size // 1024 // 1024} MB, tối đa {MAX_FILE_BYTES // 1024 // 1024} MB)",
-                       f"The file {path} is too large ({size // 1024 // 1024} MB, at most "
-                       f"{MAX_FILE_BYTES // 1024 // 1024} MB)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"Không đọc được tệp {path}: {exc.strerror}", f"Cannot read {path}: {exc.strerror}") from exc
-    return import_bytes(store, data, str(path))
+    return import_bytes(store, sheets.read_file(path), str(Path(path)))
 
 
 def import_bytes(store: Store, data: bytes, name: str) -> dict[str, Any]:
     """:func:`import_file` for content already read (``name`` names it in messages; a workbook is told by its zip
-    signature, anything else is read as CSV)."""
-    if len(data) > MAX_FILE_BYTES:
-        raise BadInput(f"Tệp {name} quá lớn", f"The file {name} is too large")
-    if data[:4] == b"PK\x03\x04":
-        sheet, header, rows = _read_xlsx(data, name)
-    else:
-        sheet, header, rows = _read_csv(data, name)
+    signature, anything else is read as CSV; kiosk/bhxh/sheets.py reads it)."""
+    columns = sheets.Columns(HEADERS, REQUIRED, LABELS, "thuốc", "drug", MAX_ROWS)
+    sheet, header, rows = sheets.read(data, name, columns)
     return _store_rows(store, sheet, header, rows, name)
-
-
-def _read_xlsx(data: bytes, name: str) -> tuple[str, dict[str, int], Rows]:
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise BadInput(f"Không đọc được tệp Excel {name}", f"Cannot read the workbook {name}") from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise BadInput(f"Tệp Excel {name} giải nén quá lớn", f"The workbook {name} unpacks to too much data")
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise BadInput(f"Không đọc được tệp Excel {name}: {type(exc).__name__}",
-                       f"Cannot read the workbook {name}: {type(exc).__name__}") from exc
-    try:
-        for sheet in book.worksheets:
-            found = _table(enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1), name)
-            if found is not None:
-                return sheet.title, *found
-    except BadInput:
-        raise
-    except Exception as exc:  # a damaged sheet inside a readable zip: nothing imported
-        raise BadInput(f"Tệp Excel {name} bị hỏng ({type(exc).__name__}): chưa nhập thuốc nào",
-                       f"The workbook {name} is damaged ({type(exc).__name__}): nothing imported") from exc
-    finally:
-        book.close()
-    raise _no_header(name)
-
-
-def _read_csv(data: bytes, name: str) -> tuple[str, dict[str, int], Rows]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"Tệp {name} không phải Excel (.xlsx) hay CSV UTF-8: hãy lưu lại dạng \"CSV UTF-8\"",
-                       f"The file {name} is neither a workbook (.xlsx) nor UTF-8 CSV: save it as "
-                       "\"CSV UTF-8\"") from exc
-    if "\x00" in text:
-        raise BadInput(f"Tệp {name} không phải tệp văn bản CSV", f"The file {name} is not a CSV text file")
-    for delimiter in (";", ",", "\t"):  # the one whose first rows hold the header
-        try:
-            found = _table(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1), name)
-        except csv.Error as exc:
-            raise BadInput(f"Tệp CSV {name} bị hỏng: {exc}", f"The CSV file {name} is damaged: {exc}") from exc
-        if found is not None:
-            return "", *found
-    raise _no_header(name)
-
-
-def _no_header(name: str) -> BadInput:
-    wanted = ", ".join(LABELS[f] for f in REQUIRED)
-    return BadInput(f"Không tìm thấy dòng tiêu đề có các cột {wanted} trong {HEADER_ROWS} dòng đầu của {name}",
-                    f"No header row with the columns {wanted} (Vietnamese or English names) in the first "
-                    f"{HEADER_ROWS} rows of {name}")
-
-
-def _table(rows: Iterator[tuple[int, Iterable[Any]]], name: str) -> tuple[dict[str, int], Rows] | None:
-    """The header's columns and the data rows after it (row numbers as a spreadsheet shows them), or None when
-    no header row comes first."""
-    header: dict[str, int] | None = None
-    data: Rows = []
-    blank = 0
-    for number, raw in rows:
-        cells = list(raw)[:MAX_COLUMNS]
-        if header is None:
-            if number > HEADER_ROWS:
-                return None
-            header = _header(cells)
-            continue
-        if all(_text(c) == "" for c in cells):
-            blank += 1
-            if blank >= MAX_BLANK_RUN:
-                break
-            continue
-        blank = 0
-        data.append((number, cells))
-        if len(data) > MAX_ROWS:
-            raise BadInput(f"Tệp {name} có hơn {MAX_ROWS} dòng thuốc: chưa nhập thuốc nào",
-                           f"The file {name} has more than {MAX_ROWS} drug rows: nothing imported")
-    if header is None:
-        return None
-    return header, data
-
-
-def _header(cells: list[Any]) -> dict[str, int] | None:
-    keys = [header_key(_text(c)[:200]) for c in cells]
-    columns: dict[str, int] = {}
-    for field, names in HEADERS.items():
-        ranked = [(names.index(k), i) for i, k in enumerate(keys) if k in names]
-        if ranked:
-            columns[field] = min(ranked)[1]
-    return columns if all(f in columns for f in REQUIRED) else None
-
-
-def _text(value: Any) -> str:
-    """A cell as text: numbers without a trailing ".0", whitespace (line breaks too) folded to single spaces."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "x" if value else ""
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime | dt.date):
-        value = value.isoformat()
-    return " ".join(str(value).split())
-
-
-class RowError(Exception):
-    def __init__(self, vi: str, en: str) -> None:
-        super().__init__(en)
-        self.vi, self.en = vi, en
 
 
 def _drug(header: dict[str, int], cells: list[Any]) -> Drug:
@@ -313,40 +162,6 @@ def _drug(header: dict[str, int], cells: list[Any]) -> Drug:
                 trade_name=text.get("trade_name", ""), strength=text.get("strength", ""), unit=unit,
                 route=text.get("route", ""), registration_no="".join(text.get("registration_no", "").split()),
                 bhyt_price=parse_price(raw.get("bhyt_price")), kind=_kind(text))
-
-
-def parse_price(value: Any) -> float:
-    """A price as spreadsheets hold it: a number, or text such as "1.200", "1,200.50", "1.200,5", "1200 đ".
-    Raises RowError when it is not a price."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return 0.0
-    if isinstance(value, bool):
-        raise RowError("giá không phải là số", "the price is not a number")
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        shown = str(value).strip()[:LENGTHS["bhyt_price"]]
-        text = re.sub(r"(?i)\s|vn[dđ]|đồng|dong|đ|₫", "", shown)
-        if not re.fullmatch(r"\d[\d.,]*", text):
-            raise RowError(f"giá {shown!r} không đọc được", f"cannot read the price {shown!r}")
-        dots, commas = text.count("."), text.count(",")
-        if dots and commas:  # the last one is the decimal separator
-            decimal = "." if text.rfind(".") > text.rfind(",") else ","
-            thousands = "," if decimal == "." else "."
-            text = text.replace(thousands, "").replace(decimal, ".")
-        elif dots or commas:
-            sep = "." if dots else ","
-            tail = text.rsplit(sep, 1)[1]
-            if (dots + commas) > 1 or len(tail) == 3:  # 1.200 / 1,200 / 1.200.000: thousands
-                if not re.fullmatch(rf"\d{{1,3}}(\{sep}\d{{3}})+", text):
-                    raise RowError(f"giá {shown!r} không đọc được", f"cannot read the price {shown!r}")
-                text = text.replace(sep, "")
-            else:  # 1,5 / 12.50: a decimal
-                text = text.replace(sep, ".")
-        number = float(text)
-    if not math.isfinite(number) or number < 0 or number > 1e10:
-        raise RowError(f"giá {value!r} ngoài khoảng cho phép", f"the price {value!r} is out of range")
-    return number
 
 
 def _kind(text: dict[str, str]) -> str:
