@@ -341,4 +341,29 @@ def m011_signed_payload(db: sqlite_utils.Database) -> None:
         """
     )
 
+@migrations()
+def m012_price_list(db: sqlite_utils.Database) -> None:
+    """The clinic's price list of services (examinations, tests, procedures, supplies) the BHYT claim's XML3 lines
+    take their prices from (kiosk/bhxh/prices.py): the DMDC code (MA_DICH_VU), the cost group (MA_NHOM), the price
+    BHYT pays on (DON_GIA_BH) and the clinic's own (DON_GIA_BV), whether the fund covers it (PHAM_VI 1, else 2), and
+    the date the price is in force from. Drug prices stay in the drug catalogue."""
+    db.executescript(
+        """
+        CREATE TABLE prices (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            ma_nhom INTEGER NOT NULL,
+            unit TEXT NOT NULL DEFAULT 'Lần',
+            price_bh DOUBLE PRECISION NOT NULL DEFAULT 0,
+            price_bv DOUBLE PRECISION NOT NULL DEFAULT 0,
+            pham_vi INTEGER NOT NULL DEFAULT 1,
+            kind TEXT NOT NULL,
+            valid_from TEXT NOT NULL DEFAULT '',
+            folded TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
