@@ -4,6 +4,12 @@ Codes are strings with their leading zeros, times ``yyyyMMddHHmm``, dates ``yyyy
 2 decimals and quantities/prices with 3, lists joined with ``;``. Which tables: XML1 always; XML2
 when drugs were given; XML3 for services (the exam fee); XML4 when there are lab results; XML5 only
 for the outpatient-treatment kinds (02, 05, 08); XML13 with a referral; XML14 with a re-exam date.
+
+The money of every XML2/XML3 line and XML1's totals come from kiosk/bhxh/money.py (DOMAIN.md §14): the card's
+benefit level, how the patient came (``data["arrival"]``: MA_DOITUONG_KCB, MA_NOI_DI for a referral), the low-cost
+rule against the base salary in force on the visit date, the five-year waiver (NGAY_MIEN_CCT) and the examination-fee
+rule. A drug without a BHYT code (``00.0000``) and a service outside the benefit are PHAM_VI 2 with TYLE_TT_BH 0: the
+patient pays them; a patient without a card pays everything (TYLE_TT_BH 0, THANH_TIEN_BH 0).
 """
 
 from __future__ import annotations
@@ -14,11 +20,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from kiosk.bhxh.money import ARRIVALS, BASE_SALARIES, NO_CARD, Line, LineMoney, Settlement, card_level, settle
 from kiosk.bhxh.xml_spec import ROOTS, fields
 from kiosk.model import Patient, Sex
 
 XML_HEADER = b'<?xml version="1.0" encoding="utf-8"?>\n'
 TREATMENT_KINDS_WITH_XML5 = {"02", "05", "08"}
+NO_BHYT_DRUG = "00.0000"  # XML2 MA_THUOC of a drug outside the BHYT list
+DRUG_GROUP = 4  # MA_NHOM of a drug in the BHYT list
+EXAM_GROUP = 13
+SUPPLY_GROUPS = (10, 11)
+ZERO = "0.00"
 
 
 def t12(value: dt.datetime | None) -> str:
@@ -50,15 +62,71 @@ def birth12(patient: Patient) -> str:
     return d.strftime("%Y%m%d") + "0000"
 
 
-def benefit_rate(card_number: str) -> int:
-    """MUC_HUONG from the benefit digit of a 15-character card (1, 2, 5: 100; 3: 95; 4: 80).
+def _decimal(value: Any, default: str = "0") -> Decimal:
+    try:
+        return Decimal(str(value if value not in (None, "") else default))
+    except ArithmeticError:
+        return Decimal(default)
 
-    Since 2025 the rate actually applied depends on MA_DOITUONG_KCB and the facility's level too
-    (DOMAIN.md §2.2): a clinic configures its own rule; this is the plain right-route default.
-    """
-    if len(card_number) == 15 and card_number[2] in "12345":
-        return {"1": 100, "2": 100, "3": 95, "4": 80, "5": 100}[card_number[2]]
-    return 80 if card_number else 0
+
+def insured(data: dict[str, Any]) -> bool:
+    """Whether the visit is on a BHYT card whose benefit level is known (a 15-character card code)."""
+    return card_level(str((data.get("card") or {}).get("card_number") or "")) > 0
+
+
+def drug_in_benefit(line: dict[str, Any]) -> bool:
+    """A drug line the fund pays: one with a BHYT code (``drug_code``), not ``00.0000``."""
+    code = str(line.get("drug_code") or "").strip()
+    return bool(code) and code != NO_BHYT_DRUG
+
+
+def money_lines(data: dict[str, Any]) -> tuple[list[Line], list[Line]]:
+    """The visit's drug (XML2) and service (XML3) lines as kiosk/bhxh/money.py reckons them. A service line priced
+    from the price list carries ``price_bh``/``price_bv``/``group``/``in_benefit``; an older one its ``unit_price``."""
+    on_card = insured(data)
+    drugs = []
+    for line in data.get("prescription", []):
+        price = _decimal(line.get("unit_price"))
+        covered = on_card and drug_in_benefit(line)
+        drugs.append(Line("XML2", _decimal(line.get("quantity")), price, price, group=DRUG_GROUP, in_benefit=covered,
+                          tyle_tt_bh=100 if covered else 0))
+    services = []
+    for line in data.get("services", []):
+        price_bv = _decimal(line.get("price_bv", line.get("unit_price")))
+        covered = on_card and bool(line.get("in_benefit", True))
+        services.append(Line("XML3", _decimal(line.get("quantity"), "1"), price_bv,
+                             _decimal(line.get("price_bh", line.get("unit_price"))),
+                             group=int(line.get("group") or EXAM_GROUP), in_benefit=covered,
+                             tyle_tt_bh=100 if covered else 0))
+    return drugs, services
+
+
+def settle_visit(data: dict[str, Any], visit_date: dt.date, *, base_salaries: Any = BASE_SALARIES,
+                 arrival_codes: dict[str, str] | None = None, copay_this_year: Decimal = Decimal(0)) -> Settlement:
+    """The visit's money: its drug lines first, then its service lines, in the order of the visit's data."""
+    card = data.get("card") or {}
+    five = card.get("five_year_date") or ""
+    drugs, services = money_lines(data)
+    return settle([*drugs, *services], card_number=str(card.get("card_number") or ""),
+                  arrival=data.get("arrival") or "registered", visit_date=visit_date, base_salaries=base_salaries,
+                  five_year_date=dt.date.fromisoformat(five) if five else None, copay_this_year=copay_this_year,
+                  arrival_codes=arrival_codes)
+
+
+def arrival_code(data: dict[str, Any], arrival_codes: dict[str, str] | None = None) -> str:
+    """MA_DOITUONG_KCB from how the patient came (as kiosk/bhxh/money.py decides it; 9 without a card)."""
+    if not insured(data):
+        return NO_CARD
+    arrival = data.get("arrival") or "registered"
+    arrival = arrival if arrival in ARRIVALS else "registered"
+    return (arrival_codes or {}).get(arrival, ARRIVALS[arrival][0])
+
+
+def _line_money(m: LineMoney) -> dict[str, str]:
+    return {"THANH_TIEN_BV": money(m.thanh_tien_bv), "THANH_TIEN_BH": money(m.thanh_tien_bh),
+            "MUC_HUONG": str(m.muc_huong), "T_NGUONKHAC_NSNN": ZERO, "T_NGUONKHAC_VTNN": ZERO,
+            "T_NGUONKHAC_VTTN": ZERO, "T_NGUONKHAC_CL": ZERO, "T_NGUONKHAC": money(m.t_nguonkhac),
+            "T_BNTT": money(m.t_bntt), "T_BNCCT": money(m.t_bncct), "T_BHTT": money(m.t_bhtt)}
 
 
 def _record(table: str, values: dict[str, Any], parent: ET.Element) -> ET.Element:
@@ -104,15 +172,23 @@ def envelope(facility: str, tables: dict[str, bytes], made_on: dt.date) -> bytes
     return XML_HEADER + ET.tostring(root, encoding="utf-8")
 
 
-def build_tables(visit: dict[str, Any], patient: Patient, facility: str) -> dict[str, bytes]:
-    """All tables that apply to one finalised visit (``visit``: the stored visit record)."""
+def build_tables(visit: dict[str, Any], patient: Patient, facility: str, *, base_salaries: Any = BASE_SALARIES,
+                 arrival_codes: dict[str, str] | None = None,
+                 copay_this_year: Decimal = Decimal(0)) -> dict[str, bytes]:
+    """All tables that apply to one finalised visit (``visit``: the stored visit record). ``base_salaries`` is the
+    dated base-salary table (settings ``billing.base_salary``), ``arrival_codes`` MA_DOITUONG_KCB by how the patient
+    came (``billing.arrival_codes``), ``copay_this_year`` the patient's co-payments of the year before this visit."""
     data = visit["data"]
     ma_lk = visit["ma_lk"]
     started = dt.datetime.fromisoformat(visit["started_at"])
     ended = dt.datetime.fromisoformat(visit["finalised_at"])
     card = data.get("card") or {}
     card_number = card.get("card_number", "")
-    rate = benefit_rate(card_number)
+    on_card = insured(data)
+    settled = settle_visit(data, started.date(), base_salaries=base_salaries, arrival_codes=arrival_codes,
+                           copay_this_year=copay_this_year)
+    drug_money = settled.lines[:len(data.get("prescription", []))]
+    service_money = settled.lines[len(drug_money):]
     doctor = data.get("doctor_code", "")
     department = data.get("department_code", "K01")
     kind = data.get("visit_kind", "01")
@@ -127,44 +203,39 @@ def build_tables(visit: dict[str, Any], patient: Patient, facility: str) -> dict
               "MA_BENH_CHINH": main["code"] if main else "", "MA_BENH_KT": ";".join(d["code"] for d in secondary),
               "CHAN_DOAN_RV": diagnosis_text}
 
-    def cost(unit_price: Any, quantity: Any) -> dict[str, str]:
-        total = Decimal(str(unit_price)) * Decimal(str(quantity))
-        insured = total if card_number else Decimal(0)
-        fund = (insured * rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        return {"THANH_TIEN_BV": money(total), "THANH_TIEN_BH": money(insured), "MUC_HUONG": str(rate),
-                "T_BHTT": money(fund), "T_BNCCT": money(insured - fund), "T_BNTT": money(total - insured),
-                "T_NGUONKHAC": money(0)}
-
-    drugs, drug_total = [], Decimal(0)
-    for n, line in enumerate(data.get("prescription", []), 1):
-        c = cost(line.get("unit_price", 0), line["quantity"])
-        drug_total += Decimal(c["THANH_TIEN_BV"])
-        drugs.append({"MA_LK": ma_lk, "STT": n, "MA_THUOC": line.get("drug_code", "00.0000"),
+    drugs = []
+    for n, (line, m) in enumerate(zip(data.get("prescription", []), drug_money, strict=True), 1):
+        covered = on_card and drug_in_benefit(line)  # as money_lines reckons it
+        drugs.append({"MA_LK": ma_lk, "STT": n, "MA_THUOC": line.get("drug_code") or NO_BHYT_DRUG,
                       "TEN_THUOC": line["name"], "DON_VI_TINH": line.get("unit", "Viên"),
                       "HAM_LUONG": line.get("strength", ""), "DUONG_DUNG": line.get("route_code", "1.01"),
                       "LIEU_DUNG": f"{line['dose']} x {line['times_per_day']} lần/ngày x {line['days']} ngày",
                       "CACH_DUNG": line.get("instructions", ""), "SO_DANG_KY": line.get("registration_no", ""),
-                      "PHAM_VI": 1, "TYLE_TT_BH": 100, "SO_LUONG": qty(line["quantity"]),
-                      "DON_GIA": qty(line.get("unit_price", 0)), "MA_NHOM": 4, "MA_KHOA": department,
-                      "MA_BAC_SI": doctor, "NGAY_YL": t12(ended), "MA_PTTT": 1, "NGUON_CTRA": 1, **c})
-    services, service_total = [], Decimal(0)
-    for n, line in enumerate(data.get("services", []), 1):
-        c = cost(line["unit_price"], line.get("quantity", 1))
-        service_total += Decimal(c["THANH_TIEN_BV"])
-        services.append({"MA_LK": ma_lk, "STT": n, "MA_DICH_VU": line["code"], "TEN_DICH_VU": line["name"],
-                         "MA_NHOM": line.get("group", 13), "DON_VI_TINH": "Lần", "PHAM_VI": 1,
-                         "SO_LUONG": qty(line.get("quantity", 1)), "DON_GIA_BV": qty(line["unit_price"]),
-                         "DON_GIA_BH": qty(line["unit_price"]), "TYLE_TT_DV": 100, "TYLE_TT_BH": 100,
+                      "PHAM_VI": 1 if drug_in_benefit(line) else 2, "TYLE_TT_BH": 100 if covered else 0,
+                      "SO_LUONG": qty(line["quantity"]), "DON_GIA": qty(line.get("unit_price", 0)),
+                      "MA_NHOM": DRUG_GROUP, "MA_KHOA": department, "MA_BAC_SI": doctor, "NGAY_YL": t12(ended),
+                      "MA_PTTT": 1, "NGUON_CTRA": 1, **_line_money(m)})
+    services = []
+    for n, (line, m) in enumerate(zip(data.get("services", []), service_money, strict=True), 1):
+        in_benefit = bool(line.get("in_benefit", True))
+        supply = line.get("kind") == "supply"
+        price_bv = line.get("price_bv", line.get("unit_price", 0))
+        services.append({"MA_LK": ma_lk, "STT": n, "MA_DICH_VU": "" if supply else line["code"],
+                         "MA_VAT_TU": line["code"] if supply else "", "MA_NHOM": line.get("group") or EXAM_GROUP,
+                         "TEN_VAT_TU": line["name"] if supply else "", "TEN_DICH_VU": "" if supply else line["name"],
+                         "DON_VI_TINH": line.get("unit") or "Lần", "PHAM_VI": 1 if in_benefit else 2,
+                         "SO_LUONG": qty(line.get("quantity", 1)), "DON_GIA_BV": qty(price_bv),
+                         "DON_GIA_BH": qty(line.get("price_bh", price_bv)), "TYLE_TT_DV": m.tyle_tt_dv,
+                         "TYLE_TT_BH": 100 if (on_card and in_benefit) else 0,
                          "MA_KHOA": department, "MA_BAC_SI": doctor, "MA_BENH": common["MA_BENH_CHINH"],
                          "NGAY_YL": t12(started), "NGAY_TH_YL": t12(started), "NGAY_KQ": t12(ended),
-                         "MA_PTTT": 1, **c})
+                         "MA_PTTT": 1, **_line_money(m)})
     labs = [{"MA_LK": ma_lk, "STT": n, "MA_DICH_VU": r.get("service_code", ""), "MA_CHI_SO": r["indicator_code"],
              "TEN_CHI_SO": r["name"], "GIA_TRI": r["value"], "DON_VI_DO": r.get("unit", ""),
              "KET_LUAN": r.get("conclusion", ""), "NGAY_KQ": t12(dt.datetime.fromisoformat(r["result_at"])),
              "MA_BS_DOC_KQ": doctor} for n, r in enumerate(data.get("labs", []), 1)]
-    totals = drug_total + service_total
-    insured_total = totals if card_number else Decimal(0)
-    fund_total = sum((Decimal(x["T_BHTT"]) for x in drugs + services), Decimal(0))
+    totals = settled.totals
+    referred = data.get("arrival") == "referred"
     vitals = data.get("vitals", {})
     re_exam = dt.date.fromisoformat(data["re_exam_on"]) if data.get("re_exam_on") else None
     referral = data.get("referral")
@@ -173,14 +244,19 @@ def build_tables(visit: dict[str, Any], patient: Patient, facility: str) -> dict
             "MA_DKBD": card.get("registered_facility", ""), "GT_THE_TU": (card.get("valid_from") or "").replace("-", ""),
             "NAM_NAM_LIEN_TUC": (card.get("five_year_date") or "").replace("-", ""),
             "LY_DO_VV": data.get("reason", ""), "CHAN_DOAN_VAO": data.get("reason", ""),
-            "MA_DOITUONG_KCB": "1.1" if card_number else "9", "SO_NGAY_DTRI": 0 if kind in ("01", "07", "09") else
-            (ended.date() - started.date()).days + 1, "KET_QUA_DTRI": data.get("result_code", 2),
+            "NGAY_MIEN_CCT": t12(started) if settled.exempt_from else "",
+            "MA_DOITUONG_KCB": settled.ma_doituong_kcb,
+            "MA_NOI_DI": data.get("referred_from", "") if referred else "",
+            "GIAY_CHUYEN_TUYEN": data.get("referral_slip", "") if referred else "",
+            "SO_NGAY_DTRI": 0 if kind in ("01", "07", "09") else (ended.date() - started.date()).days + 1,
+            "KET_QUA_DTRI": data.get("result_code", 2),
             "MA_LOAI_RV": 2 if referral else 1, "GHI_CHU": data.get("advice", ""),
             "MA_NOI_DEN": referral.get("to_facility", "") if referral else "",
-            "T_THUOC": money(drug_total), "T_VTYT": money(0), "T_TONGCHI_BV": money(totals),
-            "T_TONGCHI_BH": money(insured_total), "T_BNTT": money(totals - insured_total),
-            "T_BNCCT": money(insured_total - fund_total), "T_BHTT": money(fund_total), "T_NGUONKHAC": money(0),
-            "T_BHTT_GDV": money(0), "NAM_QT": ended.year, "THANG_QT": ended.month, "MA_LOAI_KCB": kind,
+            "T_THUOC": money(totals.t_thuoc), "T_VTYT": money(totals.t_vtyt),
+            "T_TONGCHI_BV": money(totals.t_tongchi_bv),
+            "T_TONGCHI_BH": money(totals.t_tongchi_bh), "T_BNTT": money(totals.t_bntt),
+            "T_BNCCT": money(totals.t_bncct), "T_BHTT": money(totals.t_bhtt), "T_NGUONKHAC": money(totals.t_nguonkhac),
+            "T_BHTT_GDV": money(totals.t_bhtt), "NAM_QT": ended.year, "THANG_QT": ended.month, "MA_LOAI_KCB": kind,
             "MA_KHOA": department, "MA_KHUVUC": card.get("area_code", ""),
             "CAN_NANG": f"{Decimal(str(vitals['weight'])):.2f}" if vitals.get("weight") else "",
             "NGAY_TAI_KHAM": d8(re_exam), "MA_HSBA": ma_lk, "MA_TTDV": data.get("head_code", "")}
@@ -216,7 +292,8 @@ def build_tables(visit: dict[str, Any], patient: Patient, facility: str) -> dict
     return tables
 
 
-def checkin_xml(visit: dict[str, Any], patient: Patient, facility: str) -> bytes:
+def checkin_xml(visit: dict[str, Any], patient: Patient, facility: str, *,
+                arrival_codes: dict[str, str] | None = None) -> bytes:
     """XML0: the check-in record, sent at the first cost line (the exam fee)."""
     data = visit["data"]
     card = data.get("card") or {}
@@ -228,6 +305,6 @@ def checkin_xml(visit: dict[str, Any], patient: Patient, facility: str) -> bytes
         "GIOI_TINH": (patient.sex or Sex.UNDETERMINED).xml_code, "MA_THE_BHYT": card.get("card_number", ""),
         "MA_DKBD": card.get("registered_facility", ""), "GT_THE_TU": (card.get("valid_from") or "").replace("-", ""),
         "GT_THE_DEN": (card.get("valid_to") or "").replace("-", ""),
-        "MA_DOITUONG_KCB": "1.1" if card.get("card_number") else "9", "NGAY_VAO": t12(started),
+        "MA_DOITUONG_KCB": arrival_code(data, arrival_codes), "NGAY_VAO": t12(started),
         "MA_LOAI_KCB": data.get("visit_kind", "01"), "MA_CSKCB": facility, "MA_DICH_VU": first.get("code", ""),
         "TEN_DICH_VU": first.get("name", ""), "NGAY_YL": t12(started)}])
