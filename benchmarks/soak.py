@@ -113,6 +113,9 @@ def doctor(index: int, count: int) -> None:
     clinic = _clinic()
     clinic.sign_in("minh", "demo-minh-2026")
     staff = clinic.lookup_staff()
+    from kiosk.erx.catalogue import line_from_drug
+
+    paracetamol = _retrying(lambda: clinic.search_drugs("paracetamol"))[0]
     rooms = [r for i, r in enumerate(DEPARTMENT["rooms"]) if i % count == index] or DEPARTMENT["rooms"]
     rng = random.Random(index)
     while True:
@@ -133,8 +136,11 @@ def doctor(index: int, count: int) -> None:
                 data = visit["data"]
                 data.update({"reason": "Ho, sốt", "advice": "Uống nhiều nước",
                              "diagnoses": [{"code": rng.choice(["J02.9", "J00", "I10"]), "name": "", "is_main": True}],
-                             "prescription": [{"name": "Paracetamol", "strength": "500mg", "dose": 1,
-                                               "times_per_day": 3, "days": 5, "quantity": 15, "unit_price": 500}]})
+                             "prescription": [line_from_drug(paracetamol, dose=1, times_per_day=3, days=5)],
+                             # a young child's prescription carries the weight and the guardian (TT 26)
+                             "vitals": {"weight": 14.5},
+                             "guardian": {"name": "Người Giám Hộ", "phone": "0912345678",
+                                          "address": "Số 1 Lê Lợi, Hà Nội"}})
                 _retrying(lambda v=visit, d=data: clinic.save_visit_draft(v["id"], d))
                 _retrying(lambda v=visit: clinic.finalise_visit(v["id"]))
             printed = clinic.store.conn.execute("SELECT 1 FROM print_jobs WHERE visit_id = ? AND document = "
