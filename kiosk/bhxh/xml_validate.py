@@ -11,7 +11,15 @@ break: STT not in document order, fields out of the table's order, a field the v
 examination, as real HIS do).
 
 Any subset of tables is read; each table travels as base64 in NOIDUNGFILE. Rules across tables are functions in
-CROSS_TABLE_RULES (see ``Claim``): the money rules of DOMAIN.md §14 are to be added there.
+CROSS_TABLE_RULES (see ``Claim``), among them the money rules of DOMAIN.md §14 (rule ``money``), each figure to 1 VND:
+per XML2/XML3 line THANH_TIEN_BV and THANH_TIEN_BH by the tables' formulas, T_NGUONKHAC the sum of its four parts,
+T_BHTT = THANH_TIEN_BH × MUC_HUONG/100, T_BNCCT = THANH_TIEN_BH − T_BHTT, T_BNTT = THANH_TIEN_BV − THANH_TIEN_BH (with
+no other source; with one, the four shares add up to THANH_TIEN_BV), T_BHTT 0 on a line outside the benefit (PHAM_VI
+2), percentages written 80/95/100 (whole numbers 0–100); XML1's totals the sums of the lines and T_BHTT = T_TONGCHI_BH
+− T_BNCCT. These are violations. Two money warnings are this checker's own reading: two examination fees at 100 % in
+one claim (TT 39/2024 charges a further specialty at 30 %; an episode over several days may bill each day's
+examination), and a claim whose insured cost is below 15 % of the base salary of its NGAY_VAO with a line paid below
+100 % (the low-cost rule; an off-route visit keeps its reduced level, which MA_DOITUONG_KCB alone does not tell).
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
+from decimal import Decimal, InvalidOperation
+
+from kiosk.bhxh.money import LOW_COST_SHARE, base_salary_on
 from kiosk.bhxh.xml_spec import NOT_SENT_BY_HIS, ROOTS, SIGNATURE, field_map, fields
 
 VIOLATION = "violation"
@@ -56,6 +67,7 @@ class Finding:
     rule: str
     message: str
     level: str = VIOLATION
+    vi: str = ""  # the message in Vietnamese, where a rule gives one (the money rules: the sandbox portal says it)
 
     def __str__(self) -> str:
         return f"{self.table} {self.field}: [{self.rule}] {self.message}"
@@ -274,9 +286,174 @@ def tables_for_the_visit(claim: Claim) -> Iterable[Finding]:
         yield _warning("XML13", "-", "when", f"sent with MA_LOAI_RV {leaving!r}; the table's note names 2 or 5")
 
 
-# Run on every claim (every HOSO) after the tables are read. Another module may append its own rules here (the
-# money of DOMAIN.md §14 goes here), e.g. ``CROSS_TABLE_RULES.append(money_rules)``.
-CROSS_TABLE_RULES: list[CrossRule] = [same_episode, tables_for_the_visit]
+# --- money (DOMAIN.md §14) -------------------------------------------------------------------------------------------
+
+MONEY = "money"
+MONEY_TOLERANCE = Decimal(1)  # VND
+HUNDRED = Decimal(100)
+SUPPLY_GROUPS = {"10", "11"}
+EXAM_GROUP = "13"
+_SHARES = ("T_NGUONKHAC_NSNN", "T_NGUONKHAC_VTNN", "T_NGUONKHAC_VTTN", "T_NGUONKHAC_CL")
+
+
+def _amount(record: dict[str, str], name: str, default: str = "0") -> Decimal | None:
+    """A money field as a number: empty is ``default``; not a number is None (the field's own check says so)."""
+    text = record.get(name, "") or default
+    if not _NUMBER.match(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _money(table: str, field: str, en: str, vi: str, level: str = VIOLATION) -> Finding:
+    return Finding(table, field, MONEY, en, level, vi)
+
+
+def _off(found: Decimal, wanted: Decimal) -> bool:
+    return abs(found - wanted) > MONEY_TOLERANCE
+
+
+def _shown_vnd(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _line_rules(table: str, where: str, r: dict[str, str]) -> Iterable[Finding]:
+    names = ("SO_LUONG", "THANH_TIEN_BV", "THANH_TIEN_BH", "T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC", *_SHARES)
+    v = {name: _amount(r, name) for name in names}
+    rates = {name: _amount(r, name, default) for name, default in
+             (("MUC_HUONG", "0"), ("TYLE_TT_BH", "100"), ("TYLE_TT_DV", "100"))}
+    for name, rate in rates.items():
+        if name == "TYLE_TT_DV" and table != "XML3":
+            continue
+        if rate is not None and (rate != rate.to_integral_value() or not 0 <= rate <= HUNDRED):
+            yield _money(table, name, f"{where}: {r.get(name)!r} is not a whole percentage 0–100 (80, 95, 100)",
+                         f"{where}: {r.get(name)!r} không phải tỷ lệ phần trăm nguyên 0–100 (ghi 80, 95, 100)")
+    if any(x is None for x in v.values()) or any(x is None for x in rates.values()):
+        return  # a field that is not a number: said by the field checks
+    qty, bv, bh = v["SO_LUONG"], v["THANH_TIEN_BV"], v["THANH_TIEN_BH"]
+    if table == "XML2":
+        price_bv = price_bh = _amount(r, "DON_GIA")
+        dv = HUNDRED
+    else:
+        price_bv, price_bh, dv = _amount(r, "DON_GIA_BV"), _amount(r, "DON_GIA_BH"), rates["TYLE_TT_DV"]
+    if price_bv is None or price_bh is None:
+        return
+    wanted_bv = qty * price_bv * dv / HUNDRED
+    if _off(bv, wanted_bv):
+        formula = "SO_LUONG × DON_GIA" if table == "XML2" else "SO_LUONG × DON_GIA_BV × TYLE_TT_DV/100"
+        yield _money(table, "THANH_TIEN_BV", f"{where}: {_shown_vnd(bv)}, but {formula} = {_shown_vnd(wanted_bv)}",
+                     f"{where}: {_shown_vnd(bv)}, nhưng {formula} = {_shown_vnd(wanted_bv)}")
+    wanted_bh = qty * price_bh * dv / HUNDRED * rates["TYLE_TT_BH"] / HUNDRED
+    if _off(bh, wanted_bh):
+        formula = "SO_LUONG × DON_GIA × TYLE_TT_BH/100" if table == "XML2" else \
+            "SO_LUONG × DON_GIA_BH × TYLE_TT_DV/100 × TYLE_TT_BH/100"
+        yield _money(table, "THANH_TIEN_BH", f"{where}: {_shown_vnd(bh)}, but {formula} = {_shown_vnd(wanted_bh)}",
+                     f"{where}: {_shown_vnd(bh)}, nhưng {formula} = {_shown_vnd(wanted_bh)}")
+    other = v["T_NGUONKHAC"]
+    parts = sum((v[name] for name in _SHARES), Decimal(0))
+    if any(r.get(name) for name in _SHARES) and _off(other, parts):
+        yield _money(table, "T_NGUONKHAC", f"{where}: {_shown_vnd(other)}, but its four parts add up to "
+                                           f"{_shown_vnd(parts)}",
+                     f"{where}: {_shown_vnd(other)}, nhưng bốn nguồn cộng lại là {_shown_vnd(parts)}")
+    fund, copay, own = v["T_BHTT"], v["T_BNCCT"], v["T_BNTT"]
+    if other == 0:
+        wanted_fund = bh * rates["MUC_HUONG"] / HUNDRED
+        for name, found, wanted, formula in (
+                ("T_BHTT", fund, wanted_fund, "THANH_TIEN_BH × MUC_HUONG/100"),
+                ("T_BNCCT", copay, bh - fund, "THANH_TIEN_BH − T_BHTT"),
+                ("T_BNTT", own, bv - bh, "THANH_TIEN_BV − THANH_TIEN_BH")):
+            if _off(found, wanted):
+                yield _money(table, name, f"{where}: {_shown_vnd(found)}, but {formula} = {_shown_vnd(wanted)}",
+                             f"{where}: {_shown_vnd(found)}, nhưng {formula} = {_shown_vnd(wanted)}")
+    elif _off(fund + copay + own + other, bv):
+        yield _money(table, "T_BHTT", f"{where}: T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = "
+                                      f"{_shown_vnd(fund + copay + own + other)}, not THANH_TIEN_BV {_shown_vnd(bv)}",
+                     f"{where}: T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = {_shown_vnd(fund + copay + own + other)}, "
+                     f"khác THANH_TIEN_BV {_shown_vnd(bv)}")
+    if r.get("PHAM_VI") == "2" and fund != 0:
+        yield _money(table, "T_BHTT", f"{where}: {_shown_vnd(fund)} on a line outside the benefit (PHAM_VI 2): the "
+                                      f"fund pays nothing there",
+                     f"{where}: {_shown_vnd(fund)} ở dòng ngoài phạm vi hưởng BHYT (PHAM_VI 2): quỹ không chi trả")
+
+
+def money_lines(claim: Claim) -> Iterable[Finding]:
+    """Each XML2/XML3 line's amounts by the tables' formulas (DOMAIN.md §14)."""
+    for table in ("XML2", "XML3"):
+        for n, record in enumerate(claim.get(table, []), 1):
+            yield from _line_rules(table, f"line {record.get('STT') or n}", record)
+
+
+def money_totals(claim: Claim) -> Iterable[Finding]:
+    """XML1's totals against the lines of XML2 and XML3 (when the claim carries lines), and T_BHTT = T_TONGCHI_BH −
+    T_BNCCT."""
+    if "XML1" not in claim or not claim["XML1"]:
+        return
+    summary = claim["XML1"][0]
+    drugs, services = claim.get("XML2", []), claim.get("XML3", [])
+    if drugs or services:
+        def total(records: list[dict[str, str]], name: str) -> Decimal | None:
+            amounts = [_amount(r, name) for r in records]
+            return None if any(a is None for a in amounts) else sum(amounts, Decimal(0))  # type: ignore[arg-type]
+
+        sums = {"T_THUOC": total(drugs, "THANH_TIEN_BV"),
+                "T_VTYT": total([r for r in services if r.get("MA_NHOM") in SUPPLY_GROUPS], "THANH_TIEN_BV"),
+                "T_TONGCHI_BV": total(drugs + services, "THANH_TIEN_BV"),
+                "T_TONGCHI_BH": total(drugs + services, "THANH_TIEN_BH"),
+                "T_BNTT": total(drugs + services, "T_BNTT"), "T_BNCCT": total(drugs + services, "T_BNCCT"),
+                "T_NGUONKHAC": total(drugs + services, "T_NGUONKHAC")}
+        for name, wanted in sums.items():
+            found = _amount(summary, name)
+            if found is None or wanted is None:
+                continue
+            if _off(found, wanted):
+                yield _money("XML1", name, f"{_shown_vnd(found)}, but the lines add up to {_shown_vnd(wanted)}",
+                             f"{_shown_vnd(found)}, nhưng tổng các dòng chi phí là {_shown_vnd(wanted)}")
+    fund, insured, copay = (_amount(summary, n) for n in ("T_BHTT", "T_TONGCHI_BH", "T_BNCCT"))
+    if fund is not None and insured is not None and copay is not None and _off(fund, insured - copay):
+        yield _money("XML1", "T_BHTT", f"{_shown_vnd(fund)}, but T_TONGCHI_BH − T_BNCCT = {_shown_vnd(insured - copay)}",
+                     f"{_shown_vnd(fund)}, nhưng T_TONGCHI_BH − T_BNCCT = {_shown_vnd(insured - copay)}")
+
+
+def money_warnings(claim: Claim) -> Iterable[Finding]:
+    """What this checker reads into the rules, not the official tables' words: warnings (see the module's text)."""
+    exams = [r for r in claim.get("XML3", []) if r.get("MA_NHOM") == EXAM_GROUP and (r.get("TYLE_TT_DV") or "100")
+             in ("100", "100.0", "100.00")]
+    if len(exams) > 1:
+        yield _money("XML3", "TYLE_TT_DV", f"{len(exams)} examination fees (MA_NHOM 13) at 100 %: a further "
+                                           f"specialty of the same day is charged at 30 % (TT 39/2024)",
+                     f"{len(exams)} dòng tiền khám (MA_NHOM 13) tính 100 %: chuyên khoa thứ hai trong cùng ngày chỉ "
+                     f"tính 30 % (TT 39/2024)", WARNING)
+    summary = (claim.get("XML1") or [{}])[0]
+    insured, started = _amount(summary, "T_TONGCHI_BH"), summary.get("NGAY_VAO", "")
+    lines = claim.get("XML2", []) + claim.get("XML3", [])
+    if insured is None or not insured or not lines or not (_TIME.match(started) and _valid_moment(started, False)):
+        return
+    try:
+        threshold = LOW_COST_SHARE * base_salary_on(dt.datetime.strptime(started, "%Y%m%d%H%M").date())
+    except ValueError:  # a date before the first base salary of the table
+        return
+    levels = [_amount(r, "MUC_HUONG") for r in lines if r.get("PHAM_VI", "1") != "2"]
+    reduced = [level for level in levels if level is not None and 0 < level < HUNDRED]
+    if insured < threshold and reduced:
+        yield _money("XML1", "T_TONGCHI_BH", f"{_shown_vnd(insured)} is below 15 % of the base salary "
+                                             f"({threshold:,.0f}) yet {len(reduced)} line(s) are paid below 100 %: the "
+                                             f"low-cost rule pays a right-route visit in full",
+                     f"{_shown_vnd(insured)} dưới 15 % lương cơ sở ({threshold:,.0f}) nhưng {len(reduced)} dòng có "
+                     f"mức hưởng dưới 100 %: khám đúng tuyến chi phí thấp được quỹ trả 100 %", WARNING)
+
+
+MONEY_RULES: list[CrossRule] = [money_lines, money_totals, money_warnings]
+
+# Run on every claim (every HOSO) after the tables are read. Another module may append its own rules here, e.g.
+# ``CROSS_TABLE_RULES.append(my_rule)``.
+CROSS_TABLE_RULES: list[CrossRule] = [same_episode, tables_for_the_visit, *MONEY_RULES]
+
+
+def money_violations(data: bytes) -> list[Finding]:
+    """The money rules' violations of an envelope (what a portal refuses the claim for: kiosk/sandbox/server.py)."""
+    return [f for f in check_envelope(data) if f.rule == MONEY and f.is_violation]
 
 
 def run_cross_table_rules(claim: Claim, out: list[Finding]) -> None:
@@ -361,7 +538,8 @@ def check_envelope(data: bytes) -> list[Finding]:
         _check_hoso(hoso, found)
         found = _merge_warnings(found)
         out.extend(found if len(records) == 1 else
-                   [Finding(f.table, f.field, f.rule, f"{f.message} (HOSO {n})", f.level) for f in found])
+                   [Finding(f.table, f.field, f.rule, f"{f.message} (HOSO {n})", f.level,
+                            f"{f.vi} (HOSO {n})" if f.vi else "") for f in found])
     return out
 
 
@@ -377,7 +555,8 @@ def _merge_warnings(found: list[Finding]) -> list[Finding]:
             out.append(f)
         elif f in counts:
             n = counts.pop(f)
-            out.append(f if n == 1 else Finding(f.table, f.field, f.rule, f"{f.message} ({n} records)", f.level))
+            out.append(f if n == 1 else Finding(f.table, f.field, f.rule, f"{f.message} ({n} records)", f.level,
+                                                f"{f.vi} ({n} dòng)" if f.vi else ""))
     return out
 
 
