@@ -12,6 +12,7 @@ import logging
 import re
 import shutil
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from kiosk.privacy.masking import mask_name
 from kiosk.settings import Settings
 from kiosk.store.sqlite import Store
 from printing.dispatch import PrintOutcome, dispatch
-from printing.documents import WRITERS, Facility, Page, PatientInfo, PrescriptionPaper, VisitInfo
+from printing.documents import WRITERS, Facility, Page, PatientInfo, PrescriptionPaper, VisitCosts, VisitInfo
 from printing.ticket import TicketDoc, write_ticket
 from scanner.payloads import make_slip
 
@@ -118,6 +119,21 @@ def prescription_papers(store: Store, visit: dict[str, Any]) -> list[Prescriptio
     return papers
 
 
+def visit_costs(data: dict[str, Any]) -> VisitCosts | None:
+    """The costs a finalised visit keeps (its ``money`` summary, kiosk.visits.summary), in whole VND; None before."""
+    summary = data.get("money")
+    if not isinstance(summary, dict):
+        return None
+    try:
+        amount = {k: Decimal(str(summary.get(k) or 0)) for k in ("t_tongchi_bv", "t_bhtt", "t_bncct", "t_bntt")}
+        level = int(summary.get("muc_huong") or 0)
+    except (ArithmeticError, ValueError):
+        return None
+    whole = {k: int(v.quantize(Decimal(1), ROUND_HALF_UP)) for k, v in amount.items()}
+    return VisitCosts(whole["t_tongchi_bv"], whole["t_bhtt"], whole["t_bncct"] + whole["t_bntt"],
+                      100 - level if whole["t_bncct"] and 0 < level < 100 else 0)
+
+
 def visit_info(visit: dict[str, Any], settings: Settings, store: Store | None = None,
                patient: Patient | None = None) -> VisitInfo:
     data = visit["data"]
@@ -139,7 +155,7 @@ def visit_info(visit: dict[str, Any], settings: Settings, store: Store | None = 
         doctor=doctor, doctor_cert=cert, department=dep["name"],
         prescriptions=prescription_papers(store, visit) if store is not None else [],
         weight_kg=float(weight) if child and weight not in (None, "") else None,
-        guardian=dict(guardian) if child and any(guardian.values()) else None)
+        guardian=dict(guardian) if child and any(guardian.values()) else None, costs=visit_costs(data))
 
 
 def ticket_doc(store: Store, settings: Settings, ticket: Ticket) -> TicketDoc:

@@ -13,6 +13,7 @@ to TOML tables (``[facility] code = "01013"``). Unknown keys and wrong types rai
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import stat
@@ -96,6 +97,34 @@ TABLE = Kind("table {code, name, unit_price}", lambda v: isinstance(v, dict) and
 DEPARTMENTS = Kind("list of departments {code, name, rooms}", _check_departments, json.loads)
 
 
+def _check_base_salaries(value: Any) -> bool:
+    """A dated table: rows {from = "YYYY-MM-DD", vnd = whole number > 0}, at least one."""
+    if not isinstance(value, list) or not value:
+        return False
+    for row in value:
+        if not isinstance(row, dict) or set(row) != {"from", "vnd"} or not _check_int(row["vnd"]) or row["vnd"] <= 0:
+            return False
+        try:
+            dt.date.fromisoformat(row["from"])
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
+# How a patient came to the clinic (the visit's ``arrival``), each with its MA_DOITUONG_KCB (QĐ 3276/2025).
+ARRIVALS = ("registered", "referred", "emergency", "self_referred")
+
+
+def _check_arrival_codes(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) <= set(ARRIVALS) and all(
+        isinstance(v, str) and 0 < len(v) <= 4 for v in value.values())
+
+
+BASE_SALARY_TABLE = Kind('list of rows {from = "YYYY-MM-DD", vnd = N}', _check_base_salaries, json.loads)
+ARRIVAL_CODES = Kind("table {registered, referred, emergency, self_referred} of MA_DOITUONG_KCB codes",
+                     _check_arrival_codes, json.loads)
+
+
 @dataclass(frozen=True)
 class Option:
     key: str
@@ -153,6 +182,12 @@ CHRONIC_ICD10 = (
     "J44", "J45", "K50", "K51", "K73", "K74", "M05", "M06", "M10", "M32", "M45", "M81",  # lungs, gut, joints, bones
     "N03", "N04", "N18", "D56", "D66", "D69",  # kidneys, blood
 )
+
+# The base salary (lương cơ sở) in force from each date: the low-cost rule (15 %) and the five-year waiver (6×) of the
+# BHYT co-payment are reckoned on it (the same rows as kiosk.bhxh.money.BASE_SALARIES; a new decree adds a row).
+DEFAULT_BASE_SALARIES = [{"from": "2019-07-01", "vnd": 1_490_000}, {"from": "2023-07-01", "vnd": 1_800_000},
+                         {"from": "2024-07-01", "vnd": 2_340_000}, {"from": "2026-07-01", "vnd": 2_530_000}]
+DEFAULT_ARRIVAL_CODES = {"registered": "1.1", "referred": "1.3", "emergency": "2", "self_referred": "3.1"}
 
 OPTIONS: tuple[Option, ...] = (
     Option("facility.code", STR, "01013", "MA_CSKCB: the clinic's 5-character facility code"),
@@ -227,7 +262,15 @@ OPTIONS: tuple[Option, ...] = (
            "Per document (ticket, appointment, referral, prescription, visit-summary): printer, paper (A4/A5), "
            "margin_mm, copies; anything left out uses the printers above and the form's own size"),
     Option("billing.exam_fee", TABLE, {"code": "02.1896", "name": "Khám Nội", "unit_price": 38700},
-           "The exam fee: DMDC service code, name and price (the first cost line, which triggers check-in XML0)"),
+           "The exam fee: DMDC service code, name and price (the first cost line, which triggers check-in XML0); "
+           "the claim takes its price from the price list (clinic-kiosk catalog prices) by the code"),
+    Option("billing.base_salary", BASE_SALARY_TABLE, DEFAULT_BASE_SALARIES,
+           "The base salary (lương cơ sở) in force from each date, as rows [[billing.base_salary]] from = "
+           "\"2026-07-01\", vnd = 2530000: the BHYT low-cost rule (15 %) and five-year waiver (6×) use the row of the "
+           "visit date; add a row when a new decree changes it"),
+    Option("billing.arrival_codes", ARRIVAL_CODES, DEFAULT_ARRIVAL_CODES,
+           "MA_DOITUONG_KCB (QĐ 3276/2025) for each way a patient comes: registered (right place), referred (with a "
+           "referral slip), emergency, self_referred (registered elsewhere, came by themselves)"),
     Option("doctor.licence", STR, "", "This station's doctor licence number (MA_BAC_SI) until staff sign-in"),
     Option("ui.language", STR, "vi", "Language of the windows", choices=("vi", "en")),
     Option("security.idle_lock_minutes", INT, 5, "Lock a staff station after this many idle minutes",

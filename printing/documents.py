@@ -89,6 +89,26 @@ class PrescriptionPaper:
                                    f"Drug line: {key} is not text or longer than {limit}")
 
 
+def vnd(amount: int | float) -> str:
+    """Money the Vietnamese way: dots between thousands, then «đ» (430.960 đ)."""
+    return f"{round(amount):,}".replace(",", ".") + " đ"
+
+
+@dataclass(frozen=True)
+class VisitCosts:
+    """What a visit cost and who pays it, in whole VND (the claim's T_TONGCHI_BV, T_BHTT, T_BNCCT + T_BNTT)."""
+
+    total: int
+    bhyt_pays: int
+    patient_pays: int
+    copay_percent: int = 0  # the patient's share of the covered cost (20 for an 80 % card); 0: none
+
+    def __post_init__(self) -> None:
+        for value in (self.total, self.bhyt_pays, self.patient_pays, self.copay_percent):
+            if not isinstance(value, int) or not 0 <= value <= 10**12:
+                raise BadInput("Chi phí lượt khám không hợp lệ", "The visit's costs are not valid")
+
+
 @dataclass
 class VisitInfo:
     ma_lk: str
@@ -111,6 +131,7 @@ class VisitInfo:
     prescriptions: list[PrescriptionPaper] = field(default_factory=list)  # one per code (empty: the old lines)
     weight_kg: float | None = None  # printed on the prescription when given (the caller gives it for children)
     guardian: dict[str, str] | None = None  # {"name", "phone", "address"}: printed on the prescription when given
+    costs: VisitCosts | None = None  # printed on the visit summary when given
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -540,6 +561,12 @@ def write_visit_summary(path: Path, facility: Facility, patient: PatientInfo, vi
               _line("Hẹn tái khám", visit.re_exam_on.strftime("%d/%m/%Y") if visit.re_exam_on else "Không", styles)]
     if visit.referral:
         story.append(_line("Chuyển đến cơ sở", visit.referral.get("to_facility", ""), styles))
+    if visit.costs is not None:
+        costs = visit.costs
+        share = f" (cùng chi trả {costs.copay_percent}%)" if costs.copay_percent else ""
+        story += [_p("Chi phí:", styles["bold"]), _line("Tổng chi phí", vnd(costs.total), styles),
+                  _line("BHYT trả", vnd(costs.bhyt_pays), styles),
+                  _line("Người bệnh trả", vnd(costs.patient_pays) + share, styles)]
     story += [Spacer(1, 4 * mm),
               _signature(_today_line(visit.finalised_at.date()), "BÁC SĨ ĐIỀU TRỊ", visit, styles, width)]
     doc.build(story)

@@ -71,6 +71,48 @@ def cmd_drugs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import_prices(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.bhxh import prices
+
+    path = Path(args.file)
+    if not path.exists():
+        raise BadInput(f"Không có tệp {path}", f"No such file {path}")
+    with open_configured(settings) as store:
+        counts = prices.import_file(store, path)
+    print(f"Services: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged, "
+          f"{counts['skipped']} skipped")
+    if counts["missing_columns"]:
+        print(f"Columns not in the file: {', '.join(counts['missing_columns'])}")
+    for row in counts["skipped_rows"][:SHOWN_SKIPPED]:
+        print(f"  dòng/row {row['row']}: {row['vi']} / {row['en']}")
+    if counts["skipped"] > SHOWN_SKIPPED:
+        print(f"  … {counts['skipped'] - SHOWN_SKIPPED} more skipped rows")
+    return 0
+
+
+def cmd_prices(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from kiosk.bhxh import prices
+    from printing.documents import vnd
+
+    with open_configured(settings) as store:
+        found = prices.search(store, args.text or "", limit=args.limit)
+        total = prices.count(store)
+    if args.json:
+        print(json.dumps([asdict(s) for s in found], ensure_ascii=False))
+        return 0
+    for s in found:
+        benefit = "BHYT" if s.in_benefit else "ngoài BHYT / outside BHYT"
+        since = f" | từ/from {s.valid_from}" if s.valid_from else ""
+        print(f"{s.code:<16} {s.group:>2} {s.kind:<9} {s.name} | {s.unit} | BH {vnd(s.price_bh)} | "
+              f"BV {vnd(s.price_bv)} | {benefit}{since}")
+    if not total:
+        print("clinic-kiosk: bảng giá dịch vụ trống / the price list is empty: "
+              "clinic-kiosk catalog import-prices FILE", file=sys.stderr)
+    return 0
+
+
 def demo_visit_id(store: Store, settings: Settings) -> int:
     """Build a full demo visit (a sandbox patient, checked in, called, examined, finalised)."""
     from kiosk import checkin, patients
@@ -96,10 +138,11 @@ def demo_visit_id(store: Store, settings: Settings) -> int:
     return visits.demo_visit(store, settings["facility.code"], ticket, card)["id"]
 
 
-def demo_visit_through_the_rooms(settings: Settings) -> tuple[int, dict[str, str]]:
+def demo_visit_through_the_rooms(settings: Settings) -> tuple[int, dict[str, str], dict]:
     """One new demo visit made the way the stations make it: the receptionist identifies the next sandbox patient,
     records the answer on data for care, looks the card up and checks in; the demo doctor calls exactly that ticket,
-    records the visit (two catalogue drugs) and finalises it. Returns (visit id, the prescription codes)."""
+    records the visit (two catalogue drugs, services from the price list) and finalises it. Returns (visit id, the
+    prescription codes, what the visit costs and who pays it)."""
     from kiosk import staff
     from kiosk.facade import Clinic
     from kiosk.identify import identity_from_payload
@@ -131,19 +174,27 @@ def demo_visit_through_the_rooms(settings: Settings) -> tuple[int, dict[str, str
         data.update(doctor_username="minh", doctor_name=clinic.signed_in.full_name)
         clinic.save_visit_draft(visit["id"], data, opened_by="cli-demo")
         final = clinic.finalise_visit(visit["id"], patient.id)
-        return final["id"], final["data"].get("prescription_codes", {})
+        money = clinic.visit_money(final["id"])
+        return final["id"], final["data"].get("prescription_codes", {}), {
+            "total": money.total, "bhyt_pays": money.bhyt_pays, "copay": money.copay, "own_pay": money.own_pay,
+            "patient_pays": money.patient_pays, "muc_huong": money.muc_huong, "arrival": money.arrival,
+            "ma_doituong_kcb": money.ma_doituong_kcb}
     finally:
         clinic.close()
 
 
 def cmd_demo_visit(args: argparse.Namespace, settings: Settings) -> int:
-    visit_id, codes = demo_visit_through_the_rooms(settings)
+    visit_id, codes, money = demo_visit_through_the_rooms(settings)
     code = codes.get("c") or next(iter(codes.values()), "")
     if args.json:
-        print(json.dumps({"visit_id": visit_id, "prescription_code": code, "prescription_codes": codes}))
+        print(json.dumps({"visit_id": visit_id, "prescription_code": code, "prescription_codes": codes,
+                          "money": money}))
     else:
+        from printing.documents import vnd
+
         print(f"visit {visit_id}: finalised; prescription {code} queued for the national prescription system "
-              f"(clinic-kiosk outbox drain sends it)")
+              f"(clinic-kiosk outbox drain sends it); BHYT trả / pays {vnd(money['bhyt_pays'])}, người bệnh trả / "
+              f"the patient pays {vnd(money['patient_pays'])}")
     return 0
 
 
@@ -286,6 +337,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     drugs.add_argument("--limit", type=int, default=50, metavar="N")
     drugs.add_argument("--json", action="store_true")
     drugs.set_defaults(handler=cmd_drugs)
+    prices_import = catalog_commands.add_parser(
+        "import-prices", help="import or update the clinic's price list of services (examinations, tests, "
+                              "procedures; .xlsx or .csv, Vietnamese or English headers)")
+    prices_import.add_argument("file", metavar="FILE")
+    prices_import.set_defaults(handler=cmd_import_prices)
+    price_list = catalog_commands.add_parser("prices", help="search the price list of services (code or name, with "
+                                                            "or without accents); all of it without TEXT")
+    price_list.add_argument("text", nargs="?", metavar="TEXT")
+    price_list.add_argument("--limit", type=int, default=100, metavar="N")
+    price_list.add_argument("--json", action="store_true")
+    price_list.set_defaults(handler=cmd_prices)
 
     xml = commands.add_parser("xml", help="XML 130/4750 data for the BHXH portal")
     xml_commands = xml.add_subparsers(dest="xml_command", metavar="ACTION", required=True)

@@ -15,6 +15,7 @@ from kiosk.erx.prescriptions import Prescription
 from kiosk.facade.base import ClinicBase
 from kiosk.model import InsuranceCard, Ticket
 from kiosk.security import audit
+from kiosk.visits import VisitMoney
 
 log = logging.getLogger("kiosk.facade")
 
@@ -53,7 +54,18 @@ class VisitCases(ClinicBase):
         roles.require(self.role, "record_visit")
         paper.check_patient(self.store, None, visit_id, patient_id)
         return visits.finalise(self.store, visit_id, self.settings["facility.code"],
-                               chronic=self.settings["erx.chronic_icd10"])
+                               chronic=self.settings["erx.chronic_icd10"],
+                               base_salaries=self.settings["billing.base_salary"],
+                               arrival_codes=self.settings["billing.arrival_codes"])
+
+    def visit_money(self, visit_id: int, data: dict | None = None) -> VisitMoney:
+        """What the visit costs and who pays it — BHYT, the patient (co-payment and what the fund does not cover) —
+        with how the patient came and why the level is what it is; ``data``: the form as it stands (else the stored
+        visit). The claim will say the same when the visit is finalised."""
+        roles.require(self.role, "record_visit")
+        return visits.money(self.store, visits.get(self.store, visit_id), data,
+                            base_salaries=self.settings["billing.base_salary"],
+                            arrival_codes=self.settings["billing.arrival_codes"])
 
     def correct_visit(self, visit_id: int) -> dict:
         return visits.correct(self.store, visit_id)

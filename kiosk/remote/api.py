@@ -49,6 +49,7 @@ EXPOSED: dict[str, Exposed] = {
     "search_icd10": Exposed("record_visit"),
     "search_drugs": Exposed("record_visit"),
     "prescriptions_of": Exposed("record_visit"),
+    "visit_money": Exposed("record_visit"),
     # paper: rendered here, printed on the station's own printer, logged here
     "render_document": Exposed(None),
     "log_print": Exposed(None),

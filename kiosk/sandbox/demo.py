@@ -48,6 +48,10 @@ def prepare(store: Store) -> bool:
 
     if catalogue.ensure_demo(store):
         added = True
+    from kiosk.bhxh import prices
+
+    if prices.ensure_demo(store):  # the demo price list of services, when the store has none
+        added = True
     if not kiosk_pin.has_pin(store):
         kiosk_pin.set_pin(store, kiosk_pin.DEMO_PIN)
     return added

@@ -48,6 +48,11 @@ LABS = [("GLU", "Glucose máu lúc đói", "mmol/L", "3.9 - 6.4", 5.6, 1.6),
         ("CREA", "Creatinin", "µmol/L", "62 - 120", 88.0, 18.0)]
 BENEFIT = {"DN": "4", "HC": "4", "HT": "3", "GD": "4", "TE": "1", "HS": "4", "CN": "3", "CC": "1",
            "QN": "5", "CA": "5"}
+# The sandbox account's facility (01013_BV): the demo clinic. The first two people with a usable card (indices 0
+# and 1, whom demo visits see first) are registered there — a 100 % card and an 80 % card — so that the demo shows
+# both a visit BHYT pays in full and one with a co-payment; the rest are registered anywhere.
+HOME_FACILITY = "01013"
+HOME_PEOPLE = {0: None, 1: "4"}  # index -> the benefit digit the card must have (None: as drawn)
 
 
 def _md(day: dt.date) -> str:
@@ -92,9 +97,14 @@ class SyntheticPatient:
         self.bhxh_number = f"{self.province_card}{r.randint(0, 99_999_999):08d}"
         obj = {"001": "QN", "002": "CA"}.get(self.card_state) or ("TE" if age < 6 else r.choice(
             ["DN", "HC", "HT", "GD", "HS", "CN", "CC"] if age >= 18 else ["HS", "GD"]))
+        wanted = HOME_PEOPLE.get(self.index)
+        if wanted and BENEFIT.get(obj) != wanted:
+            obj = next(o for o, digit in BENEFIT.items() if digit == wanted)  # no draw added: the others stay
         self.card_object = obj
         self.card_number = f"{obj}{BENEFIT[obj]}{self.province_card}{self.bhxh_number}"
         self.registered_facility = r.choice(FACILITIES)
+        if self.index in HOME_PEOPLE:
+            self.registered_facility = HOME_FACILITY
         year = self.today.year
         self.valid_from = dt.date(year, 1, 1)
         self.valid_to = dt.date(year, 12, 31)

@@ -3,11 +3,13 @@
 Same endpoints and quirks as the BHXH gateway (DOMAIN.md §3–4):
 
 * ``POST /api/token/take`` — form or JSON ``username`` + upper-case MD5 ``password``.
-* ``POST /api/egw/KQNhanLichSuKCB2024`` — query-string auth, JSON body; card check.
+* ``POST /api/egw/KQNhanLichSuKCB2024`` — query-string auth, JSON or form body (the real gateway takes both,
+  DOMAIN.md §13); card check.
 * ``POST /api/egw/Lskcb2025`` — query-string auth, **form** body (JSON is refused with 205).
 * ``POST /api/qd130/checkInKcbQd3176`` / ``…Qd4750`` — header auth, form body, XML0 in base64.
 * ``POST /api/qd130/guiHoSoXmlQD3176`` / ``…QD4750`` / ``…QD130`` — header auth, GIAMDINHHS envelope.
-  Claims and check-ins must carry the facility's XML-DSig signature in CHUKYDONVI (``SIGNATURE_REFUSED`` otherwise).
+  Claims and check-ins must carry the facility's XML-DSig signature in CHUKYDONVI (``SIGNATURE_REFUSED`` otherwise);
+  a claim's money must add up by the validator's money rules (``MONEY_REFUSED`` otherwise, with the reasons).
 * ``POST /api/skdt/tra-cuu`` — header auth, form ``soCCCD``: the health-book content (QĐ 1332
   shape) of the sandbox's own health-book source.
 * The national prescription system's calls (DOMAIN.md §11), served by ``erx_standin`` on the same app.
@@ -283,6 +285,35 @@ def signature_refusal(data: bytes) -> str | None:
     return None
 
 
+# The answer to a claim whose money does not add up (kiosk/bhxh/xml_validate.py's money rules: a line's amounts, XML1's
+# totals against the lines). The portal's own code for a failed assessment rule is not documented (DOMAIN.md §4 names
+# 200, 401, 403); "422" says "well-formed, but its content breaks a rule", apart from "400" (a file that cannot be
+# read) and "401" (the signature).
+MONEY_REFUSED = "422"
+MONEY_REASONS_SHOWN = 5
+
+
+def money_refusal(data: bytes) -> str | None:
+    """Why a claim's money is refused (in Vietnamese, as the portal answers), or None when it adds up."""
+    from kiosk.bhxh.xml_validate import money_violations
+
+    found = money_violations(data)
+    if not found:
+        return None
+    reasons = "; ".join(f"{f.table} {f.field}: {f.vi or f.message}" for f in found[:MONEY_REASONS_SHOWN])
+    more = f" (và {len(found) - MONEY_REASONS_SHOWN} lỗi khác)" if len(found) > MONEY_REASONS_SHOWN else ""
+    return f"Số tiền trong hồ sơ không khớp quy tắc thanh toán BHYT: {reasons}{more}"
+
+
+def money_answer(world: SandboxWorld, kind: str, data: bytes) -> Response | None:
+    """The portal's refusal of a claim whose money does not add up (a check-in carries no money), or None."""
+    refusal = money_refusal(data) if kind == "claim" else None
+    if refusal is None:
+        return None
+    world.count(f"{kind}_money_refused")
+    return jsonify({"maKetQua": MONEY_REFUSED, "maGiaoDich": None, "thongDiep": refusal})
+
+
 class DroppedConnection(Exception):
     """Raised inside a streamed answer so that waitress cuts the connection mid-answer."""
 
@@ -357,8 +388,8 @@ def create_app(world: SandboxWorld) -> Flask:
     def card() -> Response:
         if not query_auth():
             return unauthorised()
-        if not request.is_json:
-            return jsonify({"maKetQua": "205", "ghiChu": "Content-Type phải là application/json"})
+        if not request.is_json and not request.form:  # JSON (CV 1923's example) or a form, as real clients send it
+            return jsonify({"maKetQua": "205", "ghiChu": "Body phải là JSON hoặc application/x-www-form-urlencoded"})
         world.count("card_checks")
         return jsonify(card_check(world, params()))
 
@@ -388,6 +419,8 @@ def create_app(world: SandboxWorld) -> Flask:
         if refusal is not None:
             world.count(f"{kind}_signature_refused")
             return jsonify({"maKetQua": SIGNATURE_REFUSED, "maGiaoDich": None, "thongDiep": refusal})
+        if (wrong_money := money_answer(world, kind, data)) is not None:
+            return wrong_money
         digest = hashlib.sha256(data).hexdigest()
         now = dt.datetime.now().strftime("%Y%m%d%H%M%S")
         with world.lock:

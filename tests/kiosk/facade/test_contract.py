@@ -94,6 +94,8 @@ def run_contract(world: World, sandbox) -> None:
                                                            times_per_day=3, days=3)],
                  "re_exam_on": (dt.date.today() + dt.timedelta(days=7)).isoformat()})
     doctor.save_visit_draft(visit["id"], data)
+    money = doctor.visit_money(visit["id"], data)  # who pays what, as the doctor's room shows it (a 100 % card)
+    assert (money.total, money.bhyt_pays, money.patient_pays, money.arrival) == (43200, 43200, 0, "registered")
     assert [c.code for c in doctor.search_icd10("J00")][:1] == ["J00"]
     final = doctor.finalise_visit(visit["id"])
     assert final["status"] == "final"
