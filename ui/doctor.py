@@ -1,8 +1,9 @@
 """The doctor's room: the room's queue (call next, recall, skip, no-show, transfer), the health book
 of the called patient, and the visit form (reason, vitals with their units and the normal ranges for the
 patient's age — an abnormal value named in words —, notes, ICD-10 diagnoses, prescription, advice, a typed
-re-exam date, referral) with autosaved drafts, finalise, the portal outbox status, each e-prescription's code with
-the national prescription system's answer, and the print notice on a line of its own. The prescription itself
+re-exam date, referral, how the patient came) with autosaved drafts, what BHYT pays and what the patient pays (as the
+claim will say it), finalise, the portal outbox status, each e-prescription's code with the national prescription
+system's answer, and the print notice on a line of its own. The prescription itself
 (catalogue search, TT 26 lines, a child's guardian) is ui/prescription_box.py."""
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from kiosk.erx.body import age_months
 from kiosk.erx.prescriptions import Prescription
 from kiosk.facade import Clinic, Lookup
 from kiosk.model import HealthBook, Patient, Role, Ticket, TicketStatus, number_text
-from kiosk.visits import VisitNotFinalisable
+from kiosk.visits import VisitMoney, VisitNotFinalisable
 from printing.dispatch import PrintOutcome
+from printing.documents import vnd
 from ui.background import run_in_background, wait_for_background
 from ui.healthbook_view import HealthBookView
 from ui.i18n import tr
@@ -65,6 +67,11 @@ MARKS = {vital_signs.HIGH: "▲", vital_signs.LOW: "▼", vital_signs.WRONG: "�
 RED, GREEN, GREY = "#b00020", "#1b7f3b", "#5a5a5a"
 NOBODY = ("Chưa có người bệnh — bấm «Gọi người tiếp theo»", "No patient — press «Call next»")
 RX_REFRESH_MS = 30_000  # a prescription still waiting to be sent: its status read again this often
+# How the patient came (the visit's ``arrival``, MA_DOITUONG_KCB from settings billing.arrival_codes).
+ARRIVAL_CHOICES = (("registered", "Đúng nơi đăng ký", "Registered here"),
+                   ("referred", "Chuyển tuyến", "Referred"),
+                   ("emergency", "Cấp cứu", "Emergency"),
+                   ("self_referred", "Tự đến khám", "Came by themselves"))
 
 
 class DoctorWindow(StationWindow):
@@ -170,6 +177,26 @@ class DoctorWindow(StationWindow):
         form = QFormLayout()
         self.reason = QLineEdit()
         form.addRow(_form_label(tr("Lý do khám", "Reason for visit")), self.reason)
+        arrival_row = QHBoxLayout()
+        self.arrival = QComboBox()  # how the patient came: the claim's MA_DOITUONG_KCB, and what BHYT pays
+        self.arrival.setObjectName("arrival")
+        for key, vi, en in ARRIVAL_CHOICES:
+            self.arrival.addItem(tr(vi, en), key)
+        self.referred_from = QLineEdit()  # a referral: the referring facility (MA_NOI_DI) and the slip's number
+        self.referred_from.setObjectName("referredFrom")
+        self.referred_from.setPlaceholderText(tr("Nơi chuyển đi (mã 5 ký tự)", "From facility (5-character code)"))
+        self.referred_from.setMaxLength(5)
+        self.referral_slip = QLineEdit()
+        self.referral_slip.setObjectName("referralSlip")
+        self.referral_slip.setPlaceholderText(tr("Số giấy chuyển tuyến", "Referral slip number"))
+        self.referral_slip.setMaxLength(50)
+        for w in (self.arrival, self.referred_from, self.referral_slip):
+            arrival_row.addWidget(w)
+        self.referred_from.setVisible(False)  # shown for a referral only
+        self.referral_slip.setVisible(False)
+        arrival_row.addStretch(1)
+        form.addRow(_form_label(tr("Đối tượng đến khám", "How the patient came")), arrival_row)
+        self.arrival.currentIndexChanged.connect(self._arrival_changed)
         layout.addLayout(form)
         layout.addWidget(self._vitals_box())  # the whole width: eight labelled fields with units and ranges
         form = QFormLayout()
@@ -266,6 +293,12 @@ class DoctorWindow(StationWindow):
         outer_layout.addLayout(row)
         lines = QHBoxLayout()  # the visit, the portal's receipt and the prescriptions on the left, the print right
         status = QVBoxLayout()
+        self.money_line = QLabel()  # what BHYT pays and what the patient pays, as the claim will say it
+        self.money_line.setObjectName("visitMoney")
+        self.money_line.setWordWrap(True)
+        self.money_line.setTextFormat(Qt.TextFormat.RichText)
+        status.addWidget(self.money_line)
+        self.money: VisitMoney | None = None  # the last one shown, for the patient in context
         self.visit_status = QLabel()
         self.visit_status.setObjectName("visitStatus")
         self.visit_status.setWordWrap(True)
@@ -279,7 +312,8 @@ class DoctorWindow(StationWindow):
         self.print_status.setWordWrap(True)
         lines.addWidget(self.print_status, 2)
         outer_layout.addLayout(lines)
-        for field in [self.reason, self.advice, self.refer_to, self.refer_transport, *self.vitals.values()]:
+        for field in [self.reason, self.advice, self.refer_to, self.refer_transport, self.referred_from,
+                      self.referral_slip, *self.vitals.values()]:
             field.textChanged.connect(self.mark_dirty)
         self.notes.textChanged.connect(self.mark_dirty)
         self.vitals["weight"].textChanged.connect(self.recheck_prescription)  # a young child's prescription needs it
@@ -517,6 +551,8 @@ class DoctorWindow(StationWindow):
         self.icd_results.clear()
         self.visit_status.setStyleSheet("")
         self.visit_status.clear()
+        self.money = None
+        self.money_line.clear()
         self.print_status.setStyleSheet("")
         self.print_status.clear()
         self._set_form_enabled(False)
@@ -595,6 +631,7 @@ class DoctorWindow(StationWindow):
         else:
             self._show_final(ctx)
             self.refresh_prescriptions()
+        self.refresh_money()
         self.queue.clearSelection()  # the list now points at the patient in context, not an older choice
         self.refresh_queue()
 
@@ -687,6 +724,11 @@ class DoctorWindow(StationWindow):
         self.re_exam.setChecked(bool(data.get("re_exam_on")))
         self.re_exam_date.setText(dates.day_text(dt.date.fromisoformat(data["re_exam_on"]))
                                   if data.get("re_exam_on") else "")
+        arrival = self.arrival.findData(data.get("arrival") or "registered")
+        self.arrival.setCurrentIndex(max(arrival, 0))
+        self.referred_from.setText(data.get("referred_from", ""))
+        self.referral_slip.setText(data.get("referral_slip", ""))
+        self._arrival_changed()
         referral = data.get("referral") or {}
         self.refer.setChecked(bool(referral))
         self.refer_to.setText(referral.get("to_facility", ""))
@@ -707,6 +749,7 @@ class DoctorWindow(StationWindow):
                 except ValueError:
                     vitals[key] = text
         re_exam = self.re_exam_on()
+        referred = self.arrival.currentData() == "referred"
         if self.rx_box.is_child:  # TT 26: the guardian of a child under 72 months (kept as it was otherwise)
             data["guardian"] = self.rx_box.guardian()
         if self.clinic.signed_in is not None:  # who signs the visit's papers: the doctor signed in here
@@ -719,6 +762,9 @@ class DoctorWindow(StationWindow):
             "re_exam_on": re_exam.isoformat() if self.re_exam.isChecked() and re_exam else "",
             "referral": {"to_facility": self.refer_to.text().strip().upper(), "reason_code": self.refer_reason.currentData(),
                          "transport": self.refer_transport.text().strip()} if self.refer.isChecked() else None,
+            "arrival": self.arrival.currentData(),
+            "referred_from": self.referred_from.text().strip().upper() if referred else "",
+            "referral_slip": self.referral_slip.text().strip() if referred else "",
         })
         return data
 
@@ -740,9 +786,35 @@ class DoctorWindow(StationWindow):
         def saved(_: object) -> None:
             if self.context.is_current(ctx):
                 self.visit_status.setText(tr("Đã lưu nháp", "Draft saved"))
+                self.refresh_money()  # what the saved form costs and who pays it
 
         run_in_background(lambda: self.clinic.save_visit_draft(visit_id, data, claim), saved, self._failed,
                           owner=self)
+
+    def _arrival_changed(self, _: int = 0) -> None:
+        """A referral names where the patient was referred from and the slip's number; the other ways need neither."""
+        referred = self.arrival.currentData() == "referred"
+        self.referred_from.setVisible(referred)
+        self.referral_slip.setVisible(referred)
+        self.mark_dirty()
+
+    def refresh_money(self) -> None:
+        """What the visit in context costs and who pays it (the form as it stands while it is a draft)."""
+        ctx = self.current
+        if ctx is None or ctx.visit is None:
+            return
+        visit_id, clinic = ctx.visit["id"], self.clinic
+        data = self.form_data() if ctx.visit["status"] == "draft" else None
+        run_in_background(lambda: clinic.visit_money(visit_id, data), lambda found: self._show_money(ctx, found),
+                          lambda exc: log.warning("money not reckoned: %s", type(exc).__name__), owner=self)
+
+    def _show_money(self, ctx: PatientContext, found: VisitMoney) -> None:
+        if not self.context.is_current(ctx):
+            return
+        self.money = found
+        self.money_line.setText(money_html(found))
+        if self.review is not None:
+            self.review.show_money(found)
 
     def search_icd(self, text: str) -> None:
         if self.current is None:
@@ -838,6 +910,7 @@ class DoctorWindow(StationWindow):
         self.review = FinaliseReview(self, ctx.patient, data, blocking=blocking, warnings=warnings, months=months)
         self.review.accepted.connect(lambda c=ctx: self.confirm_finalise(c))
         self.review.open()  # window-modal, without blocking: the doctor reads, then sends or goes back
+        self.refresh_money()  # the review's cost line, for the form as it is sent
 
     def confirm_finalise(self, ctx: PatientContext | None = None) -> None:
         """Send the visit after its review (only for the patient the review was opened for)."""
@@ -877,6 +950,7 @@ class DoctorWindow(StationWindow):
         self._show_final(ctx)
         self.visit_status.setText(outbox_summary(rows))
         self._show_prescriptions(ctx, found)
+        self.refresh_money()
         self.refresh_queue()
 
     def refresh_prescriptions(self) -> None:
@@ -1057,6 +1131,32 @@ def diagnosis_label(d: dict[str, Any]) -> str:
     return ("★ " if d.get("is_main") else "• ") + kind + f"{d['code']}  {d['name']}"
 
 
+def money_text(m: VisitMoney) -> str:
+    """«BHYT trả: 430.960 đ · Người bệnh trả: 107.740 đ (cùng chi trả 20%)» in the screen's language."""
+    share = tr(f" (cùng chi trả {m.copay_percent}%)", f" (co-payment {m.copay_percent}%)") if m.copay_percent else ""
+    return tr(f"BHYT trả: {vnd(m.bhyt_pays)} · Người bệnh trả: {vnd(m.patient_pays)}",
+              f"BHYT pays: {vnd(m.bhyt_pays)} · The patient pays: {vnd(m.patient_pays)}") + share
+
+
+def money_reason(m: VisitMoney) -> str:
+    """Why the level is not simply the card's: the low-cost rule, the five-year waiver, self-referred, no card."""
+    reasons = list(zip(m.reasons_vi, m.reasons_en, strict=False))
+    special = reasons[1:] if m.ma_doituong_kcb != "9" else reasons  # the first one names the card's level
+    return " · ".join(tr(vi, en) for vi, en in special)
+
+
+def money_html(m: VisitMoney) -> str:
+    """The money line under the form: who pays what, why, and the services that cannot be claimed yet."""
+    text = f"<b>{html.escape(money_text(m))}</b>"
+    reason = money_reason(m)
+    if reason:
+        text += f"<br><span style='color:{GREY}'>{html.escape(reason)}</span>"
+    problems = [tr(vi, en) for vi, en in zip(m.problems_vi, m.problems_en, strict=False)]
+    if problems:
+        text += f"<br><span style='color:{RED}'>{'<br>'.join(html.escape('⚠ ' + p) for p in problems)}</span>"
+    return text
+
+
 class FinaliseReview(QDialog):
     """What will be sent to the BHXH portal and the national prescription system, read before sending: the patient,
     the diagnoses, the drugs as TT 26 names them with their quantities, a young child's weight and guardian, the
@@ -1081,6 +1181,11 @@ class FinaliseReview(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setText(self._summary(patient, data, months))
         layout.addWidget(self.summary)
+        self.money = QLabel(html.escape(tr("Chi phí: đang tính…", "Costs: reckoning…")))  # filled by show_money
+        self.money.setObjectName("reviewMoney")
+        self.money.setWordWrap(True)
+        self.money.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.money)
         self.missing = self.missing_of(data) + list(blocking or [])
         self.problems = QLabel()
         self.problems.setObjectName("reviewMissing")
@@ -1120,6 +1225,11 @@ class FinaliseReview(QDialog):
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.send_button)
         layout.addLayout(buttons)
+
+    def show_money(self, found: VisitMoney) -> None:
+        """What the visit costs and who pays it, as the claim will say it."""
+        self.money.setText(html.escape(tr(f"Tổng chi phí: {vnd(found.total)}", f"Total cost: {vnd(found.total)}"))
+                           + "<br>" + money_html(found))
 
     @staticmethod
     def missing_of(data: dict[str, Any]) -> list[tuple[str, str]]:
