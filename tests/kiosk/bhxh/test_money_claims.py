@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -16,12 +17,14 @@ import requests
 
 from kiosk.bhxh.gateway import GatewayClient
 from kiosk.bhxh.xml130 import build_tables, checkin_xml, envelope
-from kiosk.bhxh.xml_validate import MONEY, check_envelope, check_table
+from kiosk.bhxh.xml_validate import MONEY, check_envelope, check_table, validate_envelope
 from kiosk.cli import main as cli
 from kiosk.model import Patient, Sex
 from kiosk.sandbox import demo
 from kiosk.sandbox.server import MONEY_REFUSED
 from kiosk.security.secrets_store import md5_upper
+from kiosk.settings import Settings
+from tests.kiosk.bhxh.test_signing import needs_xmlsec1, xmlsec1
 from tests.kiosk.sandbox_fixtures import STAFF, person, request_for
 
 PATIENT = Patient(1, "BN000001", "Nguyễn Văn An", dt.date(1980, 5, 1), sex=Sex.MALE, id_number="001080000001",
@@ -247,3 +250,26 @@ def test_the_card_check_takes_a_form_body_as_well_as_json(sandbox, gateway) -> N
     assert as_form["maThe"] == as_json["maThe"] == p.card_number
     neither = requests.post(url, params=auth, data=b"maThe", headers={"Content-Type": "text/plain"}, timeout=5).json()
     assert neither["maKetQua"] == "205"
+
+
+@needs_xmlsec1
+def test_demo_visits_show_a_co_payment_and_export_claims_whose_money_adds_up(kiosk_home, tmp_path: Path,
+                                                                            capsys) -> None:
+    seen = []
+    for _ in range(2):  # the demo cycles through the sandbox's people: a 100 % card, then an 80 % card
+        assert cli(["demo", "visit", "--json"]) == 0
+        seen.append(json.loads(capsys.readouterr().out))
+    assert [v["money"]["muc_huong"] for v in seen] == [100, 80]
+    assert seen[1]["money"] == {"total": 415700, "bhyt_pays": 332560, "copay": 83140, "own_pay": 0,
+                                "patient_pays": 83140, "muc_huong": 80, "arrival": "registered",
+                                "ma_doituong_kcb": "1.1"}, "above the low-cost threshold: a co-payment of 20 %"
+    pem = Settings().paths.data_dir / demo.DEMO_SIGNING_CERT
+    for shown in seen:
+        out = tmp_path / f"visit-{shown['visit_id']}.xml"
+        assert cli(["xml", "export", str(shown["visit_id"]), "--out", str(out)]) == 0
+        data = out.read_bytes()
+        assert validate_envelope(data) == [] and money_findings(data) == []
+        assert f"<T_BNCCT>{shown['money']['copay']}.00</T_BNCCT>".encode() in base64.b64decode(
+            re.search(rb"<NOIDUNGFILE>([^<]+)</NOIDUNGFILE>", data).group(1))
+        result = xmlsec1(out, pem)
+        assert result.returncode == 0, result.stderr

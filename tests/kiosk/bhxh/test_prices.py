@@ -15,7 +15,7 @@ import pytest
 from kiosk import checkin, patients, visits
 from kiosk.bhxh import prices
 from kiosk.cli.commands import main
-from kiosk.errors import BadInput
+from kiosk.errors import BadInput, SettingsError
 from kiosk.identify import identity_from_payload
 from kiosk.sandbox import demo
 from kiosk.sandbox.people import make_people
@@ -160,3 +160,31 @@ def test_a_card_registered_elsewhere_starts_self_referred_and_a_referral_needs_i
             "Referred: the referring facility's code (5 characters) is needed"]
         assert visits.arrival_problems(dict(data, referred_from="01001")) == []
         assert visits.arrival_problems(dict(data, arrival="walked in"))[0].field == "arrival"
+
+
+def test_the_base_salary_table_and_arrival_codes_are_settings(kiosk_home) -> None:
+    from kiosk.bhxh.money import BASE_SALARIES
+
+    settings = Settings()
+    assert [(r["from"], r["vnd"]) for r in settings["billing.base_salary"]] == list(BASE_SALARIES)
+    path = settings.paths.user_config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[[billing.base_salary]]\nfrom = "2024-07-01"\nvnd = 2340000\n\n'
+                    '[[billing.base_salary]]\nfrom = "2026-01-01"\nvnd = 3000000\n\n'
+                    '[billing.arrival_codes]\nreferred = "1.13"\n', encoding="utf-8")
+    settings = Settings()
+    assert settings["billing.base_salary"][-1] == {"from": "2026-01-01", "vnd": 3000000}
+    with open_configured(settings) as store:
+        demo.prepare(store)
+        opened = _visit(store, 1, {"code": "02.1896", "name": "Khám Nội", "unit_price": 38700})
+        data = dict(visits.demo_visit_data(store, opened["data"]), arrival="referred", referred_from="01001")
+        kept = visits.money(store, opened, data)
+        assert (kept.muc_huong, kept.copay, kept.ma_doituong_kcb) == (80, 83140, "1.3")
+        raised = visits.money(store, opened, data, base_salaries=settings["billing.base_salary"],
+                              arrival_codes=settings["billing.arrival_codes"])
+        # 415,700 is below 15 % of 3,000,000 (450,000): the low-cost rule pays it all
+        assert (raised.muc_huong, raised.copay, raised.ma_doituong_kcb) == (100, 0, "1.13")
+        assert any("450,000" in reason for reason in raised.reasons_en)
+    path.write_text('[[billing.base_salary]]\nfrom = "1 July"\nvnd = 1\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="billing.base_salary"):
+        Settings()
