@@ -25,6 +25,7 @@ from typing import Any
 
 from kiosk.bhxh import sheets
 from kiosk.bhxh.sheets import WORD, RowError, fold, header_key, parse_price
+from kiosk.errors import BadInput
 from kiosk.privacy.textcheck import describe, unsafe_char
 from kiosk.store.sqlite import Store
 
@@ -303,12 +304,8 @@ def search(store: Store, text: str = "", limit: int = 50) -> list[Service]:
     return [_from_row(r) for r in rows]
 
 
-class NotPriced(Exception):
+class NotPriced(BadInput):
     """A visit's service that cannot be claimed: not in the price list, or its price not yet in force."""
-
-    def __init__(self, vi: str, en: str) -> None:
-        super().__init__(en)
-        self.vi, self.en = vi, en
 
 
 def price_line(store: Store, line: dict[str, Any], on: dt.date) -> dict[str, Any]:
