@@ -219,7 +219,7 @@ def finalise(store: Store, visit_id: int, facility: str, *, chronic: Sequence[st
     now = moment.isoformat(timespec="seconds")
     visit["finalised_at"] = now
     salaries = salary_rows(base_salaries)
-    copay = year_copay(store, visit["patient_id"], day.year, visit["ma_lk"])
+    copay = year_copay(store, visit["patient_id"], day.year, visit["ma_lk"], before=visit["started_at"])
     data = dict(visit["data"], services=[prices.price_line(store, line, day) for line in visit["data"].get("services", [])])
     settled = settle_visit(data, day, base_salaries=salaries, arrival_codes=arrival_codes, copay_this_year=copay)
     data["money"] = summary(settled)
@@ -264,12 +264,14 @@ def summary(settled: Settlement) -> dict[str, Any]:
             "ma_doituong_kcb": settled.ma_doituong_kcb}
 
 
-def year_copay(store: Store, patient_id: int, year: int, except_ma_lk: str = "") -> Decimal:
+def year_copay(store: Store, patient_id: int, year: int, except_ma_lk: str = "", *, before: str = "") -> Decimal:
     """The patient's co-payments (T_BNCCT) in the visits finalised in ``year`` (the latest version of each episode,
-    ``except_ma_lk`` left out): what the five-year waiver weighs against six base salaries."""
+    ``except_ma_lk`` left out, only those started before ``before`` when given): what the five-year waiver weighs
+    against six base salaries."""
+    end = min(f"{year + 1:04d}-01-01", before) if before else f"{year + 1:04d}-01-01"
     rows = store.conn.execute("SELECT ma_lk, version, data_json FROM visits WHERE patient_id = ? AND status = 'final' "
                               "AND started_at >= ? AND started_at < ? AND ma_lk <> ?",
-                              (patient_id, f"{year:04d}-01-01", f"{year + 1:04d}-01-01", except_ma_lk)).fetchall()
+                              (patient_id, f"{year:04d}-01-01", end, except_ma_lk)).fetchall()
     latest: dict[str, tuple[int, str]] = {}
     for key, version, data_json in rows:
         if key not in latest or version > latest[key][0]:
@@ -315,19 +317,22 @@ def money(store: Store, visit: dict[str, Any], data: dict[str, Any] | None = Non
           base_salaries: Any = BASE_SALARIES, arrival_codes: dict[str, str] | None = None) -> VisitMoney:
     """The money of a visit as it stands (``data``: the form's current data; else the stored one): its services priced
     from the price list on the visit date, its drugs at their catalogue prices, the card's level, how the patient came,
-    the low-cost rule and the five-year waiver, as finalising will reckon it."""
+    the low-cost rule and the five-year waiver, as finalising will reckon it. A finalised visit keeps the prices it
+    was claimed with."""
+    final = data is None and visit["status"] == "final"
     data = dict(visit["data"] if data is None else data)
     day = dt.datetime.fromisoformat(visit["started_at"]).date()
     priced, problems_vi, problems_en = [], [], []
     for line in data.get("services", []):
         try:
-            priced.append(prices.price_line(store, line, day))
+            priced.append(line if final else prices.price_line(store, line, day))
         except prices.NotPriced as why:
             problems_vi.append(why.vi)
             problems_en.append(why.en)
     data["services"] = priced
+    copay = year_copay(store, visit["patient_id"], day.year, visit["ma_lk"], before=visit["started_at"])
     settled = settle_visit(data, day, base_salaries=salary_rows(base_salaries), arrival_codes=arrival_codes,
-                           copay_this_year=year_copay(store, visit["patient_id"], day.year, visit["ma_lk"]))
+                           copay_this_year=copay)
     t = settled.totals
     return VisitMoney(total=_vnd(t.t_tongchi_bv), insured=_vnd(t.t_tongchi_bh), bhyt_pays=_vnd(t.t_bhtt),
                       copay=_vnd(t.t_bncct), own_pay=_vnd(t.t_bntt), patient_pays=_vnd(t.patient_pays),

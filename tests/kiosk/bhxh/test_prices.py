@@ -148,6 +148,10 @@ def test_services_take_their_price_from_the_list_and_one_not_in_it_is_refused(ki
         assert visits.year_copay(store, patient_id, year) == Decimal("83140.00")
         assert visits.year_copay(store, patient_id, year, final["ma_lk"]) == 0, "a visit leaves itself out"
         assert visits.year_copay(store, patient_id, year - 1) == 0
+        assert visits.year_copay(store, patient_id, year, before=final["started_at"]) == 0, "only visits before it"
+        prices.import_bytes(store, "Mã dịch vụ,Tên dịch vụ,Mã nhóm,Đơn giá BH\n02.1896,Khám Nội,13,50000\n".encode(),
+                            "new.csv")
+        assert visits.money(store, final).total == 415700, "a finalised visit keeps the prices it was claimed with"
 
 
 def test_a_card_registered_elsewhere_starts_self_referred_and_a_referral_needs_its_facility(kiosk_home) -> None:
