@@ -220,7 +220,8 @@ def finalise(store: Store, visit_id: int, facility: str, *, chronic: Sequence[st
     visit["finalised_at"] = now
     salaries = salary_rows(base_salaries)
     copay = year_copay(store, visit["patient_id"], day.year, visit["ma_lk"], before=visit["started_at"])
-    data = dict(visit["data"], services=[prices.price_line(store, line, day) for line in visit["data"].get("services", [])])
+    data = dict(visit["data"], services=[prices.price_line(store, line, day)
+                                         for line in visit["data"].get("services", [])])
     settled = settle_visit(data, day, base_salaries=salaries, arrival_codes=arrival_codes, copay_this_year=copay)
     data["money"] = summary(settled)
     visit["data"] = data

@@ -412,7 +412,8 @@ def money_totals(claim: Claim) -> Iterable[Finding]:
                              f"{_shown_vnd(found)}, nhưng tổng các dòng chi phí là {_shown_vnd(wanted)}")
     fund, insured, copay = (_amount(summary, n) for n in ("T_BHTT", "T_TONGCHI_BH", "T_BNCCT"))
     if fund is not None and insured is not None and copay is not None and _off(fund, insured - copay):
-        yield _money("XML1", "T_BHTT", f"{_shown_vnd(fund)}, but T_TONGCHI_BH − T_BNCCT = {_shown_vnd(insured - copay)}",
+        yield _money("XML1", "T_BHTT",
+                     f"{_shown_vnd(fund)}, but T_TONGCHI_BH − T_BNCCT = {_shown_vnd(insured - copay)}",
                      f"{_shown_vnd(fund)}, nhưng T_TONGCHI_BH − T_BNCCT = {_shown_vnd(insured - copay)}")
 
 
