@@ -29,7 +29,6 @@ TREATMENT_KINDS_WITH_XML5 = {"02", "05", "08"}
 NO_BHYT_DRUG = "00.0000"  # XML2 MA_THUOC of a drug outside the BHYT list
 DRUG_GROUP = 4  # MA_NHOM of a drug in the BHYT list
 EXAM_GROUP = 13
-SUPPLY_GROUPS = (10, 11)
 ZERO = "0.00"
 
 
