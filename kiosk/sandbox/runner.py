@@ -47,6 +47,13 @@ class RunningSandbox:
     def stop(self) -> None:
         self._stopping.set()
         self._server.close()  # type: ignore[attr-defined]
+        # waitress's loop runs while it has channels: a client's pooled keep-alive connection (and waitress's own
+        # wake-up pipe) would keep it — and this join — waiting. Close them all; the loop then ends.
+        for channel in list(getattr(self._server, "_map", {}).values()):
+            try:
+                channel.close()
+            except OSError:
+                pass
         self._thread.join(timeout=5)
 
     def __enter__(self) -> RunningSandbox:

@@ -54,7 +54,12 @@ class RunningServer:
         self.feed.stop()
         if self._loop.is_running():
             self._loop.call_soon_threadsafe(self._shutdown.set)
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=1.5)  # hypercorn's graceful close: 1 s for the requests in flight
+        if self._thread.is_alive() and self._loop.is_running():
+            # A TLS connection whose peer never answers the close (a station's pooled keep-alive socket) holds
+            # hypercorn's shutdown until it times out: end the connections that are left.
+            self._loop.call_soon_threadsafe(_end_connections, self._loop)
+            self._thread.join(timeout=8)
 
     def __enter__(self) -> RunningServer:
         return self
