@@ -182,7 +182,8 @@ def settle(lines: Sequence[Line], *, card_number: str, arrival: str, visit_date:
         threshold = cents(LOW_COST_SHARE * salary)
         if insured < threshold:
             level = 100
-            reasons.append((f"Chi phí dưới 15% lương cơ sở ({threshold:,.0f} đ): BHYT trả 100%",
+            shown = f"{threshold:,.0f}".replace(",", ".")  # 379.500 đ, as Vietnamese write money
+            reasons.append((f"Chi phí dưới 15% lương cơ sở ({shown} đ): BHYT trả 100%",
                             f"Cost below 15% of the base salary ({threshold:,.0f} VND): BHYT pays 100%"))
         elif five_year_date is not None and five_year_date <= visit_date and copay_this_year >= FIVE_YEAR_CAP * salary:
             level, exempt_from = 100, visit_date

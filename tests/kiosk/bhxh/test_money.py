@@ -52,7 +52,7 @@ def test_80_percent_above_the_threshold_leaves_a_co_payment() -> None:
 def test_80_percent_below_the_threshold_is_paid_in_full() -> None:
     s = settle([EXAM, drug(10, 5000)], card_number="GD4010123456789", arrival="registered", visit_date=DAY)
     assert s.muc_huong == 100 and s.totals.t_bhtt == D("88700.00") and s.totals.t_bncct == D("0.00")
-    assert "379,500" in s.reasons[-1][1]
+    assert "379,500 VND" in s.reasons[-1][1] and "379.500 đ" in s.reasons[-1][0]
 
 
 def test_the_threshold_follows_the_base_salary_of_the_visit_date() -> None:
