@@ -17,6 +17,15 @@ class PayloadError(ScannerError):
     """A QR text is not a payload we know, or breaks the rules of its format."""
 
 
+class InputMethodOn(PayloadError):
+    """A keyboard-wedge scanner typed the code through a Vietnamese input method (Unikey/EVKey), which
+    merged letters (``ee`` -> ``ê``): the message says to switch it off while scanning."""
+
+
+class UnsafeText(PayloadError):
+    """A field holds a control character, a bidirectional override or another invisible character."""
+
+
 class CameraError(ScannerError):
     """A frame source cannot be opened or stopped delivering frames."""
 

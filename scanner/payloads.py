@@ -3,6 +3,11 @@
 ``parse_payload(text)`` never raises anything but ``PayloadError`` (and returns a ``Payload`` with
 ``kind=None`` and the error for text it does not recognise). Dates come out as ``datetime.date``
 with a precision, and as ISO text (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``) in ``fields``.
+
+Text other readers garble (DOMAIN.md §15, scanner/textfix.py): UTF-8 read through a wrong code page is
+repaired and the repair noted in ``Payload.notices``; a code typed through a Vietnamese input method,
+a BHYT name or address that is not hex, and control or bidirectional characters in any field are
+refused with a message that says what to do.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.errors import PayloadError
+from scanner import textfix
+from scanner.errors import InputMethodOn, PayloadError, UnsafeText
 
 # Province codes of the 12-digit personal ID (TT 07/2016/TT-BCA, the 63 pre-2025 provinces; the
 # 2025 merger did not renumber issued IDs).
@@ -53,6 +59,9 @@ class Payload:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     dates: dict[str, tuple[dt.date, str]] = field(default_factory=dict)  # name -> (date, precision)
+    # (Vietnamese, English) notes for the screen or the log, e.g. a name repaired from mojibake (never
+    # holding the personal data itself)
+    notices: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +70,54 @@ class Payload:
 
 def _fail(vi: str, en: str) -> PayloadError:
     return PayloadError(vi, en)
+
+
+# -- garbled and hostile text (DOMAIN.md §15) ----------------------------------------------------
+_CCCD_FIELDS = (("số định danh", "ID number"), ("số CMND cũ", "old ID number"), ("họ tên", "name"),
+                ("ngày sinh", "date of birth"), ("giới tính", "sex"), ("nơi thường trú", "address"),
+                ("ngày cấp", "issue date"))
+_BHYT_FIELDS = (("mã thẻ", "card number"), ("họ tên", "name"), ("ngày sinh", "date of birth"),
+                ("giới tính", "sex"), ("địa chỉ", "address"), ("nơi đăng ký KCB ban đầu", "registered facility"),
+                ("hạn thẻ từ", "valid from"), ("hạn thẻ đến", "valid to"), ("ngày cấp", "issue date"),
+                ("mã quản lý", "manager code"), ("họ tên cha mẹ/người giám hộ", "parent's name"),
+                ("mã khu vực", "area code"), ("ngày đủ 5 năm", "five-year date"), ("mã kiểm tra", "check field"))
+_BHYT_HEX = (1, 4, 10)  # name, address, parent's name: hex of UTF-8
+_BHYT_ASCII = (0, 2, 3, 5, 6, 7, 8, 9, 11, 12)  # codes and dates: an IME leaves marked letters in them
+_CCCD_ASCII = (0, 1, 3, 6)  # digits
+
+
+def _label(labels: tuple[tuple[str, str], ...], index: int) -> tuple[str, str]:
+    return labels[index] if index < len(labels) else (f"trường thứ {index + 1}", f"field {index + 1}")
+
+
+def _refuse_unsafe(parts: list[str], labels: tuple[tuple[str, str], ...]) -> None:
+    """Control characters, bidirectional overrides and other invisible characters are refused in
+    every field: a NUL cuts a name short in exports, U+202E shows another name than the one stored."""
+    for index, part in enumerate(parts):
+        bad = textfix.unsafe_char(part)
+        if bad is not None:
+            vi, en = _label(labels, index)
+            raise UnsafeText(f"Mã QR có ký tự điều khiển/ẩn không được phép ({textfix.describe(bad)}) ở {vi}: "
+                             "hãy quét lại thẻ hoặc nhập tay",
+                             f"The QR code holds a control or invisible character that is not allowed "
+                             f"({textfix.describe(bad)}) in the {en}: scan the card again or type it in")
+
+
+def _person_text(payload: Payload, value: str, label: tuple[str, str]) -> str:
+    """A name or address: mojibake repaired (with a notice), text still garbled refused."""
+    text = " ".join(value.split())
+    repaired, code_page = textfix.repair(text)
+    if code_page is not None:
+        payload.notices.append(textfix.repair_notice(code_page, label[0], label[1]))
+        if "text_repaired" not in payload.warnings:
+            payload.warnings.append("text_repaired")
+        return repaired
+    if textfix.looks_garbled(text):
+        raise _fail(f"{label[0].capitalize()} trên mã QR bị lỗi bảng mã (ký tự lạ, không sửa được): "
+                    "hãy quét bằng camera hoặc nhập tay",
+                    f"The {label[1]} in the QR code is garbled (read with a wrong code page, cannot be "
+                    "repaired): scan it with the camera or type it in")
+    return text
 
 
 def clean(text: str) -> str:
@@ -141,6 +198,9 @@ def parse_cccd(text: str) -> Payload:
     if len(parts) < 7:
         raise _fail("Mã QR căn cước phải có ít nhất 7 trường", "An ID-card QR must have at least 7 fields")
     payload = Payload("cccd", text)
+    _refuse_unsafe(parts, _CCCD_FIELDS)
+    if any(textfix.ime_marked(parts[i]) for i in _CCCD_ASCII):
+        raise InputMethodOn(*textfix.IME_MESSAGE)
     id_number, old_id, name, dob, sex_text, address, issued = (p.strip() for p in parts[:7])
     if old_id and not (old_id.isdigit() and old_id.isascii() and len(old_id) in (9, 12)):
         raise _fail("Số CMND cũ phải có 9 hoặc 12 chữ số", "The old ID number must have 9 or 12 digits")
@@ -160,13 +220,14 @@ def parse_cccd(text: str) -> Payload:
             raise _fail("Ngày cấp trước ngày sinh", "The issue date is before the date of birth")
         if issue > today:
             payload.warnings.append("issue_date_in_future")
+    full_name = _person_text(payload, name, _CCCD_FIELDS[2])
     payload.fields = {
         "id_number": id_number,
         "old_id_number": old_id,
-        "full_name": " ".join(name.split()),
+        "full_name": full_name,
         "date_of_birth": iso(birth, precision),
         "sex": sex,
-        "address": " ".join(address.split()),
+        "address": _person_text(payload, address, _CCCD_FIELDS[5]),
         "issue_date": issue_iso,
         "extra_fields": [p.strip() for p in parts[7:]],
         "warnings": payload.warnings,
@@ -188,6 +249,24 @@ def decode_hex_text(value: str) -> str:
     return value.strip()
 
 
+def _hex_field(payload: Payload, value: str, label: tuple[str, str]) -> str:
+    """A BHYT name or address field: hex of UTF-8 (whitespace ignored), ``-`` or empty for none.
+    Anything else is refused: plain text where hex belongs is not taken as a name."""
+    v = "".join(value.split())
+    if not v or v == "-":
+        return ""
+    if not _HEX_RE.match(v):
+        raise _fail(f"Trường {label[0]} trên mã QR thẻ BHYT không phải mã hex (chữ số 0-9 và a-f, số ký tự chẵn)",
+                    f"The {label[1]} field of the BHYT card QR is not hex (digits 0-9 and a-f, an even count)")
+    try:
+        text = unicodedata.normalize("NFC", bytes.fromhex(v).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _fail(f"Trường {label[0]} trên mã QR thẻ BHYT không giải mã được thành chữ (UTF-8)",
+                    f"The {label[1]} field of the BHYT card QR does not decode to text (UTF-8)") from None
+    _refuse_unsafe([text], (label,))
+    return _person_text(payload, text, label)
+
+
 def normalise_facility(value: str) -> str:
     """``"79 - 011"`` -> ``"79011"`` (MA_DKBD)."""
     return re.sub(r"[\s\-]", "", value).upper()
@@ -200,11 +279,15 @@ def parse_bhyt(text: str) -> Payload:
     if len(parts) < 9:
         raise _fail("Mã QR thẻ BHYT thiếu trường", "The BHYT card QR has too few fields")
     payload = Payload("bhyt", text)
+    _refuse_unsafe(parts, _BHYT_FIELDS)
+    if any(textfix.ime_marked(parts[i]) for i in _BHYT_ASCII if i < len(parts)) or \
+            any(textfix.ime_typed_hex(parts[i]) for i in _BHYT_HEX if i < len(parts)):
+        raise InputMethodOn(*textfix.IME_MESSAGE)
     card = parts[0].upper()
     if not (_CARD_15_RE.match(card) or _BHXH_10_RE.match(card)):
         raise _fail("Mã thẻ BHYT phải có 15 ký tự hoặc là mã số BHXH 10 chữ số",
                     "The card code must be 15 characters or the 10-digit BHXH number")
-    name = decode_hex_text(parts[1])
+    name = _hex_field(payload, parts[1], _BHYT_FIELDS[1])
     if not name:
         raise _fail("Thẻ BHYT không có họ tên", "The BHYT card carries no name")
     birth, precision = parse_date(parts[2], "date_of_birth")
@@ -226,7 +309,7 @@ def parse_bhyt(text: str) -> Payload:
     payload.fields = {
         "card_number": card,
         "full_name": name,
-        "address": decode_hex_text(parts[4]),
+        "address": _hex_field(payload, parts[4], _BHYT_FIELDS[4]),
         "date_of_birth": iso(birth, precision),
         "sex": sex,
         "registered_facility": facility,
@@ -236,7 +319,7 @@ def parse_bhyt(text: str) -> Payload:
         "five_year_date": _optional_date(payload, field_at(12), "five_year_date"),
         "area_code": field_at(11) if field_at(11) != "-" else "",
         "manager_code": field_at(9),
-        "parent_name": decode_hex_text(field_at(10)),
+        "parent_name": _hex_field(payload, field_at(10), _BHYT_FIELDS[10]),
         "warnings": payload.warnings,
     }
     return payload
@@ -285,6 +368,8 @@ def detect_kind(text: str) -> str | None:
         return "cccd"
     if text.rstrip().endswith("|$") or (len(parts) >= 9 and _HEX_RE.match("".join(parts[1].split()) or "x")):
         return "bhyt"
+    if len(parts) >= 9 and textfix.ime_typed_hex(parts[1]):  # typed through Unikey/EVKey: refused with why
+        return "bhyt"
     return None
 
 
@@ -295,15 +380,24 @@ def parse_payload(text: str, *, slip_key: bytes | None = None) -> Payload:
     if len(text) > MAX_PAYLOAD:
         return Payload(None, text[:64], error="Văn bản quá dài cho một mã QR / Text too long for a QR code")
     cleaned = clean(text)
+    # The whole text first: a reader's wrong code page can swallow a '|' into a double-byte character.
+    cleaned, code_page = textfix.repair(cleaned)
+    notices = [textfix.repair_notice(code_page, "chữ trên mã QR", "text of the QR code")] if code_page else []
     kind = detect_kind(cleaned)
     if kind is None:
         return Payload(None, cleaned, error=(
             "Không phải mã QR căn cước, VNeID, thẻ BHYT hay phiếu của phòng khám / "
-            "Not an ID-card, VNeID, BHYT card or clinic slip QR code"))
+            "Not an ID-card, VNeID, BHYT card or clinic slip QR code"), notices=notices)
     parser = {"cccd": parse_cccd, "bhyt": parse_bhyt}.get(kind)
     try:
-        return parser(cleaned) if parser else parse_slip(cleaned, slip_key)
+        payload = parser(cleaned) if parser else parse_slip(cleaned, slip_key)
     except PayloadError as exc:
-        return Payload(kind, cleaned, error=str(exc))
+        return Payload(kind, cleaned, error=str(exc), notices=notices)
     except (ValueError, IndexError, binascii.Error) as exc:  # belt and braces: never leak a raw error
-        return Payload(kind, cleaned, error=f"Mã QR hỏng / Damaged QR payload ({type(exc).__name__})")
+        return Payload(kind, cleaned, error=f"Mã QR hỏng / Damaged QR payload ({type(exc).__name__})",
+                       notices=notices)
+    if notices:
+        payload.notices[:0] = notices
+        if "text_repaired" not in payload.warnings:
+            payload.warnings.append("text_repaired")
+    return payload
