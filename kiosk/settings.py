@@ -248,6 +248,10 @@ OPTIONS: tuple[Option, ...] = (
            minimum=1),
     Option("scanner.quiet_seconds", FLOAT, 10.0,
            "Seconds during which the same code is not accepted again", minimum=0),
+    Option("scanner.serial", STR, "",
+           "Serial (USB-COM/CDC) scanner: empty = none, a port (/dev/ttyACM0, COM3) or auto = find one"),
+    Option("scanner.serial_baud", INT, 9600, "Baud rate of the serial scanner (USB CDC ignores it; RS-232 needs it)",
+           choices=(1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)),
     Option("printing.ticket_printer", STR, "",
            "Ticket printer: NAME or cups:NAME[@HOST:PORT], escpos-net:HOST[:PORT], escpos-usb:VID:PID, "
            "escpos-file:DEVICE, folder:DIR, qt:NAME; empty = save the PDF"),

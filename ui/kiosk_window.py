@@ -48,6 +48,7 @@ from ui.qt import (
     QWidget,
 )
 from ui.pin_pad import PinPad
+from ui.serial_input import SerialInput
 from ui.voice import Voice
 from ui.wedge import WedgeFilter
 
@@ -64,6 +65,7 @@ QLabel#notice { font-size: 36px; font-weight: bold; color: #ffd166; }
 QPushButton#digit { font-size: 52px; min-height: 130px; }
 QLabel#cameraState { font-size: 34px; font-weight: bold; background: #b26a00; color: #ffffff; padding: 18px;
                      border-radius: 12px; }
+QLabel#serialState { font-size: 22px; color: #ffd166; }
 QLabel#cardVerdict { font-size: 32px; font-weight: bold; padding: 16px; border-radius: 12px; }
 QPushButton:disabled { background: #41597a; color: #9fb3c8; }
 QLineEdit { background: #ffffff; color: #0b2545; font-size: 44px; min-height: 80px; }
@@ -118,7 +120,7 @@ class KioskWindow(QMainWindow):
         self.idle.timeout.connect(self.wipe)
         QApplication.instance().installEventFilter(self)
         self.wedge = WedgeFilter(self)
-        self.wedge.scanned.connect(lambda text: self.handle_payload(parse_payload(text)))
+        self.wedge.scanned.connect(self.on_typed_scan)
         QApplication.instance().installEventFilter(self.wedge)
         s = clinic.settings
         self.camera = CameraController(s["scanner.engines"], s["scanner.confirm_frames"], s["scanner.quiet_seconds"],
@@ -135,6 +137,7 @@ class KioskWindow(QMainWindow):
             self.camera.start(CaptureSource(str(video), live=True, loop=True))
         else:
             self.camera.start(camera or s["camera.source"])
+        self.serial_input = self._start_serial_scanner()
         self.wipe()
         self.housekeeping = Housekeeping(clinic, self, lambda verdict: None)  # backups; the clock is logged
 
@@ -193,6 +196,8 @@ class KioskWindow(QMainWindow):
         self.start_title = self._label(start, "title")
         self.camera_state = self._label(start, "cameraState")
         self.camera_state.hide()
+        self.serial_state = self._label(start, "serialState")  # a USB-COM scanner that is not working (staff)
+        self.serial_state.hide()
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumHeight(380)
@@ -279,6 +284,8 @@ class KioskWindow(QMainWindow):
     def retranslate(self) -> None:
         self.language_button.setText("Tiếng Việt" if i18n.language() == "en" else "English")
         self._start_words()
+        if getattr(self, "serial_input", None) is not None:
+            self.serial_state.setText(tr(*self.serial_input.words))
         self.keypad_title.setText(tr("Nhập 12 số căn cước", "Enter your 12-digit ID number"))
         self.keypad_keys["✓"].setText(tr("Xong", "Done"))
         self.confirm_title.setText(tr("Có phải bạn không?", "Is this you?"))
@@ -315,6 +322,28 @@ class KioskWindow(QMainWindow):
         if state in ("error", "reconnecting", "ended"):
             log.warning("kiosk camera: %s", state)
         self._start_words()
+
+    def _start_serial_scanner(self) -> SerialInput | None:
+        """A USB-COM scanner (scanner.serial) beside the camera: its codes go where the wedge's go."""
+        s = self.clinic.settings
+        if not s["scanner.serial"].strip():
+            return None
+        serial_input = SerialInput(s["scanner.serial"], s["scanner.serial_baud"], parent=self)
+        serial_input.scanned.connect(self.on_typed_scan)
+        serial_input.refused.connect(self._serial_refused)
+        serial_input.state_changed.connect(self._serial_state)
+        serial_input.start()
+        return serial_input
+
+    def _serial_state(self, state: str, vi: str, en: str) -> None:
+        if state != "connected":
+            log.warning("kiosk serial scanner: %s", state)
+        self.serial_state.setText(tr(vi, en))
+        self.serial_state.setVisible(state != "connected")
+
+    def _serial_refused(self, vi: str, en: str) -> None:
+        if self.accepts_scans():
+            self.start_notice.setText(tr(vi, en))
 
     def toggle_language(self) -> None:
         i18n.set_language("vi" if i18n.language() == "en" else "en")
@@ -367,6 +396,10 @@ class KioskWindow(QMainWindow):
         holding up a phone must not take over the screen)."""
         pad = getattr(self, "pin_pad", None)
         return self.pages.currentIndex() == START and not self._busy and not (pad is not None and pad.isVisible())
+
+    def on_typed_scan(self, text: str) -> None:
+        """A code from a scanner that sends text: the keyboard wedge or the USB-COM scanner."""
+        self.handle_payload(parse_payload(text))
 
     def on_scan(self, scan: Scan) -> None:
         self.handle_payload(scan.payload)
@@ -576,6 +609,8 @@ class KioskWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         self.camera.stop()
+        if self.serial_input is not None:
+            self.serial_input.stop()
         app = QApplication.instance()
         app.removeEventFilter(self.wedge)
         app.removeEventFilter(self)

@@ -63,6 +63,7 @@ from ui.qt import (
     QWidget,
     Signal,
 )
+from ui.serial_input import SerialInput
 from ui.sound import Sounds
 from ui.stations import StationWindow
 from ui.wedge import WedgeFilter
@@ -276,6 +277,11 @@ class ReceptionWindow(StationWindow):
         self.mirror.setChecked(s["camera.mirror"])
         controls.addWidget(self.mirror)
         left.addLayout(controls)
+        self.serial_state = QLabel()  # the USB-COM scanner's state, when one is set (scanner.serial)
+        self.serial_state.setObjectName("serialState")
+        self.serial_state.setWordWrap(True)
+        self.serial_state.hide()
+        left.addWidget(self.serial_state)
         left.addWidget(self._manual_entry())
         self.message = QLabel()  # what went wrong with a scan or what was typed: one place, one language
         self.message.setObjectName("entryMessage")
@@ -323,6 +329,7 @@ class ReceptionWindow(StationWindow):
         self._fill_camera_picker(camera)
         self.camera_picker.currentIndexChanged.connect(self._camera_chosen)
         self._camera_chosen()
+        self.serial_input = self._start_serial_scanner()
 
         QTimer.singleShot(0, self, self._warm_up)
         self.idle_lock = None
@@ -506,6 +513,24 @@ class ReceptionWindow(StationWindow):
         if state != "running":  # the whole message on the picture; the line under it keeps its one line
             self.coaching.setText(tr(vi, en))
             self.preview.setText(tr(vi, en))
+
+    def _start_serial_scanner(self) -> SerialInput | None:
+        """A USB-COM scanner (scanner.serial): its codes go where the wedge's go, so the desk's rules are the same."""
+        s = self.clinic.settings
+        if not s["scanner.serial"].strip():
+            return None
+        serial_input = SerialInput(s["scanner.serial"], s["scanner.serial_baud"], parent=self)
+        serial_input.scanned.connect(self.on_typed_scan)
+        serial_input.refused.connect(lambda vi, en: self.show_error(tr(vi, en)))
+        serial_input.state_changed.connect(self._serial_state)
+        self._serial_state(serial_input.state, *serial_input.words)
+        self.serial_state.show()
+        serial_input.start()
+        return serial_input
+
+    def _serial_state(self, state: str, vi: str, en: str) -> None:
+        self.serial_state.setText(tr(vi, en))
+        self.serial_state.setStyleSheet("color: #1e6b1e;" if state == "connected" else "color: #b00020;")
 
     def _switch_prompt(self) -> QWidget:
         """The question asked when a card is read while another patient is still being received."""
@@ -978,6 +1003,8 @@ class ReceptionWindow(StationWindow):
         if self.idle_lock is not None:
             self.idle_lock.stop()
         self.camera.stop()
+        if self.serial_input is not None:
+            self.serial_input.stop()
         from ui.qt import QApplication
 
         QApplication.instance().removeEventFilter(self.wedge)
