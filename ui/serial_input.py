@@ -45,10 +45,11 @@ class SerialInput(QObject):
         self.stop()
         try:
             self._reader = SerialScanner(self.port, baud=self.baud, on_code=self.scanned.emit,
-                                         on_refused=self._on_refused, on_state=self._on_state,
-                                         **self.options).start()
+                                         on_refused=self._on_refused, on_state=self._on_state, **self.options)
         except SerialScannerError as exc:
             self._on_state("error", exc)
+            return
+        self._reader.start()  # after it is kept: its first state names the port it opened
 
     def stop(self) -> None:
         if self._reader is not None:
