@@ -118,7 +118,7 @@ def repair(text: str) -> tuple[str, str | None]:
     """``(text, None)`` when the text is right (or cannot be repaired); ``(repaired, code page)`` when it
     is UTF-8 read through that code page. A repair is taken only when exactly one plausible
     Vietnamese text comes out: valid UTF-8, NFC, letters of the Vietnamese alphabet."""
-    if text.isascii() or plausible_vietnamese(text) or not looks_garbled(text):
+    if text.isascii() or not looks_garbled(text):  # "Ã’" (Ò read as cp1252) is all letters and typography
         return text, None
     found: dict[str, str] = {}
     for name, encode in CODE_PAGES:
