@@ -1,14 +1,17 @@
 """The decoder cascade: a fast first pass, then cheap variants only where a code is plausibly there.
 
 Live frames (``decode_frame``): zxing-cpp on the frame itself up to 1280 px, on a half-size copy of larger frames, with
-no rotation/inversion tries (a few ms on a 1920×1080 frame on this 2-core machine). When that pass
+no rotation tries, the inverted image tried only when the plain one shows nothing (light-on-dark codes; a few ms on a
+1920×1080 frame on this 2-core machine); a dark frame in which it finds nothing is tried again denoised and stretched
+(sensor noise hides a code in a dark room). When that pass
 locates a symbol it cannot read, the region is retried at full resolution with variants — 2×
 upscale, sharpening, local contrast (CLAHE), inversion — and the other configured engines, inside a
 per-frame time budget. Every ``full_sweep_every``-th empty frame is also swept at full resolution,
 so a code too small for the first pass is still found (and the coach says "move closer").
 
 Still images (``decode_still``): the same, then the whole image at full resolution through every
-variant and every configured engine; a photo is worth the extra milliseconds.
+variant (denoised and background-flattened copies last, for low light and uneven light) and every
+configured engine; a photo is worth the extra milliseconds.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from scanner.coach import Advice, advise, region
+from scanner.coach import DARK_MEAN, Advice, advise, region
 from scanner.engines import Decoded, Engine, make_engines, zxing_engine
 
 FIRST_PASS_MAX_SIDE = 1280
@@ -69,6 +72,18 @@ def _rescale(codes: list[Decoded], factor: float, dx: float = 0.0, dy: float = 0
 _CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
 
 
+def denoised(gray: np.ndarray) -> np.ndarray:
+    """Low light: average away the sensor noise, then stretch the few grey levels left to the full range."""
+    return cv2.normalize(cv2.GaussianBlur(gray, (0, 0), 1.5), None, 0, 255, cv2.NORM_MINMAX)
+
+
+def flattened(gray: np.ndarray) -> np.ndarray:
+    """Uneven light (a bright patch, a shadow, a dim corner): divide by the smooth background."""
+    smooth = cv2.GaussianBlur(gray, (0, 0), 1.2).astype(np.float32)
+    background = cv2.GaussianBlur(smooth, (0, 0), 20.0) + 4.0
+    return cv2.normalize(smooth / background, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)
+
+
 def _variants(gray: np.ndarray) -> Iterator[tuple[str, np.ndarray, float]]:
     """(name, image, factor back to the input's pixels), cheapest and most useful first."""
     h, w = gray.shape[:2]
@@ -81,6 +96,8 @@ def _variants(gray: np.ndarray) -> Iterator[tuple[str, np.ndarray, float]]:
     yield "smooth", cv2.GaussianBlur(gray, (0, 0), 1.2), 1.0  # moiré and halftone screens
     _, otsu = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     yield "otsu", otsu, 1.0
+    yield "denoise", denoised(gray), 1.0  # low light and sensor noise
+    yield "flatten", flattened(gray), 1.0  # glare or shadow over part of the code
 
 
 class Cascade:
@@ -155,6 +172,10 @@ class Cascade:
             if not codes and located and self._clock() < deadline:
                 steps.append("full:zxing")  # the located symbol may not be the code: look everywhere
                 codes = [c for c in self._zxing_full(gray) if c.valid]
+        if not codes and not located and float(small.mean()) < DARK_MEAN:
+            steps.append("dark")  # a dark frame: the noise hides the code from the first pass
+            located = _rescale(self._first(denoised(small)), 1 / scale)
+            codes = [c for c in located if c.valid]
         if not codes and not located:
             self._empty_frames += 1
             if scale < 1.0 and self._empty_frames % self.full_sweep_every == 0:

@@ -64,10 +64,11 @@ _QR = zxingcpp.BarcodeFormat.QRCode
 
 
 def zxing_engine(*, fast: bool = False, errors: bool = False) -> Engine:
-    """zxing-cpp. ``fast``: one resolution, no rotation/inversion tries (the live first pass)."""
+    """zxing-cpp. ``fast``: one resolution, no rotation tries (the live first pass); it still tries the
+    inverted image when the plain one finds nothing (light-on-dark codes; ~0.2 ms on a 960×540 frame)."""
     options: dict[str, object] = {"text_mode": zxingcpp.TextMode.Plain}
     if fast:
-        options.update(try_rotate=False, try_invert=False, try_downscale=False)
+        options.update(try_rotate=False, try_invert=True, try_downscale=False)
 
     def decode(gray: np.ndarray) -> list[Decoded]:
         found = []
