@@ -83,13 +83,13 @@ def _scene(condition: str, i: int, r: random.Random, seed: int) -> Scene:
             "offset": (r.uniform(-0.12, 0.12), r.uniform(-0.06, 0.06))}
     if condition == "blur":
         if i % 3 == 2:
-            base.update(defocus=r.uniform(2.0, 3.5))
+            base.update(defocus=r.uniform(2.5, 3.8))
         else:
-            base.update(motion=r.uniform(5, 10), motion_angle=r.uniform(0, 180), defocus=r.uniform(0, 1.2))
+            base.update(motion=r.uniform(7, 12), motion_angle=r.uniform(0, 180), defocus=r.uniform(0, 1.2))
     elif condition == "glare":
         base.update(glare=r.uniform(0.4, 0.75))
     elif condition == "moire":
-        base.update(style="phone", moire=1.0, moire_beat=r.uniform(0.5, 0.8), blur=r.uniform(0.6, 1.1))
+        base.update(style="phone", moire=1.0, moire_beat=r.uniform(0.8, 1.0), blur=r.uniform(1.0, 1.5))
     elif condition == "perspective":
         base.update(tilt=r.uniform(0.3, 0.38), angle=r.uniform(-30, 30), code_fraction=r.uniform(0.38, 0.48),
                     offset=(r.uniform(-0.05, 0.05), r.uniform(-0.03, 0.03)))
