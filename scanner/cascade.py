@@ -80,7 +80,9 @@ def denoised(gray: np.ndarray) -> np.ndarray:
 def flattened(gray: np.ndarray) -> np.ndarray:
     """Uneven light (a bright patch, a shadow, a dim corner): divide by the smooth background."""
     smooth = cv2.GaussianBlur(gray, (0, 0), 1.2).astype(np.float32)
-    background = cv2.GaussianBlur(smooth, (0, 0), 20.0) + 4.0
+    h, w = gray.shape[:2]
+    coarse = cv2.resize(smooth, (max(w // 8, 1), max(h // 8, 1)), interpolation=cv2.INTER_AREA)
+    background = cv2.resize(cv2.GaussianBlur(coarse, (0, 0), 2.5), (w, h), interpolation=cv2.INTER_LINEAR) + 4.0
     return cv2.normalize(smooth / background, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)
 
 
@@ -173,9 +175,14 @@ class Cascade:
                 steps.append("full:zxing")  # the located symbol may not be the code: look everywhere
                 codes = [c for c in self._zxing_full(gray) if c.valid]
         if not codes and not located and float(small.mean()) < DARK_MEAN:
-            steps.append("dark")  # a dark frame: the noise hides the code from the first pass
-            located = _rescale(self._first(denoised(small)), 1 / scale)
-            codes = [c for c in located if c.valid]
+            # a dark frame: sensor noise and uneven light hide the code from the first pass
+            for name, clean in (("dark", denoised), ("dark-flatten", flattened)):
+                steps.append(name)
+                found = self._first(clean(small))
+                codes = _rescale([c for c in found if c.valid], 1 / scale)
+                if codes:
+                    located = _rescale(found, 1 / scale)
+                    break
         if not codes and not located:
             self._empty_frames += 1
             if scale < 1.0 and self._empty_frames % self.full_sweep_every == 0:

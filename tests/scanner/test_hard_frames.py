@@ -63,4 +63,4 @@ def test_cascade_reads_more_hard_frames_than_every_engine_and_never_a_wrong_text
     assert totals["cascade"] - max(totals[n] for n in engines) >= 5, totals
     # the live loop reads light-on-dark codes and codes in a dark room, which its fast first pass used to miss
     assert read["live"]["inverted"] == 6, read["live"]
-    assert read["live"]["low_light"] >= 3, read["live"]
+    assert read["live"]["low_light"] >= 5, read["live"]
