@@ -15,7 +15,7 @@ from kiosk.context import PatientContext, StationContext
 from kiosk.errors import KioskError, LockedOut
 from kiosk.facade import Clinic, UnknownPatient
 from kiosk.facade.queue import SelfServiceCard
-from kiosk.identify import identity_from_payload
+from kiosk.identify import identity_from_payload, payload_problem
 from kiosk.model import Identity, IdentitySource, Patient, Role, number_text
 from kiosk.privacy.masking import mask_id, mask_name
 from kiosk.texts import vneid_guide
@@ -408,8 +408,11 @@ class KioskWindow(QMainWindow):
         if not self.accepts_scans():
             return
         if not payload.ok or payload.kind not in ("cccd", "bhyt"):
-            self.start_notice.setText(tr("Mã này không phải mã QR của thẻ căn cước, VNeID hay thẻ BHYT",
-                                         "This is not the QR code of an ID card, VNeID or a BHYT card"))
+            if payload.kind in ("cccd", "bhyt"):  # a card's code that is broken: the reason in words (an input
+                self.start_notice.setText(tr(*payload_problem(payload)))  # method left on, a damaged text…)
+            else:
+                self.start_notice.setText(tr("Mã này không phải mã QR của thẻ căn cước, VNeID hay thẻ BHYT",
+                                             "This is not the QR code of an ID card, VNeID or a BHYT card"))
             return
         self.identify(identity_from_payload(payload))
 

@@ -672,7 +672,10 @@ class ReceptionWindow(StationWindow):
         if not payload.ok or payload.kind not in ("cccd", "bhyt"):
             self.show_error(tr(*payload_problem(payload)))
             return
-        self.message.clear()
+        if payload.notices:  # the name came garbled from the reader and was repaired: check it against the card
+            self.show_error("\n".join(tr(vi, en) for vi, en in payload.notices), colour="#8a5a00")
+        else:
+            self.message.clear()
         self.sounds.beep.play()
         self.preview.flash()
         self.request_patient(identity_from_payload(payload))
