@@ -303,7 +303,14 @@ class KioskWindow(QMainWindow):
     def _start_words(self) -> None:
         """The start page says what works now: with no camera, the keypad (in large type, not a QR to nobody)."""
         state, vi, en = self._camera
-        if state in ("error", "reconnecting", "ended"):
+        reader = getattr(self, "serial_input", None)
+        if state in ("error", "reconnecting", "ended") and reader is not None and reader.state == "connected":
+            # no camera, but the USB-COM scanner reads cards: point to it, not to the keypad
+            self.start_title.setText(tr("Xin mời đưa mã QR trên thẻ căn cước, VNeID hoặc thẻ BHYT vào máy quét",
+                                        "Please hold the QR code of your ID card, VNeID or BHYT card to the scanner"))
+            self.camera_state.hide()
+            self.preview.hide()
+        elif state in ("error", "reconnecting", "ended"):
             self.start_title.setText(tr("Mời bấm \"Nhập số căn cước\" bên dưới, hoặc đến quầy tiếp đón",
                                         "Please press \"Type your ID number\" below, or go to the reception desk"))
             self.camera_state.setText(tr("Camera chưa sẵn sàng: chưa quét mã QR được",
@@ -340,6 +347,7 @@ class KioskWindow(QMainWindow):
             log.warning("kiosk serial scanner: %s", state)
         self.serial_state.setText(tr(vi, en))
         self.serial_state.setVisible(state != "connected")
+        self._start_words()  # without a camera, the start page points to the scanner while it is connected
 
     def _serial_refused(self, vi: str, en: str) -> None:
         if self.accepts_scans():

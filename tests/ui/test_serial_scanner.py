@@ -91,6 +91,9 @@ def test_serial_scanner_at_the_kiosk_and_its_lost_state_shown(qtbot, clinic, pty
     window.show()
     qtbot.waitUntil(lambda: window.serial_input.state == "connected", timeout=5000)
     assert not window.serial_state.isVisible(), "a working scanner needs no words on the patient's screen"
+    qtbot.waitUntil(lambda: window._camera[0] in ("error", "reconnecting", "ended"), timeout=10000)  # no camera 97
+    assert "máy quét" in window.start_title.text() and not window.camera_state.isVisible(), \
+        "no camera, but the scanner reads: the patient is sent to the scanner, not told nothing can be scanned"
     os.write(pty.master, b"\xff\xfebad\r")  # not UTF-8: refused plainly, never mojibake on screen
     qtbot.waitUntil(lambda: "UTF-8" in window.start_notice.text(), timeout=5000)
     pty.scan(person.cccd_qr)
@@ -104,4 +107,5 @@ def test_serial_scanner_at_the_kiosk_and_its_lost_state_shown(qtbot, clinic, pty
     pty.close()  # unplugged
     qtbot.waitUntil(lambda: window.serial_state.isVisible(), timeout=5000)
     assert "chưa thấy máy quét" in window.serial_state.text()
+    assert "Nhập số căn cước" in window.start_title.text(), "neither camera nor scanner: the keypad"
     window.close()
