@@ -615,11 +615,7 @@ class DoctorWindow(StationWindow):
             self.banner.card_status.setText(tr("Thẻ BHYT: ", "BHYT card: ") + tr(check.message_vi, check.message_en))
             self.banner.card_status.setToolTip(tr(f"Mã kết quả của cổng BHXH: {check.code}",
                                                   f"BHXH gateway result code: {check.code}"))
-        settings = self.clinic.settings
-        names = FacilityNames.standard(gateway=from_gateway(found.card_check.response if found else None),
-                                       own=(settings["facility.code"], settings["facility.name"]),
-                                       sandbox=self._sandbox_catalogue())
-        self.health.show_book(book, found.card_check if found else None, names, own_code=settings["facility.code"])
+        self._show_book(book, found)
         self.rx_box.set_child(self._months())
         self.load_form(visit["data"])
         if visit["status"] == "draft":
@@ -634,6 +630,13 @@ class DoctorWindow(StationWindow):
         self.refresh_money()
         self.queue.clearSelection()  # the list now points at the patient in context, not an older choice
         self.refresh_queue()
+
+    def _show_book(self, book: HealthBook, found: Lookup | None) -> None:
+        settings = self.clinic.settings
+        names = FacilityNames.standard(gateway=from_gateway(found.card_check.response if found else None),
+                                       own=(settings["facility.code"], settings["facility.name"]),
+                                       sandbox=self._sandbox_catalogue())
+        self.health.show_book(book, found.card_check if found else None, names, own_code=settings["facility.code"])
 
     def _sandbox_catalogue(self) -> dict[str, str]:
         """The sandbox's facility names, when this station shows the sandbox's demo data."""
@@ -929,24 +932,32 @@ class DoctorWindow(StationWindow):
         data, visit_id, patient_id, claim = self.form_data(), ctx.visit["id"], ctx.patient.id, self.claim
         clinic = self.clinic
 
-        def work() -> tuple[dict, dict[str, int], list[dict], PrescriptionsRead]:
+        patient = ctx.patient
+
+        def work() -> tuple[dict, dict[str, int], list[dict], PrescriptionsRead, HealthBook | None]:
             clinic.save_visit_draft(visit_id, data, claim)
             final = clinic.finalise_visit(visit_id, patient_id)
             try:
                 sent = clinic.send_outbox()  # the claim to the portal, the prescriptions to the national system
             except KioskError:
                 sent = {}
-            return final, sent, clinic.outbox_for(final["ma_lk"]), read_prescriptions(clinic, final["id"])
+            try:  # the health book with this visit and its prescriptions in the timeline
+                book = clinic.cached_health_book(patient)
+            except KioskError:
+                book = None
+            return final, sent, clinic.outbox_for(final["ma_lk"]), read_prescriptions(clinic, final["id"]), book
 
         run_in_background(work, lambda result: self._finalised(ctx, result), self._finalise_failed, owner=self)
 
     def _finalised(self, ctx: PatientContext,
-                   result: tuple[dict, dict[str, int], list[dict], PrescriptionsRead]) -> None:
+                   result: tuple[dict, dict[str, int], list[dict], PrescriptionsRead, HealthBook | None]) -> None:
         self._busy = False
-        final, _, rows, found = result
+        final, _, rows, found, book = result
         ctx.visit = final
         if not self.context.is_current(ctx):
             return
+        if book is not None and book.patient.id == ctx.patient.id:
+            self._show_book(book, self.lookup)
         self._show_final(ctx)
         self.visit_status.setText(outbox_summary(rows))
         self._show_prescriptions(ctx, found)
@@ -1230,6 +1241,17 @@ class FinaliseReview(QDialog):
         """What the visit costs and who pays it, as the claim will say it."""
         self.money.setText(html.escape(tr(f"Tổng chi phí: {vnd(found.total)}", f"Total cost: {vnd(found.total)}"))
                            + "<br>" + money_html(found))
+        self.fit()
+
+    def fit(self) -> None:
+        """Grow to show every line: the costs arrive after the dialog opened, and a label of wrapped text would
+        otherwise be squeezed under them (the re-exam row was half hidden)."""
+        self.layout().activate()
+        width = self.width()
+        needed = self.layout().totalHeightForWidth(width) if self.layout().hasHeightForWidth() else \
+            self.layout().totalSizeHint().height()
+        screen = self.screen().availableGeometry().height() if self.screen() is not None else needed
+        self.resize(width, min(max(needed, self.height()), screen))
 
     @staticmethod
     def missing_of(data: dict[str, Any]) -> list[tuple[str, str]]:

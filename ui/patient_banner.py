@@ -42,10 +42,14 @@ def sex_text(sex: Sex | None) -> str:
 def identity_line(patient: Patient, today: dt.date | None = None) -> str:
     """Age and date of birth, sex, masked ID, patient code: the second identifiers beside the name."""
     age = patient.age_on(today or dt.date.today())
-    ident = mask_id(patient.id_number) if patient.id_number else (mask_id(patient.card_number)
-                                                                  if patient.card_number else "—")
+    if patient.id_number:  # the personal ID; lacking it, the BHYT card — each under its own name
+        ident = f"{tr('Số định danh', 'ID')} {mask_id(patient.id_number)}"
+    elif patient.card_number:
+        ident = f"{tr('Thẻ BHYT', 'BHYT card')} {mask_id(patient.card_number)}"
+    else:
+        ident = f"{tr('Số định danh', 'ID')} —"
     parts = [f"{age if age is not None else '—'} {tr('tuổi', 'years')} ({birth_text(patient)})",
-             sex_text(patient.sex), f"{tr('Số định danh', 'ID')} {ident}",
+             sex_text(patient.sex), ident,
              f"{tr('Mã BN', 'Patient code')} {patient.patient_code or tr('(chưa có)', '(none yet)')}"]
     return "  ·  ".join(parts)
 

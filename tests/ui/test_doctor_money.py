@@ -48,3 +48,6 @@ def test_the_money_line_follows_the_visit_and_how_the_patient_came(qtbot, clinic
     review = window.review
     qtbot.waitUntil(lambda: "421.100" in review.money.text(), timeout=5000)
     assert "Tổng chi phí: 421.100 đ" in review.money.text() and "cùng chi trả 20%" in review.money.text()
+    qtbot.wait(50)
+    for label in (review.summary, review.money):  # the costs came after the dialog opened: nothing squeezed
+        assert label.height() >= label.heightForWidth(label.width()) - 1, label.objectName()

@@ -93,6 +93,9 @@ def test_prescribing_from_the_catalogue_sends_the_code_on_screen_and_on_paper(qt
     code = window.visit["data"]["prescription_code"]
     shown = window.rx_status.text()
     assert f"Đơn thuốc {code}: đã gửi Hệ thống đơn thuốc quốc gia" in shown and window.rx_status.isVisible()
+    timeline = window.health.timeline  # the health book shows the visit just finalised, with its prescription
+    cells = [timeline.item(r, 2).text() for r in range(timeline.rowCount()) if timeline.item(r, 2)]
+    assert any(f"Đơn thuốc {code}: Đã gửi" in text for text in cells), cells
     assert "Đăng ký khám" in window.visit_status.text() or "Hồ sơ XML" in window.visit_status.text(), "BHXH kept"
     assert "Đơn thuốc" not in window.visit_status.text(), "the prescription is said once, on its own line"
 

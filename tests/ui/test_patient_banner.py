@@ -27,3 +27,16 @@ def test_known_allergies_are_red_and_named() -> None:
 
 def test_an_unloaded_book_says_unknown() -> None:
     assert "chưa rõ" in allergy_html(None)
+
+
+def test_a_patient_known_by_card_only_shows_the_card_under_its_own_name() -> None:
+    import datetime as dt
+
+    from kiosk.model import DatePrecision, Patient, Sex
+    from ui.patient_banner import identity_line
+
+    by_card = Patient(1, "BN0000009", "HUỲNH QUỐC SƠN", dt.date(1980, 5, 1), DatePrecision.DAY, Sex.MALE,
+                      card_number="HS4010123456751")
+    line = identity_line(by_card, dt.date(2026, 12, 2))
+    assert "Thẻ BHYT HS40" in line and "Số định danh" not in line  # a card number is not a personal ID
+    assert "Số định danh 0010" in identity_line(Patient(2, "BN2", "A", id_number="001099012345"))
