@@ -38,7 +38,6 @@ GROUP_KINDS = {1: "test", 2: "test", 3: "test", 8: "procedure", 9: "procedure", 
                11: "supply", 13: "exam"}
 KIND_GROUPS = {"exam": 13, "procedure": 8, "supply": 10}  # a kind whose group is certain ("test" is 1, 2 or 3)
 MAX_ROWS = 5_000
-MAX_SKIPPED_KEPT = 1_000
 MAX_QUERY = 200
 MAX_LIMIT = 500
 CODE_LENGTH = 50  # XML3 MA_DICH_VU ≤ 50
@@ -103,42 +102,7 @@ def import_file(store: Store, path: Path | str) -> dict[str, Any]:
 def import_bytes(store: Store, data: bytes, name: str) -> dict[str, Any]:
     columns = sheets.Columns(HEADERS, REQUIRED, LABELS, "dịch vụ", "service", MAX_ROWS)
     sheet, header, rows = sheets.read(data, name, columns)
-    skipped: list[dict[str, Any]] = []
-    skipped_count = 0
-    found: dict[str, tuple[int, Service]] = {}
-    for number, cells in rows:
-        try:
-            service = _service(header, cells)
-            if service.code in found:
-                first = found[service.code][0]
-                raise RowError(f"mã dịch vụ {service.code} trùng với dòng {first}",
-                               f"the service code {service.code} is also on row {first}")
-        except RowError as why:
-            skipped_count += 1
-            if len(skipped) < MAX_SKIPPED_KEPT:
-                skipped.append({"row": number, "vi": why.vi, "en": why.en})
-            continue
-        found[service.code] = (number, service)
-    added = updated = unchanged = 0
-    now = dt.datetime.now().isoformat(timespec="seconds")
-    with store.transaction() as db:
-        for _, service in found.values():
-            values = _values(service)
-            row = db.execute(f"SELECT {', '.join(COLUMNS[1:])} FROM prices WHERE code = ?", (service.code,)).fetchone()
-            if row is None:
-                db.execute(f"INSERT INTO prices({', '.join(COLUMNS)}, folded, imported_at) VALUES "
-                           f"({', '.join('?' for _ in COLUMNS)}, ?, ?)", (*values, _folded(service), now))
-                added += 1
-            elif tuple(row) == values[1:]:
-                unchanged += 1
-            else:
-                assignments = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
-                db.execute(f"UPDATE prices SET {assignments}, folded = ?, imported_at = ? WHERE code = ?",
-                           (*values[1:], _folded(service), now, service.code))
-                updated += 1
-    missing = [LABELS[f] for f in EXPECTED if f not in header]
-    return {"added": added, "updated": updated, "unchanged": unchanged, "skipped": skipped_count,
-            "skipped_rows": skipped, "missing_columns": missing, "sheet": sheet, "file": name}
+    return sheets.store_rows(store, TABLE, sheet, header, rows, name, _service, _values, _folded, EXPECTED, LABELS)
 
 
 def _cells(header: dict[str, int], cells: list[Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -252,6 +216,7 @@ def _date(value: Any, text: str) -> str:
 
 
 COLUMNS = ("code", "name", "ma_nhom", "unit", "price_bh", "price_bv", "pham_vi", "kind", "valid_from")
+TABLE = sheets.Table("prices", COLUMNS, "mã dịch vụ", "service code")
 
 
 def _values(service: Service) -> tuple[Any, ...]:

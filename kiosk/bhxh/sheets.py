@@ -15,12 +15,13 @@ import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kiosk.errors import BadInput
+from kiosk.store.sqlite import Store
 
 Rows = list[tuple[int, list[Any]]]  # (the row number a spreadsheet shows, the cells)
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -236,3 +237,64 @@ def _header(cells: list[Any], columns: Columns) -> dict[str, int] | None:
         if ranked:
             found[field] = min(ranked)[1]
     return found if all(f in found for f in columns.required) else None
+
+
+MAX_SKIPPED_KEPT = 1_000  # skipped rows listed with their reason (all are counted)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Where the rows of an imported list go: the store table, its columns (the code first), and the words for one
+    row's code in messages ("mã thuốc" / "drug code")."""
+
+    name: str
+    columns: tuple[str, ...]
+    code_vi: str
+    code_en: str
+
+
+def store_rows(store: Store, table: Table, sheet: str, header: dict[str, int], rows: Rows, name: str,
+               parse: Callable[[dict[str, int], list[Any]], Any], values: Callable[[Any], tuple],
+               folded: Callable[[Any], str], expected: Iterable[str], labels: dict[str, str]) -> dict[str, Any]:
+    """Keep every good row (added, or updated by its code) in one transaction; a bad row — or a code seen twice in
+    the file — is skipped with its row number and reason, never the whole file. Returns the counts."""
+    skipped: list[dict[str, Any]] = []
+    skipped_count = 0
+    found: dict[str, tuple[int, Any]] = {}
+    for number, cells in rows:
+        try:
+            item = parse(header, cells)
+            code = values(item)[0]
+            if code in found:
+                first = found[code][0]
+                raise RowError(f"{table.code_vi} {code} trùng với dòng {first}",
+                               f"the {table.code_en} {code} is also on row {first}")
+        except RowError as why:
+            skipped_count += 1
+            if len(skipped) < MAX_SKIPPED_KEPT:
+                skipped.append({"row": number, "vi": why.vi, "en": why.en})
+            continue
+        found[code] = (number, item)
+    added = updated = unchanged = 0
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    columns = table.columns
+    with store.transaction() as db:
+        for _, item in found.values():
+            row_values = values(item)
+            row = db.execute(f"SELECT {', '.join(columns[1:])} FROM {table.name} WHERE {columns[0]} = ?",  # noqa: S608
+                             (row_values[0],)).fetchone()
+            if row is None:
+                db.execute(f"INSERT INTO {table.name}({', '.join(columns)}, folded, imported_at) VALUES "  # noqa: S608
+                           f"({', '.join('?' for _ in columns)}, ?, ?)", (*row_values, folded(item), now))
+                added += 1
+            elif tuple(row) == row_values[1:]:
+                unchanged += 1
+            else:
+                assignments = ", ".join(f"{c} = ?" for c in columns[1:])
+                db.execute(f"UPDATE {table.name} SET {assignments}, folded = ?, imported_at = ? "  # noqa: S608
+                           f"WHERE {columns[0]} = ?", (*row_values[1:], folded(item), now, row_values[0]))
+                updated += 1
+    missing = [labels[f] for f in expected if f not in header]
+    return {"added": added, "updated": updated, "unchanged": unchanged, "skipped": skipped_count,
+            "skipped_rows": skipped, "missing_columns": missing, "sheet": sheet, "file": name}
+

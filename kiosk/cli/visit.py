@@ -31,6 +31,18 @@ def cmd_import_icd10(args: argparse.Namespace, settings: Settings) -> int:
 SHOWN_SKIPPED = 10  # skipped rows printed with their reason
 
 
+def _print_import(what: str, counts: dict) -> None:
+    """What an import did: counts, the columns the file lacks, and the first skipped rows with their reasons."""
+    print(f"{what}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged, "
+          f"{counts['skipped']} skipped")
+    if counts["missing_columns"]:
+        print(f"Columns not in the file: {', '.join(counts['missing_columns'])}")
+    for row in counts["skipped_rows"][:SHOWN_SKIPPED]:
+        print(f"  dòng/row {row['row']}: {row['vi']} / {row['en']}")
+    if counts["skipped"] > SHOWN_SKIPPED:
+        print(f"  … {counts['skipped'] - SHOWN_SKIPPED} more skipped rows")
+
+
 def cmd_import_drugs(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.erx import catalogue
 
@@ -39,14 +51,7 @@ def cmd_import_drugs(args: argparse.Namespace, settings: Settings) -> int:
         raise BadInput(f"Không có tệp {path}", f"No such file {path}")
     with open_configured(settings) as store:
         counts = catalogue.import_file(store, path)
-    print(f"Drugs: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged, "
-          f"{counts['skipped']} skipped")
-    if counts["missing_columns"]:
-        print(f"Columns not in the file: {', '.join(counts['missing_columns'])}")
-    for row in counts["skipped_rows"][:SHOWN_SKIPPED]:
-        print(f"  dòng/row {row['row']}: {row['vi']} / {row['en']}")
-    if counts["skipped"] > SHOWN_SKIPPED:
-        print(f"  … {counts['skipped'] - SHOWN_SKIPPED} more skipped rows")
+    _print_import("Drugs", counts)
     return 0
 
 
@@ -79,14 +84,7 @@ def cmd_import_prices(args: argparse.Namespace, settings: Settings) -> int:
         raise BadInput(f"Không có tệp {path}", f"No such file {path}")
     with open_configured(settings) as store:
         counts = prices.import_file(store, path)
-    print(f"Services: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged, "
-          f"{counts['skipped']} skipped")
-    if counts["missing_columns"]:
-        print(f"Columns not in the file: {', '.join(counts['missing_columns'])}")
-    for row in counts["skipped_rows"][:SHOWN_SKIPPED]:
-        print(f"  dòng/row {row['row']}: {row['vi']} / {row['en']}")
-    if counts["skipped"] > SHOWN_SKIPPED:
-        print(f"  … {counts['skipped'] - SHOWN_SKIPPED} more skipped rows")
+    _print_import("Services", counts)
     return 0
 
 

@@ -25,7 +25,6 @@ the code QĐ 4750 gives a drug outside the BHYT list. Prices are plausible BHYT 
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ from kiosk.store.sqlite import Store
 KINDS = ("c", "n", "h", "y")
 Rows = sheets.Rows
 MAX_ROWS = 20_000  # data rows (a clinic's list holds hundreds, a hospital's a few thousand)
-MAX_SKIPPED_KEPT = 1_000  # skipped rows listed with their reason (all are counted)
 MAX_QUERY = 200
 MAX_LIMIT = 500
 CODE_LENGTH = 20  # QĐ 808: ma_thuoc ≤ 20
@@ -190,48 +188,13 @@ def kind_of(text: str) -> str:
     return "c"
 
 
-def _store_rows(store: Store, sheet: str, header: dict[str, int], rows: Rows,
-                name: str) -> dict[str, Any]:
-    skipped: list[dict[str, Any]] = []
-    skipped_count = 0
-    drugs: dict[str, tuple[int, Drug]] = {}
-    for number, cells in rows:
-        try:
-            drug = _drug(header, cells)
-            if drug.code in drugs:
-                first = drugs[drug.code][0]
-                raise RowError(f"mã thuốc {drug.code} trùng với dòng {first}",
-                               f"the drug code {drug.code} is also on row {first}")
-        except RowError as why:
-            skipped_count += 1
-            if len(skipped) < MAX_SKIPPED_KEPT:
-                skipped.append({"row": number, "vi": why.vi, "en": why.en})
-            continue
-        drugs[drug.code] = (number, drug)
-    added = updated = unchanged = 0
-    now = dt.datetime.now().isoformat(timespec="seconds")
-    with store.transaction() as db:
-        for _, drug in drugs.values():
-            values = _values(drug)
-            row = db.execute(f"SELECT {', '.join(COLUMNS[1:])} FROM drugs WHERE code = ?", (drug.code,)).fetchone()
-            if row is None:
-                db.execute(f"INSERT INTO drugs({', '.join(COLUMNS)}, folded, imported_at) VALUES "
-                           f"({', '.join('?' for _ in COLUMNS)}, ?, ?)", (*values, _folded(drug), now))
-                added += 1
-            elif tuple(row) == values[1:]:
-                unchanged += 1
-            else:
-                assignments = ", ".join(f"{c} = ?" for c in COLUMNS[1:])
-                db.execute(f"UPDATE drugs SET {assignments}, folded = ?, imported_at = ? WHERE code = ?",
-                           (*values[1:], _folded(drug), now, drug.code))
-                updated += 1
-    missing = [LABELS[f] for f in EXPECTED if f not in header]
-    return {"added": added, "updated": updated, "unchanged": unchanged, "skipped": skipped_count,
-            "skipped_rows": skipped, "missing_columns": missing, "sheet": sheet, "file": name}
+def _store_rows(store: Store, sheet: str, header: dict[str, int], rows: Rows, name: str) -> dict[str, Any]:
+    return sheets.store_rows(store, TABLE, sheet, header, rows, name, _drug, _values, _folded, EXPECTED, LABELS)
 
 
 COLUMNS = ("code", "bhyt_code", "active_ingredient", "trade_name", "strength", "unit", "route", "registration_no",
            "bhyt_price", "kind")
+TABLE = sheets.Table("drugs", COLUMNS, "mã thuốc", "drug code")
 
 
 def _values(drug: Drug) -> tuple[Any, ...]:
