@@ -25,6 +25,7 @@ from typing import Any
 
 from kiosk.errors import BadInput
 from kiosk.erx.catalogue import CODE_LENGTH, KINDS, fold
+from kiosk.voice.words import cardinal  # 0–99 as the board reads them: the same words on paper
 
 DAYS_LIMIT, CHRONIC_DAYS_LIMIT = 30, 90
 CONTROLLED_DAYS_LIMIT = 30  # n and h lines: clinic rule (see above)
@@ -77,24 +78,8 @@ def _below_thousand(n: int, *, full: bool) -> str:
         if parts and rest < 10:
             parts.append(f"linh {DIGITS[rest]}")
         else:
-            parts.append(_below_hundred(rest))
+            parts.append(cardinal(rest))
     return " ".join(parts)
-
-
-def _below_hundred(n: int) -> str:
-    tens, unit = divmod(n, 10)
-    if tens == 0:
-        return DIGITS[unit]
-    words = "mười" if tens == 1 else f"{DIGITS[tens]} mươi"
-    if unit == 0:
-        return words
-    if unit == 5:
-        return f"{words} lăm"
-    if unit == 1 and tens > 1:
-        return f"{words} mốt"
-    if unit == 4 and tens > 1:
-        return f"{words} tư"
-    return f"{words} {DIGITS[unit]}"
 
 
 def number_text(value: float | int) -> str:
