@@ -31,6 +31,19 @@ class NoKeyring(KioskError):
     """The OS has no keyring this program can write to."""
 
 
+def _from_keyring(key: str) -> str | None:
+    """A secret kept in the OS keyring (service ``clinic-kiosk``); None when there is none or no keyring."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, key)
+    except KeyringError:
+        return None
+
+
 def md5_upper(password: str) -> str:
     return hashlib.md5(password.encode("utf-8")).hexdigest().upper()  # noqa: S324 - the gateway's scheme
 
@@ -39,16 +52,7 @@ def gateway_password_md5(username: str) -> str | None:
     password = os.environ.get(ENV_PASSWORD)
     if password:
         return md5_upper(password)
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        try:
-            stored = keyring.get_password(KEYRING_SERVICE, f"gateway:{username}")
-        except KeyringError:
-            stored = None
-    except ImportError:  # pragma: no cover - keyring is a dependency
-        stored = None
+    stored = _from_keyring(f"gateway:{username}")
     return md5_upper(stored) if stored else None
 
 
@@ -71,16 +75,7 @@ def erx_password(account: str | None) -> str | None:
         from_env = os.environ.get(ENV_ERX_PASSWORD)
         if from_env:
             return from_env
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        try:
-            stored = keyring.get_password(KEYRING_SERVICE, key)
-        except KeyringError:
-            stored = None
-    except ImportError:  # pragma: no cover - keyring is a dependency
-        stored = None
+    stored = _from_keyring(key)
     return stored or None
 
 
@@ -108,16 +103,7 @@ def signing_pin() -> str | None:
     from_env = os.environ.get(ENV_SIGNING_PIN)
     if from_env:
         return from_env
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        try:
-            stored = keyring.get_password(KEYRING_SERVICE, SIGNING_PIN_KEY)
-        except KeyringError:
-            stored = None
-    except ImportError:  # pragma: no cover - keyring is a dependency
-        stored = None
+    stored = _from_keyring(SIGNING_PIN_KEY)
     return stored or None
 
 
