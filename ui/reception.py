@@ -822,14 +822,22 @@ class ReceptionWindow(StationWindow):
                                    "comes for the first time: type name, birth date, sex and press Look up / register"),
                                 colour="#0b5394")
                 self.cccd_form.name_input.setFocus()
+                self._typing = True  # the receptionist goes on typing this person in: no card read takes over
         if not isinstance(exc, KioskError):
             log.error("lookup failed", exc_info=exc)
         self._next_deferred()
 
     def _next_deferred(self) -> None:
         identity, self._deferred = self._deferred, None
-        if identity is not None:
-            self.request_patient(identity)
+        if identity is None:
+            return
+        if self.typing_in_progress():  # the job ended with someone being typed in: a card read then is not taken
+            self.statusBar().showMessage(tr("Đang nhập tay: thẻ vừa quét chưa được xem — quét lại khi xong",
+                                            "Typing in progress: the card just read is not taken — scan it again "
+                                            "when done"), 6000)
+            self.camera.reset()  # the same card shown again is seen again
+            return
+        self.request_patient(identity)
 
     def _failed(self, exc: Exception) -> None:
         """A check-in, print or consent job failed: the patient stays in context, the message shows."""

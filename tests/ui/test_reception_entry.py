@@ -304,6 +304,21 @@ def test_a_code_seen_by_the_camera_never_replaces_what_is_being_typed(qtbot, cli
     qtbot.waitUntil(lambda: window.lookup_result is not None, timeout=15000)
 
 
+def test_a_card_read_while_a_typed_lookup_runs_does_not_take_over_when_the_typing_goes_on(qtbot, clinic) -> None:
+    """A new user's walk-through: a typed CCCD not yet on record (name and birth date still to type) — the card the
+    camera read meanwhile opened another patient and emptied what was typed."""
+    window = open_window(qtbot, clinic)
+    window.manual_tabs.setCurrentWidget(window.cccd_form)
+    type_slowly(qtbot, window.cccd_input, "001099012399")
+    click(qtbot, window.cccd_form.button)  # the lookup runs…
+    window.request_patient(identity_from_payload(parse_payload(WITH_CARD[0].cccd_qr)))  # …and a card is read
+    qtbot.waitUntil(lambda: not window._busy and "Chưa có hồ sơ" in window.message.text(), timeout=15000)
+    qtbot.wait(300)
+    assert window.current is None and window.lookup_result is None, "the card read meanwhile did not take over"
+    assert window.cccd_input.text() == "001099012399", "what was typed stays, to be completed"
+    assert "Đang nhập tay" in window.statusBar().currentMessage()
+
+
 def test_a_typed_lookup_is_not_lost_behind_a_cameras_open_question(qtbot, clinic) -> None:
     window = open_window(qtbot, clinic)
     first, second, third = WITH_CARD[:3]
