@@ -894,7 +894,14 @@ class DoctorWindow(StationWindow):
             self.rx_box.problems.clear()
             return
         self.rx_box.show_problems(*prescription_checks(self.form_data(), self._months(),
-                                                       self.clinic.settings["erx.chronic_icd10"]))
+                                                       self.clinic.settings["erx.chronic_icd10"], self._allergies()))
+
+    def _allergies(self) -> list[str]:
+        """The substances the called patient's health book records an allergy to (any source)."""
+        book = self.health.book
+        if book is None or self.current is None or book.patient.id != self.current.patient.id:
+            return []
+        return [a.substance for a in book.allergies]
 
     def finalise(self) -> None:
         """«Hoàn tất & gửi»: first a review of what will be sent (``self.review``); its «Gửi cổng BHXH» sends."""
@@ -909,7 +916,8 @@ class DoctorWindow(StationWindow):
         if self.review is not None:
             self.review.close()
         data, months = self.form_data(), self._months()
-        blocking, warnings = prescription_checks(data, months, self.clinic.settings["erx.chronic_icd10"])
+        blocking, warnings = prescription_checks(data, months, self.clinic.settings["erx.chronic_icd10"],
+                                                 self._allergies())
         self.review = FinaliseReview(self, ctx.patient, data, blocking=blocking, warnings=warnings, months=months)
         self.review.accepted.connect(lambda c=ctx: self.confirm_finalise(c))
         self.review.open()  # window-modal, without blocking: the doctor reads, then sends or goes back

@@ -132,8 +132,8 @@ def quantity_cell(line: Mapping[str, Any]) -> str:
 
 
 # -- what keeps the prescription from being sent -------------------------------------------------------------------
-def prescription_checks(data: Mapping[str, Any], months: int | None,
-                        chronic: Iterable[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def prescription_checks(data: Mapping[str, Any], months: int | None, chronic: Iterable[str],
+                        allergies: Iterable[str] = ()) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(what the clinic's own checks refuse at finalise, each with where to fix it; what the national system is
     likely to refuse though the clinic's checks let it through). The same checks as ``kiosk.visits.check``."""
     lines = list(data.get("prescription") or [])
@@ -141,7 +141,10 @@ def prescription_checks(data: Mapping[str, Any], months: int | None,
     blocking: list[tuple[str, str]] = []
     for _, vi, en in rules.check_lines(lines, codes, list(chronic)):
         blocking.append((f"Đơn thuốc — {vi}", f"Prescription — {en}"))
-    warnings: list[tuple[str, str]] = []
+    warnings: list[tuple[str, str]] = [
+        (f"DỊ ỨNG: người bệnh có ghi dị ứng «{substance}» — xem lại thuốc {drug}",
+         f"ALLERGY: the patient's record says «{substance}» — check the drug {drug}")
+        for drug, substance in rules.allergy_matches(lines, allergies)]
     if lines and months is not None and months < rules.CHILD_MONTHS:
         weight = (data.get("vitals") or {}).get("weight")
         guardian = data.get("guardian") or {}
@@ -575,7 +578,9 @@ class PrescriptionBox(QGroupBox):
                 "No drugs yet — type a drug's name in «Find a drug» and press Enter")) + "</span>")
             return
         parts = [f"<span style='color:{RED}'>⚠ {html.escape(tr(vi, en), quote=False)}</span>" for vi, en in blocking]
-        parts += [f"<span style='color:{AMBER}'>⚠ {html.escape(tr(vi, en), quote=False)}</span>" for vi, en in warnings]
+        parts += [f"<span style='color:{RED}; font-weight:bold'>⚠ {html.escape(tr(vi, en), quote=False)}</span>"
+                  if vi.startswith("DỊ ỨNG") else  # an allergy the record names: red and bold, first among warnings
+                  f"<span style='color:{AMBER}'>⚠ {html.escape(tr(vi, en), quote=False)}</span>" for vi, en in warnings]
         kinds = sorted({line.get("kind") for line in self._lines if line.get("kind") in KIND_WORDS})
         if kinds:
             names = ", ".join(kind_words(k).lower() for k in kinds)

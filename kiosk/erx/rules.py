@@ -254,3 +254,21 @@ def check_child(age_months: int | None, weight: Any, guardian: Mapping[str, Any]
             problems.append(("guardian", f"Số điện thoại người giám hộ chỉ gồm chữ số, tối đa {MAX_PHONE_DIGITS} số",
                              f"The guardian's phone number holds digits only, at most {MAX_PHONE_DIGITS}"))
     return problems
+
+
+def allergy_matches(lines: Iterable[Mapping[str, Any]], substances: Iterable[str]) -> list[tuple[str, str]]:
+    """(drug as named on the prescription, the allergy it meets) for every line whose active ingredient or trade name
+    contains an allergy's substance, or is contained in it (accents and case aside; substances of 3 letters or more).
+    Allergy records are free text and drug classes are not known here (penicillin does not find amoxicillin): a
+    match is a question for the doctor, not a verdict, and no match proves nothing."""
+    found = []
+    allergies = [(substance, fold(substance)) for substance in substances if len(fold(substance)) >= 3]
+    for line in lines:
+        names = [fold(str(line.get(k) or "")) for k in ("active_ingredient", "trade_name", "name")]
+        names = [n for n in names if len(n) >= 3]
+        for substance, folded in allergies:
+            if any(folded in name or name in folded for name in names):
+                found.append((display_name(line), substance))
+                break
+    return found
+

@@ -202,3 +202,27 @@ def test_an_old_free_text_line_is_red_and_cannot_be_sent_and_a_line_goes_with_de
     assert [x["catalogue_code"] for x in lines] == ["VD-12345-10"], "the old line removed with Delete"
     prescribe(qtbot, window, "paracetamol")
     assert window.rx_box.table.rowCount() == 1 and "đã có ở dòng 1" in window.rx_box.notice.text()
+
+
+def test_a_drug_the_patient_is_recorded_allergic_to_is_flagged_while_prescribing_and_in_the_review(qtbot,
+                                                                                                  clinic) -> None:
+    from kiosk.erx import catalogue
+
+    csv = ("Mã thuốc,Hoạt chất,Tên thuốc,Hàm lượng,Đơn vị tính,Đường dùng,Số đăng ký,Giá BHYT\n"
+           "VD-99881-21,Acid acetylsalicylic (Aspirin),Aspirin pH8,81mg,Viên,Uống,VD-99881-21,350\n")
+    catalogue.import_bytes(clinic.store, csv.encode(), "aspirin.csv")
+    person = make_people(1, 60)[15]  # her health book records an allergy to aspirin (dyspnoea)
+    clinic.check_in(clinic.identify(identity_from_payload(parse_payload(person.cccd_qr))), "K01")
+    clinic.sign_in("minh", "demo-minh-2026")
+    window = open_room(qtbot, clinic)
+    qtbot.waitUntil(lambda: window.queue.count() >= 1, timeout=5000)
+    window.call_next()
+    qtbot.waitUntil(lambda: window.visit is not None and window.health.book is not None, timeout=15000)
+    assert window.current.patient.full_name.upper() == person.full_name.upper()
+    diagnose(qtbot, window)
+    prescribe(qtbot, window, "paracetamol")
+    assert "DỊ ỨNG" not in window.rx_box.problems.text()
+    prescribe(qtbot, window, "aspirin")
+    assert "DỊ ỨNG: người bệnh có ghi dị ứng «Aspirin»" in window.rx_box.problems.text()
+    window.finalise()
+    assert "DỊ ỨNG" in window.review.warnings.text() and window.review.warnings.isVisible()

@@ -183,3 +183,12 @@ def test_usage_text() -> None:
         "Ngày 2 lần, mỗi lần 0,5 viên, trong 10 ngày."
     assert rules.usage_text(line(unit="UI", dose=10, times_per_day=1, days=30)) == \
         "Uống, ngày 1 lần, mỗi lần 10 UI, trong 30 ngày. Uống sau ăn"
+
+
+def test_a_drug_meeting_a_recorded_allergy_is_named() -> None:
+    aspirin = {"active_ingredient": "Acid acetylsalicylic (Aspirin)", "trade_name": "Aspirin pH8", "strength": "81mg"}
+    paracetamol = {"active_ingredient": "Paracetamol", "trade_name": "Panadol", "strength": "500mg"}
+    assert rules.allergy_matches([paracetamol, aspirin], ["Hải sản", "ASPIRIN"]) == \
+        [("Acid acetylsalicylic (Aspirin) (Aspirin pH8) 81mg", "ASPIRIN")]
+    assert rules.allergy_matches([paracetamol], ["Aspirin", "Hải sản"]) == []
+    assert rules.allergy_matches([paracetamol], ["", "pa"]) == [], "too short to mean anything"
