@@ -281,32 +281,40 @@ class ErxClient:
     def add_doctor(self, doctor_code: str) -> bool:
         """Add a doctor to the clinic (once for ever): True when added now, False when he was already."""
         path = ADD_DOCTOR_PATH
+        response = self._in_session(None, path, {"ma_lien_thong_bac_si": doctor_code})
+        if response.status_code == 422:
+            found = refusals(self._data(path, response))
+            messages = [m for ms in found.values() for m in ms]
+            if messages and all(_has(m, _ALREADY_ADDED) for m in messages):
+                log.info("erx doctor %s was already added to the clinic", doctor_code)
+                return False
+            log.error("erx adding doctor %s refused", doctor_code)
+            shown = "; ".join(messages[:3])
+            raise ErxAuthError(f"Hệ thống đơn thuốc quốc gia không thêm bác sĩ {doctor_code} vào cơ sở"
+                               + (f" ({shown})" if shown else ""),
+                               f"The national prescription system did not add doctor {doctor_code} to the "
+                               f"clinic" + (f" ({shown})" if shown else ""))
+        self._ok(path, response)
+        log.info("erx doctor %s added to the clinic", doctor_code)
+        return True
+
+    def _in_session(self, account: str | None, path: str, body: dict[str, Any]) -> requests.Response:
+        """POST with the session of ``account`` (None: the clinic, else a doctor's code), logging in once more
+        when the system no longer takes the token (HTTP 401); a second 401 is the account refused."""
         for attempt in (1, 2):
-            token = self._clinic_token()
-            response = self._post(path, {"ma_lien_thong_bac_si": doctor_code}, token)
-            if response.status_code == 401:
-                self._forget(None, token)
-                if attempt == 1:
-                    log.info("erx %s: clinic session refused, logging in again", path)
-                    continue
-                raise ErxAuthError("Hệ thống đơn thuốc quốc gia không chấp nhận phiên đăng nhập của cơ sở",
-                                   "The national prescription system refused the clinic's session")
-            if response.status_code == 422:
-                found = refusals(self._data(path, response))
-                messages = [m for ms in found.values() for m in ms]
-                if messages and all(_has(m, _ALREADY_ADDED) for m in messages):
-                    log.info("erx doctor %s was already added to the clinic", doctor_code)
-                    return False
-                log.error("erx adding doctor %s refused", doctor_code)
-                shown = "; ".join(messages[:3])
-                raise ErxAuthError(f"Hệ thống đơn thuốc quốc gia không thêm bác sĩ {doctor_code} vào cơ sở"
-                                   + (f" ({shown})" if shown else ""),
-                                   f"The national prescription system did not add doctor {doctor_code} to the "
-                                   f"clinic" + (f" ({shown})" if shown else ""))
-            self._ok(path, response)
-            log.info("erx doctor %s added to the clinic", doctor_code)
-            return True
-        raise AssertionError("unreachable")
+            token = self._clinic_token() if account is None else self._doctor_token(account)
+            response = self._post(path, body, token)
+            if response.status_code != 401:
+                return response
+            self._forget(account, token)
+            if attempt == 1:
+                log.info("erx %s: %s session refused, logging in again", path, "clinic" if account is None else
+                         "doctor")
+        if account is None:
+            raise ErxAuthError("Hệ thống đơn thuốc quốc gia không chấp nhận phiên đăng nhập của cơ sở",
+                               "The national prescription system refused the clinic's session")
+        raise ErxAuthError("Hệ thống đơn thuốc quốc gia không chấp nhận phiên đăng nhập của bác sĩ",
+                           "The national prescription system refused the doctor's session")
 
     def login_doctor(self, doctor_code: str) -> None:
         """Log a doctor in (again); a doctor the clinic has not added yet is added once and logged in again."""
@@ -352,31 +360,21 @@ class ErxClient:
         """Send one prescription in the doctor's name. Raises :class:`ErxRefused` (keep it, fix it, send a new
         code), :class:`ErxUnavailable` (send the same body again later) or :class:`ErxAuthError`."""
         path, code = SEND_PATH, _mask_code(body.get("ma_don_thuoc"))
-        for attempt in (1, 2):
-            token = self._doctor_token(doctor_code)
-            response = self._post(path, body, token)
-            if response.status_code == 401:
-                self._forget(doctor_code, token)
-                if attempt == 1:
-                    log.info("erx %s: doctor session refused, logging in again", path)
-                    continue
-                raise ErxAuthError("Hệ thống đơn thuốc quốc gia không chấp nhận phiên đăng nhập của bác sĩ",
-                                   "The national prescription system refused the doctor's session")
-            if response.status_code in (400, 413, 422):
-                found = refusals(self._data(path, response)) or {"": [f"HTTP {response.status_code}"]}
-                refused = ErxRefused(found)
-                log.warning("erx send %s refused%s: fields %s", code, " (code already used)" if refused.duplicate
-                            else "", ", ".join(sorted(found))[:300])
-                raise refused
-            data = self._ok(path, response)
-            message = data.get("success")
-            if not isinstance(message, str) or not message.strip():
-                log.warning("erx send %s: a 200 answer without success", code)
-                raise ErxUnavailable("Hệ thống đơn thuốc quốc gia trả lời không rõ đã nhận đơn hay chưa",
-                                     "The national prescription system's answer does not say the prescription "
-                                     "was taken")
-            checksum = data.get("checksum")
-            result = SendResult(_message(message), checksum if isinstance(checksum, str) else "", data)
-            log.info("erx send %s ok (doctor %s)", code, doctor_code)
-            return result
-        raise AssertionError("unreachable")
+        response = self._in_session(doctor_code, path, body)
+        if response.status_code in (400, 413, 422):
+            found = refusals(self._data(path, response)) or {"": [f"HTTP {response.status_code}"]}
+            refused = ErxRefused(found)
+            log.warning("erx send %s refused%s: fields %s", code, " (code already used)" if refused.duplicate
+                        else "", ", ".join(sorted(found))[:300])
+            raise refused
+        data = self._ok(path, response)
+        message = data.get("success")
+        if not isinstance(message, str) or not message.strip():
+            log.warning("erx send %s: a 200 answer without success", code)
+            raise ErxUnavailable("Hệ thống đơn thuốc quốc gia trả lời không rõ đã nhận đơn hay chưa",
+                                 "The national prescription system's answer does not say the prescription "
+                                 "was taken")
+        checksum = data.get("checksum")
+        result = SendResult(_message(message), checksum if isinstance(checksum, str) else "", data)
+        log.info("erx send %s ok (doctor %s)", code, doctor_code)
+        return result

@@ -44,6 +44,18 @@ def _from_keyring(key: str) -> str | None:
         return None
 
 
+def _to_keyring(key: str, secret: str, what: tuple[str, str], hint: tuple[str, str] = ("", "")) -> None:
+    """Keep a secret in the OS keyring; NoKeyring, saying what could not be kept and where else it may go."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, key, secret)
+    except KeyringError as exc:
+        raise NoKeyring(f"Không có kho khoá của hệ điều hành để giữ {what[0]} ({type(exc).__name__}){hint[0]}",
+                        f"No OS keyring to keep the {what[1]} in ({type(exc).__name__}){hint[1]}") from None
+
+
 def md5_upper(password: str) -> str:
     return hashlib.md5(password.encode("utf-8")).hexdigest().upper()  # noqa: S324 - the gateway's scheme
 
@@ -85,16 +97,9 @@ def set_erx_password(account: str | None, password: str) -> None:
     if not password or len(password) > MAX_SECRET or any(c in password for c in "\r\n\0"):
         raise BadInput(f"Mật khẩu trống, quá dài (tối đa {MAX_SECRET} ký tự) hoặc có ký tự xuống dòng",
                        f"The password is empty, too long ({MAX_SECRET} characters at most) or has a line break")
-    import keyring
-    from keyring.errors import KeyringError
-
-    try:
-        keyring.set_password(KEYRING_SERVICE, key, password)
-    except KeyringError as exc:
-        hint_vi = f"; mật khẩu của cơ sở có thể đặt trong biến {ENV_ERX_PASSWORD}" if account is None else ""
-        hint_en = f"; the clinic's password may be set in the {ENV_ERX_PASSWORD} variable" if account is None else ""
-        raise NoKeyring(f"Không có kho khoá của hệ điều hành để giữ mật khẩu ({type(exc).__name__}){hint_vi}",
-                        f"No OS keyring to keep the password in ({type(exc).__name__}){hint_en}") from None
+    hint_vi = f"; mật khẩu của cơ sở có thể đặt trong biến {ENV_ERX_PASSWORD}" if account is None else ""
+    hint_en = f"; the clinic's password may be set in the {ENV_ERX_PASSWORD} variable" if account is None else ""
+    _to_keyring(key, password, ("mật khẩu", "password"), (hint_vi, hint_en))
     log.info("prescription-system password stored in the OS keyring (%s)", key)
 
 
@@ -112,13 +117,6 @@ def set_signing_pin(pin: str) -> None:
     if not pin or len(pin) > MAX_SECRET or any(c in pin for c in "\r\n\0"):
         raise BadInput(f"Mã PIN trống, quá dài (tối đa {MAX_SECRET} ký tự) hoặc có ký tự xuống dòng",
                        f"The PIN is empty, too long ({MAX_SECRET} characters at most) or has a line break")
-    import keyring
-    from keyring.errors import KeyringError
-
-    try:
-        keyring.set_password(KEYRING_SERVICE, SIGNING_PIN_KEY, pin)
-    except KeyringError as exc:
-        raise NoKeyring(f"Không có kho khoá của hệ điều hành để giữ mã PIN ({type(exc).__name__}); có thể đặt trong "
-                        f"biến {ENV_SIGNING_PIN}", f"No OS keyring to keep the PIN in ({type(exc).__name__}); it may "
-                        f"be set in the {ENV_SIGNING_PIN} variable") from None
+    _to_keyring(SIGNING_PIN_KEY, pin, ("mã PIN", "PIN"),
+                (f"; có thể đặt trong biến {ENV_SIGNING_PIN}", f"; it may be set in the {ENV_SIGNING_PIN} variable"))
     log.info("signing PIN stored in the OS keyring (%s)", SIGNING_PIN_KEY)
