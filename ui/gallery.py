@@ -328,9 +328,10 @@ class Gallery:
         window.icd_search.setText("viem hong cap")
         self.wait("doctor-visit-form", lambda: window.icd_results.count() > 0)
         window.add_diagnosis(True)
-        for typed in ("paracetamol", "amlo"):  # from the clinic's drug catalogue, as the doctor types them
+        for count, typed in enumerate(("paracetamol", "amlo"), 1):  # from the drug catalogue, as the doctor types
             window.rx_box.search_field.setText(typed)
-            window.rx_box.add_highlighted()
+            window.rx_box.add_highlighted()  # added when the catalogue answers
+            self.wait("doctor-visit-form", lambda n=count: len(window.rx_box.lines()) == n, settle=0)
         from ui.prescription_box import COLUMNS
 
         window.rx_box.table.item(0, COLUMNS.index("days")).setText("3")  # paracetamol for three days

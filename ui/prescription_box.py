@@ -21,6 +21,7 @@ from kiosk.errors import KioskError
 from kiosk.erx import catalogue, rules
 from kiosk.erx.catalogue import Drug
 from kiosk.erx.prescriptions import Prescription
+from ui.background import run_in_background
 from ui.i18n import tr
 from ui.qt import (
     QColor,
@@ -168,6 +169,9 @@ class PrescriptionBox(QGroupBox):
         super().__init__(tr("Đơn thuốc", "Prescription"), parent)
         self.setObjectName("prescriptionBox")
         self._search = search
+        self._search_serial = 0
+        self._searching = False  # a search is on its way back
+        self._add_when_found = False
         self._lines: list[dict[str, Any]] = []
         self._loading = False
         self.months: int | None = None
@@ -311,17 +315,32 @@ class PrescriptionBox(QGroupBox):
 
     # -- search ------------------------------------------------------------------------------------------------------
     def search(self, text: str) -> None:
-        """Results as the doctor types (the catalogue is a local indexed query; remotely one short call)."""
+        """Results as the doctor types, looked up off the GUI thread (on a station of the clinic server the catalogue
+        is an HTTP call: a slow or absent server must not freeze the typing); an answer for older text is dropped."""
+        self._search_serial += 1
+        serial = self._search_serial
         self.results.clear()
         self.results.setVisible(len(text.strip()) >= MIN_SEARCH)
-        if len(text.strip()) < MIN_SEARCH:
+        self._searching = len(text.strip()) >= MIN_SEARCH
+        if not self._searching:
+            self._add_when_found = False
             return
-        try:
-            found = self._search(text)
-        except KioskError as exc:
-            self._result_note(tr(exc.vi, exc.en), RED)
-            self._fit_results()
+        search = self._search
+        run_in_background(lambda: search(text), lambda found: self._found(serial, text, found),
+                          lambda exc: self._search_failed(serial, exc), owner=self)
+
+    def _search_failed(self, serial: int, exc: Exception) -> None:
+        if serial != self._search_serial:
             return
+        self._searching = self._add_when_found = False
+        self._result_note(tr(exc.vi, exc.en) if isinstance(exc, KioskError) else
+                          tr("Không tìm được trong danh mục thuốc", "The drug catalogue could not be searched"), RED)
+        self._fit_results()
+
+    def _found(self, serial: int, text: str, found: list[Drug]) -> None:
+        if serial != self._search_serial:  # the doctor typed on: this answer is for older text
+            return
+        self._searching = False
         for drug in found[:RESULTS]:
             words = kind_words(drug.kind)
             item = QListWidgetItem(" · ".join(p for p in (rules.display_name(drug.__dict__), drug.unit, drug.route,
@@ -338,6 +357,9 @@ class PrescriptionBox(QGroupBox):
             self._result_note(tr(f"Không có thuốc nào khớp «{text.strip()}» trong danh mục thuốc của phòng khám",
                                  f"No drug matches «{text.strip()}» in the clinic's drug catalogue"), GREY)
         self._fit_results()
+        if self._add_when_found:  # Enter was pressed before the answer came: the first result, as Enter means
+            self._add_when_found = False
+            self.add_highlighted()
 
     def _fit_results(self) -> None:
         rows = min(max(self.results.count(), 1), 4)
@@ -373,6 +395,9 @@ class PrescriptionBox(QGroupBox):
         """Enter or a click: the highlighted result becomes a line; the search is emptied for the next drug."""
         item = self.results.currentItem()
         drug = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if drug is None and self._searching:  # typed and Enter at once: taken when the answer comes
+            self._add_when_found = True
+            return
         if not isinstance(drug, Drug) or not self.isEnabled():
             return
         self.add_drug(drug)

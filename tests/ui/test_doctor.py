@@ -60,9 +60,18 @@ def finalise_and_send(qtbot, window: DoctorWindow) -> None:
 
 def add_drug(window: DoctorWindow, typed: str) -> None:
     """A drug from the clinic's catalogue, found by what is typed (the first result), as a line of the prescription."""
+    import time
+
+    from ui.qt import QApplication
+
+    before = len(window.rx_box.lines())
     window.rx_box.search_field.setText(typed)
-    assert window.rx_box.results.count() > 0, typed
-    window.rx_box.add_highlighted()
+    window.rx_box.add_highlighted()  # Enter at once: taken when the catalogue answers (looked up off the GUI thread)
+    deadline = time.monotonic() + 5
+    while len(window.rx_box.lines()) == before and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert len(window.rx_box.lines()) > before, typed
 
 
 def visible_texts(widget) -> list[str]:  # noqa: ANN001

@@ -31,7 +31,7 @@ def prescribe(qtbot, window, typed: str) -> None:  # noqa: ANN001
     box = window.rx_box
     box.search_field.clear()
     qtbot.keyClicks(box.search_field, typed)
-    assert box.results.count() > 0, typed
+    qtbot.waitUntil(lambda: box.results.count() > 0 and not box._searching, timeout=5000)  # looked up off the GUI
     qtbot.keyClick(box.search_field, Qt.Key.Key_Return)
 
 
@@ -46,7 +46,13 @@ def type_in_cell(qtbot, window, row: int, column: str, text: str) -> None:  # no
     editor.selectAll()
     qtbot.keyClicks(editor, text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not editor.isVisible(), timeout=2000)  # the delegate commits on the next event loop
+    def closed() -> bool:  # the delegate commits on the next event loop (and may delete the editor)
+        try:
+            return not editor.isVisible()
+        except RuntimeError:
+            return True
+
+    qtbot.waitUntil(closed, timeout=2000)
 
 
 def diagnose(qtbot, window, typed: str = "viem hong") -> None:  # noqa: ANN001

@@ -101,7 +101,7 @@ def test_remote_doctor_room_calls_records_and_prints(qtbot, world: World, sandbo
     qtbot.waitUntil(lambda: window.icd_results.count() > 0, timeout=5000)
     window.add_diagnosis(True)
     window.rx_box.search_field.setText("paracetamol")  # the catalogue, searched through the clinic server
-    assert window.rx_box.results.count() > 0
+    qtbot.waitUntil(lambda: window.rx_box.results.count() > 0 and not window.rx_box._searching, timeout=10000)
     window.rx_box.add_highlighted()
     window.finalise()
     window.review.send_button.click()  # the doctor reads the summary and sends it

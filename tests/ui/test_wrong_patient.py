@@ -288,7 +288,8 @@ def fill_visit(qtbot, window: DoctorWindow) -> None:  # noqa: ANN001
     window.icd_search.setText("viem hong cap")
     window.add_diagnosis(True)
     window.rx_box.search_field.setText("paracetamol")
-    window.rx_box.add_highlighted()
+    window.rx_box.add_highlighted()  # Enter at once: the drug is added when the catalogue answers
+    qtbot.waitUntil(lambda: bool(window.rx_box.lines()), timeout=5000)
 
 
 def test_wrong_patient_print_buttons_after_call_next(qtbot, clinic, artifacts: Path) -> None:
